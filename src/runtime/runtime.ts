@@ -1,0 +1,40 @@
+// The one interface between gradsight and an ONNX Runtime build. Node and browser implementations sit
+// beside this file; nothing else in gradsight imports onnxruntime.
+
+import type { Tensor } from '../tensor/tensor.ts';
+
+export interface ExternalDataFile {
+  /** The `location` string exactly as written in the model's TensorProto.external_data. */
+  readonly path: string;
+  readonly data: Uint8Array;
+}
+
+export interface SessionOptions {
+  /** Intra-op threads; 0 or undefined lets the runtime choose (all cores). */
+  readonly threads?: number;
+  /** External-data files already read and checked by the caller. */
+  readonly externalData?: readonly ExternalDataFile[];
+  /** Graph optimisation level; 'all' by default. */
+  readonly optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export interface ValueMetadata {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly (number | string)[];
+}
+
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputs: readonly ValueMetadata[];
+  readonly outputs: readonly ValueMetadata[];
+  /** Runs the model; `fetches` defaults to every output. */
+  run(feeds: Readonly<Record<string, Tensor>>, fetches?: readonly string[]): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+export interface Runtime {
+  readonly name: string;
+  createSession(model: Uint8Array, options?: SessionOptions): Promise<Session>;
+}

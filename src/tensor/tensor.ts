@@ -1,0 +1,84 @@
+// The platform-neutral tensor: a typed array plus its dims, row-major (C order). Every stage passes
+// these around; only the runtime converts them to and from ONNX Runtime's own tensor class.
+
+export type DType =
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'bfloat16'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+  | 'string';
+
+export type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+export interface Tensor {
+  readonly dtype: DType;
+  readonly dims: readonly number[];
+  readonly data: TypedArray;
+}
+
+export interface Float32Tensor extends Tensor {
+  readonly dtype: 'float32';
+  readonly data: Float32Array;
+}
+
+export function sizeOf(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+export function float32(data: Float32Array, dims: readonly number[]): Float32Tensor {
+  if (data.length !== sizeOf(dims)) {
+    throw new RangeError(
+      `tensor data has ${data.length} elements but dims [${dims.join(', ')}] need ${sizeOf(dims)}`,
+    );
+  }
+  return { dtype: 'float32', dims: [...dims], data };
+}
+
+/** Copies row `i` (the i-th slice along axis 0) out of a batched float tensor. */
+export function row(t: Float32Tensor, i: number): Float32Array {
+  const stride = sizeOf(t.dims.slice(1));
+  return t.data.slice(i * stride, (i + 1) * stride);
+}
+
+/** Numerically stable softmax over a vector. */
+export function softmax(logits: ArrayLike<number>): Float32Array {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const e = Math.exp(logits[i]! - max);
+    out[i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < out.length; i++) out[i]! /= sum;
+  return out;
+}
+
+/** Indices of the k largest values, largest first; ties keep the lower index first. */
+export function topK(values: ArrayLike<number>, k: number): number[] {
+  const idx = Array.from({ length: values.length }, (_, i) => i);
+  idx.sort((a, b) => values[b]! - values[a]! || a - b);
+  return idx.slice(0, Math.max(0, Math.min(k, values.length)));
+}

@@ -1,0 +1,37 @@
+// Expanding the image arguments of a command: files as given, folders to the images inside them
+// (sorted, not recursive). A missing path is a typed error, not a silent skip.
+
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { GradsightError } from '../errors.ts';
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff', '.avif'];
+
+export async function expandImageArgs(args: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of args) {
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(a);
+    } catch {
+      throw new GradsightError('file-not-found', `image not found: ${a}`, {
+        hint: 'check the path; folders are expanded to the images they contain',
+        details: { path: a },
+      });
+    }
+    if (!st.isDirectory()) {
+      out.push(a);
+      continue;
+    }
+    const names = (await readdir(a))
+      .filter((n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()))
+      .sort();
+    if (names.length === 0) {
+      throw new GradsightError('file-not-found', `folder ${a} contains no images`, {
+        hint: `supported extensions: ${IMAGE_EXTENSIONS.join(' ')}`,
+      });
+    }
+    out.push(...names.map((n) => join(a, n)));
+  }
+  return out;
+}

@@ -1,0 +1,17 @@
+// Platform-neutral API: everything that runs the same in Node and in the browser.
+
+export { closestNames, type ErrorCode, GradsightError, isGradsightError } from './errors.ts';
+export * from './image/labels.ts';
+export * from './image/preprocess.ts';
+export * from './image/resize.ts';
+export * from './image/rgb-image.ts';
+export * from './image/upsample.ts';
+export { ImageModel, type ImageModelOptions, type ImageModelSource } from './model/image-model.ts';
+export { candidateLayers, defaultLayer, findLayer, type LayerInfo } from './model/layers.ts';
+export { type ClassScore, type Prediction, rankOutput } from './model/predict.ts';
+export { type ModelSummary, summarize } from './model/summary.ts';
+export * from './onnx/index.ts';
+export type { ExternalDataFile, Runtime, Session, SessionOptions } from './runtime/runtime.ts';
+export { decodeNpy, encodeNpy } from './tensor/npy.ts';
+export * from './tensor/tensor.ts';
+export { VERSION } from './version.ts';

@@ -1,0 +1,35 @@
+// Finds and parses the optional preprocess.json beside a model file (Node only: it reads the disk).
+
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { GradsightError } from '../errors.ts';
+import { validatePreprocess } from './preprocess-validate.ts';
+import { readFileTyped } from '../io/read-file-node.ts';
+
+/**
+ * The parsed, validated `preprocess.json` next to `modelPath`, or undefined when there is none. Pass it to
+ * resolvePreprocess as `file` (with `fileSource: preprocessPathFor(modelPath)`).
+ */
+export async function loadPreprocessFile(modelPath: string): Promise<unknown> {
+  const path = preprocessPathFor(modelPath);
+  return existsSync(path) ? readPreprocessFile(path) : undefined;
+}
+
+export const preprocessPathFor = (modelPath: string) => join(dirname(modelPath), 'preprocess.json');
+
+/** Reads and validates a preprocess.json file; returns the parsed JSON. */
+export async function readPreprocessFile(path: string): Promise<unknown> {
+  const text = new TextDecoder().decode(await readFileTyped(path, 'preprocess file'));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new GradsightError('bad-preprocess', `${path} is not valid JSON: ${(e as Error).message}`, {
+      hint: 'Fix the JSON syntax (trailing commas and comments are not allowed).',
+      details: { source: path },
+      cause: e,
+    });
+  }
+  validatePreprocess(json, path);
+  return json;
+}

@@ -1,0 +1,22 @@
+// The decoded image every stage works on: 8-bit RGB, row-major HWC, no alpha. Decoders (sharp, BMP, a
+// browser canvas later) all produce this, so resize and preprocessing never see a file format.
+
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  /** RGB bytes, HWC, 3 per pixel: `data.length === width * height * 3`. */
+  readonly data: Uint8Array;
+}
+
+/** Builds an RgbImage, checking that `data` holds exactly `width * height` RGB pixels. */
+export function rgbImage(width: number, height: number, data: Uint8Array): RgbImage {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
+    throw new RangeError(`image size must be non-negative integers, got ${width}x${height}`);
+  }
+  if (data.length !== width * height * 3) {
+    throw new RangeError(
+      `RGB image ${width}x${height} needs ${width * height * 3} bytes, got ${data.length}`,
+    );
+  }
+  return { width, height, data };
+}

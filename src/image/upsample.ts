@@ -1,0 +1,88 @@
+// Bilinear resize of float maps with half-pixel centres and no antialiasing: OpenCV's INTER_LINEAR (what
+// pytorch-grad-cam uses to bring a CAM to input size) and torch's interpolate(align_corners=False).
+// Arithmetic is float32 at each step, horizontal pass then vertical, to follow OpenCV's float path.
+
+export interface FloatMap {
+  readonly width: number;
+  readonly height: number;
+  /** Row-major HW (or HWC with `channels` > 1, interleaved). */
+  readonly data: Float32Array;
+}
+
+interface Taps {
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly a0: Float32Array;
+  readonly a1: Float32Array;
+}
+
+const f = Math.fround;
+
+/** Source taps per output index; edges clamp (OpenCV sets the weight to 0 past the border). */
+function taps(inSize: number, outSize: number): Taps {
+  // OpenCV computes the scale as 1 / (out / in) in double.
+  const scale = 1 / (outSize / inSize);
+  const t: Taps = {
+    i0: new Int32Array(outSize),
+    i1: new Int32Array(outSize),
+    a0: new Float32Array(outSize),
+    a1: new Float32Array(outSize),
+  };
+  for (let d = 0; d < outSize; d++) {
+    let fx = f((d + 0.5) * scale - 0.5);
+    let sx = Math.floor(fx);
+    fx = f(fx - sx);
+    if (sx < 0) {
+      sx = 0;
+      fx = 0;
+    }
+    if (sx >= inSize - 1) {
+      sx = inSize - 1;
+      fx = 0;
+    }
+    t.i0[d] = sx;
+    t.i1[d] = Math.min(sx + 1, inSize - 1);
+    t.a0[d] = f(1 - fx);
+    t.a1[d] = fx;
+  }
+  return t;
+}
+
+export function resizeBilinearFloat(src: FloatMap, width: number, height: number, channels = 1): FloatMap {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new RangeError(`resize target must be positive integers, got ${width}x${height}`);
+  }
+  if (src.data.length !== src.width * src.height * channels || src.width <= 0 || src.height <= 0) {
+    throw new RangeError(
+      `float map ${src.width}x${src.height}x${channels} does not match its ${src.data.length} values`,
+    );
+  }
+  const tx = taps(src.width, width);
+  const ty = taps(src.height, height);
+  const c = channels;
+  // Horizontal pass over every source row.
+  const tmp = new Float32Array(src.height * width * c);
+  for (let y = 0; y < src.height; y++) {
+    const row = y * src.width * c;
+    for (let x = 0; x < width; x++) {
+      const p0 = row + tx.i0[x]! * c;
+      const p1 = row + tx.i1[x]! * c;
+      const a0 = tx.a0[x]!;
+      const a1 = tx.a1[x]!;
+      for (let k = 0; k < c; k++) {
+        tmp[(y * width + x) * c + k] = f(f(src.data[p0 + k]! * a0) + f(src.data[p1 + k]! * a1));
+      }
+    }
+  }
+  const out = new Float32Array(height * width * c);
+  for (let y = 0; y < height; y++) {
+    const r0 = ty.i0[y]! * width * c;
+    const r1 = ty.i1[y]! * width * c;
+    const b0 = ty.a0[y]!;
+    const b1 = ty.a1[y]!;
+    for (let i = 0; i < width * c; i++) {
+      out[y * width * c + i] = f(f(tmp[r0 + i]! * b0) + f(tmp[r1 + i]! * b1));
+    }
+  }
+  return { width, height, data: out };
+}

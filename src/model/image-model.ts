@@ -1,0 +1,208 @@
+// An image model ready to run: the decoded graph, a runtime session, its preprocessing and labels.
+// Platform-neutral: the Node and browser entry points open files and pick the runtime.
+
+import { GradsightError } from '../errors.ts';
+import { type PreprocessConfig, type PreprocessFlags, resolvePreprocess } from '../image/preprocess.ts';
+import { inferShapes, inferShapesWithFallback, type Model, type ValueInfo } from '../onnx/index.ts';
+import type { ExternalDataFile, Runtime, Session } from '../runtime/runtime.ts';
+import type { Float32Tensor } from '../tensor/tensor.ts';
+import { candidateLayers, defaultLayer, type LayerInfo } from './layers.ts';
+import { type Prediction, rankOutput } from './predict.ts';
+
+export interface ImageModelSource {
+  readonly bytes: Uint8Array;
+  readonly model: Model;
+  readonly externalData?: readonly ExternalDataFile[];
+  readonly preprocessFile?: unknown;
+  readonly preprocessSource?: string;
+  readonly labels?: readonly string[] | undefined;
+}
+
+export interface ImageModelOptions {
+  /** Preprocessing overrides (command-line flags); they win over preprocess.json and defaults. */
+  readonly preprocess?: PreprocessFlags;
+  /** Which graph output to read; default: the first. */
+  readonly output?: string;
+  readonly threads?: number;
+}
+
+export class ImageModel {
+  readonly input: ValueInfo;
+  readonly output: ValueInfo;
+  readonly preprocess: PreprocessConfig;
+  /** True when the chosen output is produced by Softmax (already probabilities). */
+  readonly outputIsProbability: boolean;
+  private shapeCache: Promise<ReadonlyMap<string, ValueInfo>> | undefined;
+  private readonly alignedLabels: readonly string[] | undefined;
+
+  private constructor(
+    readonly source: ImageModelSource,
+    readonly runtime: Runtime,
+    private readonly session: Session,
+    output: ValueInfo,
+    preprocess: PreprocessConfig,
+  ) {
+    const g = source.model.graph;
+    this.input = g.inputs[0]!;
+    this.output = output;
+    this.preprocess = preprocess;
+    this.outputIsProbability = g.producers.get(output.name)?.opType === 'Softmax';
+    this.alignedLabels = alignLabels(source.labels, preprocess.labelOffset, classCount(output));
+  }
+
+  static async create(
+    runtime: Runtime,
+    source: ImageModelSource,
+    opts: ImageModelOptions = {},
+  ): Promise<ImageModel> {
+    const g = source.model.graph;
+    if (g.inputs.length !== 1) {
+      throw new GradsightError(
+        'model-invalid',
+        `the model has ${g.inputs.length} inputs (${g.inputs.map((i) => i.name).join(', ')}); gradsight needs exactly one image input`,
+        { hint: 'export the model with a single NCHW or NHWC image input' },
+      );
+    }
+    const input = g.inputs[0]!;
+    if (input.dtype !== undefined && input.dtype !== 'float32') {
+      throw new GradsightError(
+        'unsupported-dtype',
+        `input ${input.name} is ${input.dtype}; gradsight feeds float32`,
+        {
+          hint: 'use a float32 model (quantized/uint8-input models are not supported yet)',
+        },
+      );
+    }
+    const output = pickOutput(g.outputs, opts.output);
+    const preprocess = resolvePreprocess({
+      ...(opts.preprocess ? { flags: opts.preprocess } : {}),
+      ...(source.preprocessFile !== undefined ? { file: source.preprocessFile } : {}),
+      ...(source.preprocessSource !== undefined ? { fileSource: source.preprocessSource } : {}),
+      ...(input.shape ? { inputShape: input.shape } : {}),
+    });
+    const session = await runtime.createSession(source.bytes, {
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      ...(source.externalData ? { externalData: source.externalData } : {}),
+    });
+    return new ImageModel(source, runtime, session, output, preprocess);
+  }
+
+  get model(): Model {
+    return this.source.model;
+  }
+
+  /** Labels aligned with output indices (see alignLabels). */
+  get labels(): readonly string[] | undefined {
+    return this.alignedLabels;
+  }
+
+  /** Input shape for a batch of n images under the resolved preprocessing. */
+  inputDims(n: number): number[] {
+    const [h, w] = this.preprocess.size;
+    return this.preprocess.layout === 'NCHW' ? [n, 3, h, w] : [n, h, w, 3];
+  }
+
+  /** Static shapes of every tensor for batch 1 at the preprocessing size; ORT fills the gaps. */
+  shapes(): Promise<ReadonlyMap<string, ValueInfo>> {
+    this.shapeCache ??= this.computeShapes();
+    return this.shapeCache;
+  }
+
+  private async computeShapes(): Promise<ReadonlyMap<string, ValueInfo>> {
+    const fixed = { [this.input.name]: this.inputDims(1) };
+    const fixedSpatial = withSymbolicBatch(this.input, this.inputDims(1));
+    // Keep the batch symbolic for display; fall back to a probe run only for tensors static inference
+    // cannot resolve.
+    const symbolic = inferShapes(this.model, fixedSpatial);
+    if ([...symbolic.values()].every((v) => v.shape !== undefined)) return symbolic;
+    return inferShapesWithFallback(this.runtime, this.model, fixed);
+  }
+
+  async layers(): Promise<LayerInfo[]> {
+    return candidateLayers(this.model.graph, await this.shapes());
+  }
+
+  async defaultLayer(): Promise<LayerInfo> {
+    return defaultLayer(this.model.graph, await this.shapes(), this.output.name);
+  }
+
+  /** Runs a preprocessed batch and returns the chosen output as float32. */
+  async run(batch: Float32Tensor): Promise<Float32Tensor> {
+    const out = await this.session.run({ [this.input.name]: batch }, [this.output.name]);
+    const t = out[this.output.name]!;
+    if (t.dtype !== 'float32') {
+      throw new GradsightError(
+        'unsupported-dtype',
+        `output ${this.output.name} is ${t.dtype}, expected float32`,
+      );
+    }
+    return t as Float32Tensor;
+  }
+
+  async predict(batch: Float32Tensor, top = 5): Promise<Prediction[]> {
+    const out = await this.run(batch);
+    return rankOutput(out, { top, labels: this.labels, outputIsProbability: this.outputIsProbability });
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+function pickOutput(outputs: readonly ValueInfo[], name: string | undefined): ValueInfo {
+  if (name === undefined) {
+    const first = outputs[0];
+    if (!first) throw new GradsightError('model-invalid', 'the model has no outputs');
+    return first;
+  }
+  const hit = outputs.find((o) => o.name === name);
+  if (!hit) {
+    throw new GradsightError('bad-argument', `the model has no output named ${JSON.stringify(name)}`, {
+      hint: `outputs: ${outputs.map((o) => o.name).join(', ')}`,
+    });
+  }
+  return hit;
+}
+
+/** The input dims with axis 0 left symbolic when the model declares it so. */
+function withSymbolicBatch(input: ValueInfo, dims: number[]): Record<string, (number | string)[]> {
+  const batch = input.shape?.[0];
+  const first = typeof batch === 'string' ? batch : 1;
+  return { [input.name]: [first, ...dims.slice(1)] };
+}
+
+/**
+ * Line i of labels.txt names output i when the file has one line per output. When it has
+ * `labelOffset` fewer lines (an ImageNet list without the background class, for a 1001-way model),
+ * output i is line i − labelOffset and the first outputs are called "background".
+ */
+export function alignLabels(
+  labels: readonly string[] | undefined,
+  labelOffset: number,
+  classes: number | undefined,
+): readonly string[] | undefined {
+  if (!labels) return undefined;
+  if (classes === undefined || labels.length === classes) return labels;
+  if (labelOffset > 0 && labels.length + labelOffset === classes) {
+    const pad = Array.from({ length: labelOffset }, (_, i) => (i === 0 ? 'background' : `background ${i}`));
+    return [...pad, ...labels];
+  }
+  // A labels file that does not fit the output would shift every name: refuse rather than mislabel.
+  throw new GradsightError(
+    'bad-labels',
+    `the labels file has ${labels.length} lines but the model has ${classes} outputs`,
+    {
+      hint:
+        labelOffset > 0
+          ? `expected ${classes} lines, or ${classes - labelOffset} without the background class (labelOffset ${labelOffset})`
+          : `expected ${classes} lines (one per output); set "labelOffset" in preprocess.json if the model has extra leading classes`,
+    },
+  );
+}
+
+function classCount(output: ValueInfo): number | undefined {
+  const s = output.shape;
+  if (!s || s.length < 1) return undefined;
+  const c = s.length === 4 ? s[1] : s[s.length - 1];
+  return typeof c === 'number' ? c : undefined;
+}

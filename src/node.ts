@@ -1,0 +1,9 @@
+// The Node entry point: the platform-neutral core plus file loading, sharp decoding and
+// onnxruntime-node.
+
+export * from './core.ts';
+export { decodeImage, decodeImageFile } from './image/decode-node.ts';
+export { type LoadOptions, loadModelFiles, type ModelFiles } from './model/load-node.ts';
+export { type OpenOptions, openImageModel } from './model/open-node.ts';
+export { nodeRuntime } from './runtime/node.ts';
+export { readNpy, writeNpy } from './tensor/npy-node.ts';

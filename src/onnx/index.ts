@@ -1,0 +1,24 @@
+// Public API of the ONNX layer: decode/encode, the readonly IR, attributes, external data, appending
+// to serialized models, and shape inference. Platform-neutral (no node: imports).
+
+export { appendGraphOutputs, appendGraphPatch, type GraphPatch, type OutputSpec } from './append.ts';
+export { getFloat, getFloats, getInt, getInts, getString, getTensor, hasAttr } from './attributes.ts';
+export { type DecodeOptions, decodeModel, decodeModelProto, encodeModel } from './codec.ts';
+export { byteSize, dtypeFromOnnx, dtypeToOnnx } from './dtype.ts';
+export { externalDataRefs, withExternalData } from './external-data.ts';
+export { checkExternalLocation, externalRefOf } from './external-refs.ts';
+export { type ExternalResolver, MAX_OPSET, MIN_OPSET, modelFromProto } from './from-proto.ts';
+export type {
+  Attribute,
+  AttributeValue,
+  Dim,
+  ExternalDataRef,
+  Graph,
+  Initializer,
+  Model,
+  Node,
+  Shape,
+  ValueInfo,
+} from './ir.ts';
+export * from './shapes/index.ts';
+export { topoSort } from './topo.ts';

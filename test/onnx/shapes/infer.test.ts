@@ -1,0 +1,72 @@
+// Symbolic dims, unresolved tensors and the probe fallback.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeModel, inferShapes, inferShapesWithFallback, unresolved } from '../../../src/onnx/index.ts';
+import { nodeRuntime } from '../../../src/runtime/node.ts';
+import { buildModel } from '../../helpers/onnx-builder.ts';
+
+const torchChain = () =>
+  decodeModel(
+    buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', shape: ['batch', 3, 4, 5] }],
+      outputs: [{ name: 'y' }],
+      initializers: [
+        { name: 'zero', dtype: 'int64', dims: [], values: [0] },
+        { name: 'minus1', dtype: 'int64', dims: [1], values: [-1] },
+        { name: 'uaxes', dtype: 'int64', dims: [1], values: [0] },
+      ],
+      nodes: [
+        { op: 'Shape', inputs: ['x'], outputs: ['shape'] },
+        { op: 'Gather', inputs: ['shape', 'zero'], outputs: ['n'] },
+        { op: 'Unsqueeze', inputs: ['n', 'uaxes'], outputs: ['n1'] },
+        { op: 'Concat', inputs: ['n1', 'minus1'], outputs: ['target'], attrs: { axis: 0 } },
+        { op: 'Reshape', inputs: ['x', 'target'], outputs: ['y'] },
+      ],
+    }),
+  );
+
+test('a symbolic batch flows through torch-style shape arithmetic', () => {
+  const model = torchChain();
+  assert.deepEqual(inferShapes(model).get('y')?.shape, ['batch', 60]);
+  assert.deepEqual(inferShapes(model, { x: [2, 3, 4, 5] }).get('y')?.shape, [2, 60]);
+  // A -1 next to a different symbol cannot be divided out: unknown, never guessed.
+  assert.deepEqual(inferShapes(model, { x: ['n', 3, 'h', 5] }).get('y')?.shape, ['n', null]);
+  assert.deepEqual(unresolved(model, inferShapes(model, { x: ['n', 3, 'h', 5] })), ['y']);
+});
+
+test('tensors static rules cannot resolve are probed on ORT', async () => {
+  // The Reshape target is a graph input, so only a run can tell the output shape.
+  const model = decodeModel(
+    buildModel({
+      inputs: [
+        { name: 'x', shape: [2, 6] },
+        { name: 't', dtype: 'int64', shape: [2] },
+      ],
+      outputs: [{ name: 'y' }],
+      nodes: [
+        { op: 'Reshape', inputs: ['x', 't'], outputs: ['r'] },
+        { op: 'Relu', inputs: ['r'], outputs: ['y'] },
+      ],
+    }),
+  );
+  const shapes = inferShapes(model);
+  assert.deepEqual(shapes.get('r')?.shape, [null, null]);
+  assert.deepEqual(unresolved(model, shapes), ['r', 'y']);
+  // Zeros as the target make ORT copy the input dims (0 = keep).
+  const probed = await inferShapesWithFallback(nodeRuntime, model, { x: [2, 6], t: [2] });
+  assert.deepEqual(probed.get('r')?.shape, [2, 6]);
+  assert.deepEqual(probed.get('y')?.shape, [2, 6]);
+});
+
+test('ops outside the rule tables (and custom domains) stay unknown', () => {
+  const model = decodeModel(
+    buildModel({
+      inputs: [{ name: 'x', shape: [2, 3] }],
+      outputs: [{ name: 'y' }],
+      nodes: [{ op: 'NonZero', inputs: ['x'], outputs: ['y'] }],
+    }),
+  );
+  assert.equal(inferShapes(model).get('y')?.shape, undefined);
+});

@@ -3,7 +3,7 @@
 
 import { GradsightError } from '../errors.ts';
 import { type PreprocessConfig, type PreprocessFlags, resolvePreprocess } from '../image/preprocess.ts';
-import { inferShapes, inferShapesWithFallback, type Model, type ValueInfo } from '../onnx/index.ts';
+import { inferShapes, inferShapesWithFallback, type Model, unresolved, type ValueInfo } from '../onnx/index.ts';
 import type { ExternalDataFile, Runtime, Session } from '../runtime/runtime.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 import { candidateLayers, defaultLayer, type LayerInfo } from './layers.ts';
@@ -114,7 +114,7 @@ export class ImageModel {
     // Keep the batch symbolic for display; fall back to a probe run only for tensors static inference
     // cannot resolve.
     const symbolic = inferShapes(this.model, fixedSpatial);
-    if ([...symbolic.values()].every((v) => v.shape !== undefined)) return symbolic;
+    if (unresolved(this.model, symbolic).length === 0) return symbolic;
     return inferShapesWithFallback(this.runtime, this.model, fixed);
   }
 

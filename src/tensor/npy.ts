@@ -101,8 +101,11 @@ export function decodeNpy(bytes: Uint8Array, source = '.npy data'): Tensor {
       `data length mismatch: shape (${dims.join(', ')}) ${type.dtype} needs ${expected} bytes, found ${actual}`,
     );
   }
-  // Copy so the typed array is aligned and does not alias the caller's buffer.
-  const buf = bytes.slice(dataStart, dataStart + expected).buffer;
+  // Copy so the typed array is aligned and does not alias the caller's buffer. (Not `bytes.slice`:
+  // on a Node Buffer that is a view, and `.buffer` would be the whole, possibly pooled, allocation.)
+  const copy = new Uint8Array(expected);
+  copy.set(bytes.subarray(dataStart, dataStart + expected));
+  const buf = copy.buffer;
   return { dtype: type.dtype, dims, data: type.make(buf, n) };
 }
 

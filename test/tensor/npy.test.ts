@@ -176,3 +176,14 @@ test('reads real reference files', { skip: skipNoShared }, async () => {
   // Re-encoding a NumPy-written file reproduces it byte for byte.
   assert.deepEqual(encodeNpy(input), new Uint8Array(await readFile(join(dir, 'input.npy'))));
 });
+
+test('decodeNpy reads Node Buffers, including views into a larger allocation', () => {
+  const t = { dtype: 'float32' as const, dims: [2, 3], data: new Float32Array([1.5, -2, 3, 4.25, 5, 6]) };
+  const bytes = encodeNpy(t);
+  const plain = Buffer.from(bytes);
+  assert.deepEqual(decodeNpy(plain), t);
+  // A Buffer that starts 3 bytes into a larger ArrayBuffer (unaligned, with junk on both sides).
+  const big = Buffer.alloc(bytes.length + 10, 0xab);
+  big.set(bytes, 3);
+  assert.deepEqual(decodeNpy(big.subarray(3, 3 + bytes.length)), t);
+});

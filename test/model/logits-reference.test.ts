@@ -39,10 +39,8 @@ describe('logits equal the PyTorch reference', { skip: skipNoShared }, () => {
           );
           assert.ok(d1 < 1e-3, `${e.image} from input.npy: ${d1}`);
           assert.ok(d2 < 1e-3, `${e.image} from the photo: ${d2}`);
-          const top5 = [...fromImage.data.keys()]
-            .sort((a, b) => fromImage.data[b]! - fromImage.data[a]!)
-            .slice(0, 5);
-          assert.deepEqual(top5, e.top5);
+          const top5 = (x: Float32Array) => [...x.keys()].sort((a, b) => x[b]! - x[a]!).slice(0, 5);
+          assert.deepEqual(top5(fromImage.data), e.top5 ?? top5(ref.data as Float32Array));
         }
       } finally {
         await model.release();

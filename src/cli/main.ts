@@ -27,7 +27,11 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   program.addCommand(inspectCommand(io));
   program.addCommand(predictCommand(io));
-  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+  for (const c of program.commands) {
+    c.exitOverride()
+      .showHelpAfterError(`(run gradsight ${c.name()} --help for usage)`)
+      .configureOutput({ writeOut: io.out, writeErr: io.err });
+  }
   try {
     await program.parseAsync(argv as string[]);
     return 0;

@@ -12,6 +12,7 @@ export function positiveInt(flag: string): (v: string) => number {
       throw new GradsightError(
         'bad-argument',
         `${flag} expects a positive whole number, got ${JSON.stringify(v)}`,
+        { hint: `for example ${flag} 4` },
       );
     }
     return n;
@@ -25,6 +26,7 @@ export function nonNegativeInt(flag: string): (v: string) => number {
       throw new GradsightError(
         'bad-argument',
         `${flag} expects a whole number ≥ 0, got ${JSON.stringify(v)}`,
+        { hint: `for example ${flag} 0` },
       );
     }
     return n;
@@ -66,6 +68,7 @@ function oneOf<T extends string>(flag: string, choices: readonly T[]): (v: strin
       throw new GradsightError(
         'bad-argument',
         `${flag} must be one of ${choices.join(', ')}; got ${JSON.stringify(v)}`,
+        { hint: `for example ${flag} ${choices[0]}` },
       );
     }
     return hit;

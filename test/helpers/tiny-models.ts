@@ -1,0 +1,52 @@
+// A tiny real CNN (Conv → Relu → GlobalAveragePool → Flatten → Gemm, 3 classes on 8×8 RGB) with fixed
+// pseudo-random weights, for CLI and loader tests that must run without ../shared.
+
+import { buildModel, type InitializerSpec } from './onnx-builder.ts';
+
+/** Deterministic values in [-1, 1) from a linear congruential generator. */
+export function seededValues(n: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+export function tinyCnn(opts: { externalWeights?: string } = {}): Uint8Array {
+  const convW: InitializerSpec = {
+    name: 'conv.weight',
+    dims: [4, 3, 3, 3],
+    values: seededValues(108, 1),
+    ...(opts.externalWeights
+      ? { external: { location: opts.externalWeights, offset: 0, length: 108 * 4 } }
+      : {}),
+  };
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'input', shape: ['batch', 3, 8, 8] }],
+    outputs: [{ name: 'logits', shape: ['batch', 3] }],
+    initializers: [
+      convW,
+      { name: 'conv.bias', dims: [4], values: seededValues(4, 2) },
+      { name: 'fc.weight', dims: [3, 4], values: seededValues(12, 3) },
+      { name: 'fc.bias', dims: [3], values: [0.1, -0.2, 0.3] },
+    ],
+    nodes: [
+      {
+        op: 'Conv',
+        inputs: ['input', 'conv.weight', 'conv.bias'],
+        outputs: ['conv'],
+        attrs: { pads: [1, 1, 1, 1] },
+      },
+      { op: 'Relu', inputs: ['conv'], outputs: ['features'] },
+      { op: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { op: 'Gemm', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['logits'], attrs: { transB: 1 } },
+    ],
+  });
+}
+
+/** The conv weights of tinyCnn as little-endian float32 bytes (what an external data file holds). */
+export function tinyCnnConvWeightBytes(): Uint8Array {
+  return new Uint8Array(new Float32Array(seededValues(108, 1)).buffer);
+}

@@ -4,8 +4,8 @@
 
 import sharp from 'sharp';
 import { GradsightError } from '../errors.ts';
-import { decodeBmp } from './bmp.ts';
 import { readFileTyped } from '../io/read-file-node.ts';
+import { decodeBmp } from './bmp.ts';
 import type { RgbImage } from './rgb-image.ts';
 import { describeBytes, SUPPORTED_IMAGE_FORMATS, sniffImageFormat } from './sniff.ts';
 

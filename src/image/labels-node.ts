@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GradsightError } from '../errors.ts';
-import { type Labels, parseLabels } from './labels.ts';
 import { readFileTyped } from '../io/read-file-node.ts';
+import { type Labels, parseLabels } from './labels.ts';
 
 /**
  * Reads a labels file. With `optional`, a missing file gives undefined (for the default labels.txt beside

@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GradsightError } from '../errors.ts';
-import { validatePreprocess } from './preprocess-validate.ts';
 import { readFileTyped } from '../io/read-file-node.ts';
+import { validatePreprocess } from './preprocess-validate.ts';
 
 /**
  * The parsed, validated `preprocess.json` next to `modelPath`, or undefined when there is none. Pass it to

@@ -3,7 +3,13 @@
 
 import { GradsightError } from '../errors.ts';
 import { type PreprocessConfig, type PreprocessFlags, resolvePreprocess } from '../image/preprocess.ts';
-import { inferShapes, inferShapesWithFallback, type Model, unresolved, type ValueInfo } from '../onnx/index.ts';
+import {
+  inferShapes,
+  inferShapesWithFallback,
+  type Model,
+  unresolved,
+  type ValueInfo,
+} from '../onnx/index.ts';
 import type { ExternalDataFile, Runtime, Session } from '../runtime/runtime.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 import { candidateLayers, defaultLayer, type LayerInfo } from './layers.ts';

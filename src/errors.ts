@@ -20,7 +20,11 @@ export type ErrorCode =
   | 'unsupported-dtype'
   | 'runtime-error'
   | 'layer-not-found'
-  | 'no-default-layer';
+  | 'no-default-layer'
+  | 'tensor-not-found'
+  | 'unsupported-op'
+  | 'shape-mismatch'
+  | 'no-gradient-path';
 
 export class GradsightError extends Error {
   readonly code: ErrorCode;

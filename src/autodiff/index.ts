@@ -1,0 +1,15 @@
+// Public API of the autodiff compiler.
+
+export { type CompileOptions, compileGradients, type GradientModel, type GradientOutput } from './compile.ts';
+export { Emitter } from './emitter.ts';
+export { type GradContext, type GradRule, type Profile, type RuleSet, type RuleTable, STOP } from './rule.ts';
+export {
+  deconvnet,
+  guided,
+  isReluLike,
+  RULE_SETS,
+  type RuleSetName,
+  standard,
+  supportedOps,
+} from './rule-sets.ts';
+export { resolveTarget } from './target.ts';

@@ -1,0 +1,139 @@
+// The rule sets, as values. `guided` and `deconvnet` are `standard` with other rules for ReLU-like
+// nodes. ReLU-like policy: every Relu, and every Clip whose lower bound is 0 (ReLU6 and clipped
+// ReLUs); other Clips (e.g. hardtanh to [−1, 1]) and LeakyRelu keep the standard rule. This matches
+// the references in ../shared (guided rule on every ReLU and ReLU6).
+
+import { type GradContext, type GradRule, type RuleSet, type RuleTable, STOP } from './rule.ts';
+import * as act from './rules/activations.ts';
+import * as arith from './rules/arithmetic.ts';
+import { conv } from './rules/conv.ts';
+import { gemm, matMul } from './rules/linear.ts';
+import * as pool from './rules/pooling.ts';
+import * as red from './rules/reduce.ts';
+import { resize } from './rules/resize.ts';
+import * as shape from './rules/shape-ops.ts';
+
+/** Ops whose outputs carry no gradient: integer/bool results and constants. */
+const STOPS = [
+  'Shape',
+  'Size',
+  'Equal',
+  'Greater',
+  'Less',
+  'GreaterOrEqual',
+  'LessOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'ArgMax',
+  'ArgMin',
+  'Constant',
+  'ConstantOfShape',
+  'NonZero',
+  'Range',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'IsNaN',
+  'IsInf',
+] as const;
+
+const standardRules: RuleTable = {
+  Relu: act.relu,
+  Clip: act.clip,
+  LeakyRelu: act.leakyRelu,
+  PRelu: act.prelu,
+  Sigmoid: act.sigmoid,
+  HardSigmoid: act.hardSigmoid,
+  HardSwish: act.hardSwish,
+  Tanh: act.tanh,
+  Erf: act.erf,
+  Gelu: act.gelu,
+  Exp: act.exp,
+  Sqrt: act.sqrt,
+  Neg: act.neg,
+  Reciprocal: act.reciprocal,
+  Identity: act.passThrough,
+  Cast: act.passThrough,
+  Dropout: act.dropout,
+  Add: arith.add,
+  Sub: arith.sub,
+  Mul: arith.mul,
+  Div: arith.div,
+  Where: arith.where,
+  Pow: arith.pow,
+  Conv: conv,
+  MaxPool: pool.maxPool,
+  AveragePool: pool.averagePool,
+  GlobalAveragePool: pool.globalAveragePool,
+  GlobalMaxPool: pool.globalMaxPool,
+  MatMul: matMul,
+  Gemm: gemm,
+  BatchNormalization: red.batchNormalization,
+  LayerNormalization: red.layerNormalization,
+  Softmax: red.softmax,
+  LogSoftmax: red.logSoftmax,
+  ReduceMean: red.reduceMean,
+  ReduceSum: red.reduceSum,
+  Reshape: shape.reshapeBack,
+  Flatten: shape.reshapeBack,
+  Squeeze: shape.reshapeBack,
+  Unsqueeze: shape.reshapeBack,
+  Transpose: shape.transpose,
+  Concat: shape.concat,
+  Split: shape.split,
+  Slice: shape.slice,
+  Pad: shape.pad,
+  Expand: shape.expand,
+  Gather: shape.gather,
+  Resize: resize,
+  ...Object.fromEntries(STOPS.map((op) => [op, STOP])),
+};
+
+/** True for the nodes the guided and deconvnet rules replace (see the policy above). */
+export function isReluLike(ctx: GradContext): boolean {
+  if (ctx.node.opType === 'Relu') return true;
+  return ctx.node.opType === 'Clip' && act.clipBounds(ctx).lo === 0;
+}
+
+const onReluLike =
+  (modified: GradRule, fallback: GradRule): GradRule =>
+  (ctx, gY) =>
+    isReluLike(ctx) ? modified(ctx, gY) : fallback(ctx, gY);
+
+export const standard: RuleSet = {
+  name: 'standard',
+  description: 'plain reverse-mode gradients, as PyTorch autograd computes them',
+  rules: standardRules,
+};
+
+export const guided: RuleSet = {
+  name: 'guided',
+  description:
+    'Guided Backpropagation: ReLU-like nodes pass only positive gradient where their input is active',
+  rules: {
+    ...standardRules,
+    Relu: onReluLike(act.guidedReluLike, act.relu),
+    Clip: onReluLike(act.guidedReluLike, act.clip),
+  },
+};
+
+export const deconvnet: RuleSet = {
+  name: 'deconvnet',
+  description: 'Deconvnet: ReLU-like nodes pass only positive gradient, ignoring the forward activation',
+  rules: {
+    ...standardRules,
+    Relu: onReluLike(act.deconvReluLike, act.relu),
+    Clip: onReluLike(act.deconvReluLike, act.clip),
+  },
+};
+
+export const RULE_SETS = { standard, guided, deconvnet } as const;
+export type RuleSetName = keyof typeof RULE_SETS;
+
+/** Ops with a gradient rule (or an explicit stop) in a rule set, sorted. */
+export function supportedOps(set: RuleSet = standard): string[] {
+  return Object.keys(set.rules).sort();
+}

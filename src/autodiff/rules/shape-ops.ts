@@ -1,0 +1,198 @@
+// Gradient rules for ops that move data without arithmetic: reshapes, transposes, joins, slices,
+// pads, expands and constant-index gathers. The gradient goes back to where each element came from.
+
+import { getInt, getInts, getString } from '../../onnx/index.ts';
+import { unbroadcast } from '../broadcast.ts';
+import { type GradContext, type GradRule, only } from '../rule.ts';
+
+const known = (ctx: GradContext, name: string, what: string): number[] => {
+  const s = ctx.shape(name);
+  return s.map((d, i) => {
+    if (typeof d !== 'number') throw new Error(`${what}: axis ${i} of ${name} has no static size`);
+    return d;
+  });
+};
+const norm = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
+
+// Reshape, Flatten, Squeeze, Unsqueeze: y is x with other dims ⇒ dx = reshape(g, shape(x))
+export const reshapeBack: GradRule = (ctx, gY) => [
+  ctx.e.reshapeLike(only(gY), ctx.node.inputs[0]!),
+  ...ctx.node.inputs.slice(1).map(() => undefined),
+];
+
+// y = transpose(x, p) ⇒ dx = transpose(g, p⁻¹)
+export const transpose: GradRule = (ctx, gY) => {
+  const rank = ctx.shape(ctx.node.inputs[0]!).length;
+  const perm = getInts(
+    ctx.node,
+    'perm',
+    Array.from({ length: rank }, (_, i) => rank - 1 - i),
+  );
+  const inv: number[] = [];
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
+  return [ctx.e.transpose(only(gY), inv)];
+};
+
+// y = concat(x₀, x₁, …) ⇒ dxᵢ = g[offᵢ : offᵢ + lenᵢ] along the axis
+export const concat: GradRule = (ctx, gY) => {
+  const { node } = ctx;
+  const rank = ctx.shape(node.outputs[0]!).length;
+  const axis = norm(getInt(node, 'axis'), rank);
+  let offset = 0;
+  return node.inputs.map((x, i) => {
+    const len = ctx.shape(x)[axis];
+    if (typeof len !== 'number')
+      throw new Error(`Concat '${node.name}': input ${x} has no static size on axis ${axis}`);
+    const start = offset;
+    offset += len;
+    return ctx.need(i) ? ctx.e.slice(only(gY), [start], [start + len], [axis]) : undefined;
+  });
+};
+
+// (y₀, y₁, …) = split(x) ⇒ dx = concat(g₀, g₁, …), zeros for outputs without gradient
+export const split: GradRule = (ctx, gY) => {
+  const { e, node } = ctx;
+  const rank = ctx.shape(node.inputs[0]!).length;
+  const axis = norm(getInt(node, 'axis', 0), rank);
+  const parts = node.outputs.map((y, i) => gY[i] ?? e.expandLike(e.scalar(0), y));
+  return [e.concat(parts, axis), ...node.inputs.slice(1).map(() => undefined)];
+};
+
+/** Per-axis start/step/length of a Slice node, normalised and clamped as the ONNX spec does. */
+function sliceGeometry(ctx: GradContext) {
+  const { node } = ctx;
+  const x = node.inputs[0]!;
+  const dims = ctx.shape(x);
+  const rank = dims.length;
+  const value = (i: number): number[] | undefined => {
+    const name = node.inputs[i];
+    if (!name) return undefined;
+    const v = ctx.constant(name);
+    if (!v) throw new Error(`Slice '${node.name}': input ${name} is not a constant`);
+    return Array.from(v as ArrayLike<number | bigint>, Number);
+  };
+  const starts = value(1)!;
+  const ends = value(2)!;
+  const axes = (value(3) ?? starts.map((_, i) => i)).map((a) => norm(a, rank));
+  const steps = value(4) ?? starts.map(() => 1);
+  return axes.map((axis, k) => {
+    const dim = dims[axis];
+    if (typeof dim !== 'number') throw new Error(`Slice '${node.name}': axis ${axis} has no static size`);
+    const step = steps[k]!;
+    const clampIdx = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + dim : v, lo), hi);
+    const start = step > 0 ? clampIdx(starts[k]!, 0, dim) : clampIdx(starts[k]!, -1, dim - 1);
+    const end = step > 0 ? clampIdx(ends[k]!, 0, dim) : clampIdx(ends[k]!, -1, dim - 1);
+    const length = Math.max(0, Math.ceil((end - start) / step));
+    return { axis, dim, step, start, length };
+  });
+}
+
+// y = x[start : end : step] per axis ⇒ dx = g placed back at those positions, zeros elsewhere
+export const slice: GradRule = (ctx, gY) => {
+  const { e, node } = ctx;
+  let g = only(gY);
+  const rank = ctx.shape(node.inputs[0]!).length;
+  const shape = [...ctx.shape(node.outputs[0]!)];
+  for (const { axis, dim, step, start, length } of sliceGeometry(ctx)) {
+    const s = Math.abs(step);
+    // The lowest index the slice touches; a negative step visits it last, so reverse g first.
+    const low = step > 0 ? start : start + (length - 1) * step;
+    if (step < 0) g = e.slice(g, [-1], [Number.MIN_SAFE_INTEGER], [axis], [-1]);
+    if (s > 1) {
+      // Interleave s − 1 zeros after each element: [.., L, ..] → [.., L, s, ..] → [.., L·s, ..].
+      g = e.unsqueeze(g, [axis + 1]);
+      const pads = Array(2 * (rank + 1)).fill(0);
+      pads[rank + 1 + axis + 1] = s - 1;
+      g = e.pad(g, pads);
+      const merged = shape.map((d, i) => (i === axis ? length * s : i < axis ? 0 : d));
+      if (merged.some((d) => typeof d !== 'number'))
+        throw new Error(`Slice '${node.name}': needs static sizes`);
+      g = e.reshape(g, e.constI64(merged as number[]));
+      const keep = Math.min(length * s, dim - low);
+      if (keep < length * s) g = e.slice(g, [0], [keep], [axis]);
+    }
+    const span = s > 1 ? Math.min(length * s, dim - low) : length;
+    const pads = Array(2 * rank).fill(0);
+    pads[axis] = low;
+    pads[rank + axis] = dim - low - span;
+    g = e.pad(g, pads);
+    shape[axis] = dim;
+  }
+  return [g, undefined, undefined, undefined, undefined];
+};
+
+// y = pad(x, constant) ⇒ dx = g[begin : begin + dim]   (negative pads crop: pad g back)
+export const pad: GradRule = (ctx, gY) => {
+  const { e, node } = ctx;
+  const x = node.inputs[0]!;
+  const dims = known(ctx, x, `Pad '${node.name}'`);
+  const rank = dims.length;
+  const mode = getString(node, 'mode', 'constant');
+  if (mode !== 'constant') throw new Error(`Pad '${node.name}': mode ${mode} has no gradient rule`);
+  const padsValue = node.inputs[1] ? ctx.constant(node.inputs[1]) : undefined;
+  const raw = padsValue
+    ? Array.from(padsValue as ArrayLike<number | bigint>, Number)
+    : [...getInts(node, 'pads')];
+  const axesValue = node.inputs[3] ? ctx.constant(node.inputs[3]) : undefined;
+  const axes = axesValue
+    ? Array.from(axesValue as ArrayLike<number | bigint>, (a) => norm(Number(a), rank))
+    : dims.map((_, i) => i);
+  const begin = Array(rank).fill(0);
+  const end = Array(rank).fill(0);
+  axes.forEach((a, k) => {
+    begin[a] = raw[k]!;
+    end[a] = raw[axes.length + k]!;
+  });
+  // Crop what was padded; re-pad with zeros what the forward cropped (negative pads).
+  const starts = begin.map((b) => Math.max(b, 0));
+  const ends = dims.map((d, i) => starts[i]! + d + Math.min(begin[i]!, 0) + Math.min(end[i]!, 0));
+  const g = e.slice(
+    only(gY),
+    starts,
+    ends,
+    dims.map((_, i) => i),
+  );
+  const back = [...begin.map((b) => Math.max(-b, 0)), ...end.map((v) => Math.max(-v, 0))];
+  return [e.pad(g, back), undefined, undefined, undefined];
+};
+
+// y = expand(x, shape) ⇒ dx = g summed over the broadcast axes
+export const expand: GradRule = (ctx, gY) => [
+  unbroadcast(ctx, only(gY), ctx.node.outputs[0]!, ctx.node.inputs[0]!),
+  undefined,
+];
+
+// y = gather(x, idx, axis) with constant idx ⇒ dx[idx] += g   (one-hot MatMul: duplicates add up)
+export const gather: GradRule = (ctx, gY) => {
+  const { e, node } = ctx;
+  const [x, idxName] = node.inputs as [string, string];
+  const idx = ctx.constant(idxName);
+  if (!idx) throw new Error(`Gather '${node.name}': only constant indices have a gradient rule`);
+  const xs = ctx.shape(x);
+  const rank = xs.length;
+  const axis = norm(getInt(node, 'axis', 0), rank);
+  const dim = xs[axis];
+  if (typeof dim !== 'number') throw new Error(`Gather '${node.name}': axis ${axis} has no static size`);
+  const indices = Array.from(idx as ArrayLike<number | bigint>, (v) => norm(Number(v), dim));
+  const idxRank = ctx.shape(idxName).length;
+  let g = only(gY);
+  if (idxRank === 0) g = e.unsqueeze(g, [axis]);
+  else if (idxRank > 1)
+    throw new Error(`Gather '${node.name}': indices of rank ${idxRank} are not supported`);
+  // Move the gathered axis last, multiply by the one-hot [len(idx), dim], move it back.
+  const perm = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis);
+  perm.push(axis);
+  const inv: number[] = [];
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
+  const onehot = new Float32Array(indices.length * dim);
+  indices.forEach((v, i) => {
+    onehot[i * dim + v] = 1;
+  });
+  const moved = axis === rank - 1 ? g : e.transpose(g, perm);
+  const scattered = e.matmul(moved, e.constF(onehot, [indices.length, dim]));
+  return [axis === rank - 1 ? scattered : e.transpose(scattered, inv), undefined];
+};

@@ -16,6 +16,7 @@ import {
   type ValueInfo,
 } from '../onnx/index.ts';
 import type { TypedArray } from '../tensor/tensor.ts';
+import { downstreamOf, upstreamOf } from './activity.ts';
 import { Emitter, ONNX_FLOAT } from './emitter.ts';
 import { type GradContext, type Profile, type RuleSet, STOP } from './rule.ts';
 import { standard, supportedOps } from './rule-sets.ts';
@@ -52,6 +53,8 @@ export interface GradientModel {
   readonly seed: { readonly name: string; readonly shape: Shape };
   /** The tensor differentiated (the pre-softmax scores when the output is a softmax). */
   readonly target: string;
+  /** Graph output holding the target's value. */
+  readonly targetOutput: string;
   readonly outputs: readonly GradientOutput[];
   readonly ruleSet: string;
   /** Forward nodes differentiated, and backward nodes emitted. */
@@ -167,18 +170,40 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
     outputs.push({ tensor: w, value, grad: gradName, shape: shapeOf(shapes, w) });
   }
 
+  let targetOutput = target;
+  if (inputNames.has(target)) {
+    targetOutput = uniqueName(known, `gradsight/value/${target}`);
+    e.nodes.push({
+      opType: 'Identity',
+      domain: '',
+      name: `${targetOutput}/Identity`,
+      input: [target],
+      output: [targetOutput],
+    });
+  }
+  const extraOutputs =
+    graphOutputs.has(targetOutput) || outputs.some((o) => o.value === targetOutput)
+      ? []
+      : [{ name: targetOutput }];
   const seedShape = shapeOf(shapes, target);
   const patched = appendGraphPatch(bytes, {
     node: e.nodes,
     initializer: e.initializers,
     input: [floatValueInfo(seedName, seedShape)],
-    output: outputs.flatMap((o) => [{ name: o.value }, floatValueInfo(o.grad, o.shape)]),
+    output: [
+      ...extraOutputs,
+      ...outputs.flatMap((o) => [
+        ...(graphOutputs.has(o.value) ? [] : [{ name: o.value }]),
+        floatValueInfo(o.grad, o.shape),
+      ]),
+    ],
   });
   checkGradientShapes(patched, options.inputShapes ?? {}, contributions, shapes);
   return {
     bytes: patched,
     seed: { name: seedName, shape: seedShape },
     target,
+    targetOutput,
     outputs,
     ruleSet: ruleSet.name,
     stats: { forwardNodes, backwardNodes: e.nodes.length },
@@ -230,41 +255,6 @@ function constantValue(model: Model, name: string): TypedArray | undefined {
     if (i?.kind === 'int') return BigInt64Array.of(BigInt(i.value));
   }
   return undefined;
-}
-
-/** Every tensor the target depends on (including itself). */
-function upstreamOf(producers: ReadonlyMap<string, Node>, target: string): Set<string> {
-  const seen = new Set<string>([target]);
-  const stack = [target];
-  while (stack.length) {
-    const node = producers.get(stack.pop()!);
-    if (!node) continue;
-    for (const i of node.inputs) {
-      if (i !== '' && !seen.has(i)) {
-        seen.add(i);
-        stack.push(i);
-      }
-    }
-  }
-  return seen;
-}
-
-/** Every float tensor computed from the requested ones (integer and bool results carry no gradient). */
-function downstreamOf(
-  nodes: readonly Node[],
-  wrt: readonly string[],
-  shapes: ReadonlyMap<string, ValueInfo>,
-): Set<string> {
-  const reach = new Set(wrt);
-  for (const node of nodes) {
-    if (!node.inputs.some((i) => reach.has(i))) continue;
-    for (const o of node.outputs) {
-      const dtype = shapes.get(o)?.dtype;
-      if (o !== '' && (dtype === undefined || dtype.startsWith('float') || dtype === 'bfloat16'))
-        reach.add(o);
-    }
-  }
-  return reach;
 }
 
 function unsupported(node: Node, ruleSet: RuleSet): GradsightError {

@@ -1,5 +1,6 @@
 // Public API of the autodiff compiler.
 
+export { nodesWithoutRule } from './activity.ts';
 export { type CompileOptions, compileGradients, type GradientModel, type GradientOutput } from './compile.ts';
 export { Emitter } from './emitter.ts';
 export { type GradContext, type GradRule, type Profile, type RuleSet, type RuleTable, STOP } from './rule.ts';

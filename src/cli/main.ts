@@ -2,6 +2,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
+import { gradCommand } from './commands/grad.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { predictCommand } from './commands/predict.ts';
 import { EXIT_USAGE, reportError } from './errors.ts';
@@ -27,6 +28,7 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   program.addCommand(inspectCommand(io));
   program.addCommand(predictCommand(io));
+  program.addCommand(gradCommand(io));
   for (const c of program.commands) {
     c.exitOverride()
       .showHelpAfterError(`(run gradsight ${c.name()} --help for usage)`)

@@ -1,5 +1,6 @@
 // A model's summary for `gradsight inspect`: I/O, opsets, op histogram, candidate and default layers.
 
+import { nodesWithoutRule, resolveTarget, standard } from '../autodiff/index.ts';
 import { isGradsightError } from '../errors.ts';
 import type { ImageModel } from './image-model.ts';
 import type { LayerInfo } from './layers.ts';
@@ -19,6 +20,8 @@ export interface ModelSummary {
   readonly layers: LayerInfo[];
   readonly defaultLayer: LayerInfo | null;
   readonly defaultLayerError?: string;
+  /** The differentiated tensor for the chosen output, and the ops on the path to it without a gradient rule. */
+  readonly gradient: { readonly target: string; readonly missingRules: { op: string; nodes: string[] }[] };
 }
 
 export async function summarize(m: ImageModel): Promise<ModelSummary> {
@@ -43,6 +46,12 @@ export async function summarize(m: ImageModel): Promise<ModelSummary> {
     if (!isGradsightError(e, 'no-default-layer')) throw e;
     defaultLayerError = e.message;
   }
+  const target = resolveTarget(g, m.output.name, true);
+  const missing = new Map<string, string[]>();
+  for (const n of nodesWithoutRule(g, target, standard, shapes)) {
+    const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
+    missing.set(op, [...(missing.get(op) ?? []), n.name]);
+  }
   return {
     irVersion: model.irVersion,
     producer: model.producer,
@@ -56,5 +65,6 @@ export async function summarize(m: ImageModel): Promise<ModelSummary> {
     layers: await m.layers(),
     defaultLayer,
     ...(defaultLayerError === undefined ? {} : { defaultLayerError }),
+    gradient: { target, missingRules: [...missing].map(([op, nodes]) => ({ op, nodes })) },
   };
 }

@@ -75,5 +75,15 @@ function formatSummary(path: string, s: ModelSummary): string {
       ? `${pc.bold('default layer')}: ${s.defaultLayer.name} ${formatShape(s.defaultLayer.shape)} (${s.defaultLayer.op})`
       : `${pc.bold('default layer')}: none (${s.defaultLayerError ?? 'no spatial feature map'})`,
   );
+  const miss = s.gradient.missingRules;
+  lines.push(
+    `${pc.bold('gradients')}: target ${s.gradient.target}; ${
+      miss.length
+        ? pc.yellow(
+            `no gradient rule yet for ${miss.map((m) => `${m.op} (${m.nodes.length} node${m.nodes.length > 1 ? 's' : ''}, e.g. ${m.nodes[0]})`).join(', ')}`,
+          )
+        : 'every op on the path has a gradient rule'
+    }`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,84 @@
+// Compiles a model's gradient graph once and runs it: one ONNX Runtime run gives the target scores,
+// the requested activations and their gradients for a batch, each row with its own seed.
+
+import { type CompileOptions, compileGradients, type GradientModel } from '../autodiff/index.ts';
+import { GradsightError } from '../errors.ts';
+import type { Session } from '../runtime/runtime.ts';
+import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
+import type { ImageModel } from './image-model.ts';
+
+export interface GradientResult {
+  /** The differentiated scores (pre-softmax logits by default), [N, ...]. */
+  readonly target: Float32Tensor;
+  readonly values: Readonly<Record<string, Float32Tensor>>;
+  readonly grads: Readonly<Record<string, Float32Tensor>>;
+}
+
+export class GradientRunner {
+  private constructor(
+    readonly compiled: GradientModel,
+    private readonly session: Session,
+    private readonly inputName: string,
+  ) {}
+
+  static async create(
+    model: ImageModel,
+    options: Omit<CompileOptions, 'shapes'>,
+    threads?: number,
+  ): Promise<GradientRunner> {
+    const compiled = compileGradients(model.source.bytes, model.model, {
+      ...options,
+      shapes: await model.shapes(),
+    });
+    const session = await model.runtime.createSession(compiled.bytes, {
+      ...(threads !== undefined ? { threads } : {}),
+      ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
+    });
+    return new GradientRunner(compiled, session, model.input.name);
+  }
+
+  /** The seed shape for a batch of n: the target's shape with the batch axis set. */
+  seedDims(n: number): number[] {
+    return this.compiled.seed.shape.map((d, i) => {
+      if (i === 0) return n;
+      if (typeof d !== 'number')
+        throw new GradsightError('shape-inference', `the target's axis ${i} has no static size`);
+      return d;
+    });
+  }
+
+  async run(input: Float32Tensor, seed: Tensor): Promise<GradientResult> {
+    const want = this.seedDims(input.dims[0]!);
+    if (seed.dims.length !== want.length || seed.dims.some((d, i) => d !== want[i])) {
+      throw new GradsightError(
+        'bad-argument',
+        `the seed has shape [${seed.dims.join(', ')}], expected [${want.join(', ')}]`,
+        {
+          hint: `one row per image with one value per output of ${this.compiled.target}`,
+        },
+      );
+    }
+    const out = await this.session.run({
+      [this.inputName]: input,
+      [this.compiled.seed.name]: asFloat32(seed),
+    });
+    const values: Record<string, Float32Tensor> = {};
+    const grads: Record<string, Float32Tensor> = {};
+    for (const o of this.compiled.outputs) {
+      values[o.tensor] = out[o.value] as Float32Tensor;
+      grads[o.tensor] = out[o.grad] as Float32Tensor;
+    }
+    return { target: out[this.compiled.targetOutput] as Float32Tensor, values, grads };
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+function asFloat32(t: Tensor): Float32Tensor {
+  if (t.dtype === 'float32') return t as Float32Tensor;
+  if (t.dtype === 'float64')
+    return { dtype: 'float32', dims: t.dims, data: Float32Array.from(t.data as Float64Array) };
+  throw new GradsightError('bad-argument', `the seed must be float32 or float64, got ${t.dtype}`);
+}

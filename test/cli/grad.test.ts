@@ -61,7 +61,7 @@ describe('tiny model', () => {
     // features → GlobalAveragePool (8×8) → Gemm(transB): d logit_2 / d features[k, i, j] = W[2, k] / 64.
     const w = seededValues(12, 3);
     for (let k = 0; k < 4; k++) {
-      assert.ok(Math.abs(gFeat.data[k * 64 + 5]! - Math.fround(w[8 + k]!) / 64) < 1e-7);
+      assert.ok(Math.abs(Number(gFeat.data[k * 64 + 5]) - Math.fround(w[8 + k]!) / 64) < 1e-7);
     }
     // The same gradient from an explicit seed file.
     const seed = new Float32Array(6);

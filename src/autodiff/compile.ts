@@ -4,13 +4,17 @@
 // each op's rule, add up fan-out in one place, check every gradient's shape, and append the backward
 // graph to the model's bytes (the forward graph and its weights are never copied or re-encoded).
 
+import { create, fromBinary } from '@bufbuild/protobuf';
+import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
 import { closestNames, GradsightError, isGradsightError } from '../errors.ts';
 import {
   appendGraphPatch,
-  decodeModel,
+  encodeGraphPatch,
+  type GraphPatch,
   type InputShapes,
   inferShapes,
   type Model,
+  modelFromProto,
   type Node,
   type Shape,
   type ValueInfo,
@@ -186,7 +190,7 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
       ? []
       : [{ name: targetOutput }];
   const seedShape = shapeOf(shapes, target);
-  const patched = appendGraphPatch(bytes, {
+  const patch: GraphPatch = {
     node: e.nodes,
     initializer: e.initializers,
     input: [floatValueInfo(seedName, seedShape)],
@@ -197,8 +201,9 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
         floatValueInfo(o.grad, o.shape),
       ]),
     ],
-  });
-  checkGradientShapes(patched, options.inputShapes ?? {}, contributions, shapes);
+  };
+  checkGradientShapes(model, patch, options.inputShapes ?? {}, contributions, shapes);
+  const patched = appendGraphPatch(bytes, patch);
   return {
     bytes: patched,
     seed: { name: seedName, shape: seedShape },
@@ -305,12 +310,26 @@ function floatValueInfo(name: string, shape: Shape) {
  * tensor it is the gradient of; a mismatch names the forward node whose rule produced it.
  */
 function checkGradientShapes(
-  patched: Uint8Array,
+  model: Model,
+  patch: GraphPatch,
   inputShapes: InputShapes,
   contributions: readonly { tensor: string; grad: string; node: Node }[],
   forwardShapes: ReadonlyMap<string, ValueInfo>,
 ): void {
-  const full = inferShapes(decodeModel(patched), inputShapes);
+  // The forward proto with the patch's repeated fields added: arrays are copied shallowly, weights not.
+  const fwd = model.proto.graph!;
+  const patchProto = fromBinary(ModelProtoSchema, encodeGraphPatch(patch)).graph!;
+  const merged = create(ModelProtoSchema, {
+    ...model.proto,
+    graph: create(GraphProtoSchema, {
+      ...fwd,
+      node: [...fwd.node, ...patchProto.node],
+      initializer: [...fwd.initializer, ...patchProto.initializer],
+      input: [...fwd.input, ...patchProto.input],
+      output: [...fwd.output, ...patchProto.output],
+    }),
+  });
+  const full = inferShapes(modelFromProto(merged), inputShapes);
   for (const c of contributions) {
     const want = forwardShapes.get(c.tensor)?.shape;
     const got = full.get(c.grad)?.shape;

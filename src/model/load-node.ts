@@ -1,12 +1,13 @@
 // Opening a model from disk in Node: the .onnx file (or a folder holding model.onnx), its external-data
 // files (only inside the model's folder), preprocess.json and labels.txt beside it.
 
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { GradsightError } from '../errors.ts';
 import { loadLabelsFile } from '../image/labels-node.ts';
 import { loadPreprocessFile } from '../image/preprocess-node.ts';
 import {
+  allocateWithRoom,
   checkExternalLocation,
   decodeModel,
   externalDataRefs,
@@ -36,7 +37,7 @@ export async function loadModelFiles(input: string, opts: LoadOptions = {}): Pro
   const path = await resolveModelPath(input);
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readModelBytes(path);
   } catch (e) {
     throw new GradsightError('file-unreadable', `cannot read model ${path}: ${(e as Error).message}`, {
       hint: 'check the file permissions',
@@ -59,6 +60,27 @@ export async function loadModelFiles(input: string, opts: LoadOptions = {}): Pro
     labels,
     labelsPath: labels ? labelsPath : undefined,
   };
+}
+
+/**
+ * Reads a model into a buffer with spare room after it, so that appending the backward graph later
+ * extends it in place instead of holding a second copy of a (possibly huge) model.
+ */
+export async function readModelBytes(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const size = (await file.stat()).size;
+    const bytes = allocateWithRoom(size, 16 * 2 ** 20 + Math.ceil(size / 100));
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await file.read(bytes, done, size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === size ? bytes : bytes.subarray(0, done);
+  } finally {
+    await file.close();
+  }
 }
 
 async function resolveModelPath(input: string): Promise<string> {

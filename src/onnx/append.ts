@@ -14,15 +14,38 @@ export type GraphPatch = Pick<
   'node' | 'initializer' | 'input' | 'output' | 'valueInfo'
 >;
 
+/**
+ * Buffers made by `allocateWithRoom` keep spare capacity after the model so that ONE later append can
+ * extend them in place instead of copying the whole model (a 500 MB model would otherwise exist
+ * twice). The room is consumed by that append, so an earlier result is never overwritten.
+ */
+const room = new WeakMap<ArrayBufferLike, number>();
+
+/** A view of `length` bytes whose buffer has `spare` bytes of room for one in-place append. */
+export function allocateWithRoom(length: number, spare: number): Uint8Array {
+  const buffer = new ArrayBuffer(length + spare);
+  room.set(buffer, length);
+  return new Uint8Array(buffer, 0, length);
+}
+
 export function appendGraphPatch(model: Uint8Array, patch: GraphPatch): Uint8Array {
-  const fragment = toBinary(
-    ModelProtoSchema,
-    create(ModelProtoSchema, { graph: create(GraphProtoSchema, patch) }),
-  );
+  const fragment = encodeGraphPatch(patch);
+  const end = model.byteOffset + model.byteLength;
+  if (room.get(model.buffer) === end && end + fragment.byteLength <= model.buffer.byteLength) {
+    room.delete(model.buffer);
+    const out = new Uint8Array(model.buffer, model.byteOffset, model.byteLength + fragment.byteLength);
+    out.set(fragment, model.byteLength);
+    return out;
+  }
   const out = new Uint8Array(model.byteLength + fragment.byteLength);
   out.set(model, 0);
   out.set(fragment, model.byteLength);
   return out;
+}
+
+/** The serialized `ModelProto{graph: patch}` fragment that appending adds. */
+export function encodeGraphPatch(patch: GraphPatch): Uint8Array {
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, { graph: create(GraphProtoSchema, patch) }));
 }
 
 export interface OutputSpec {

@@ -1,7 +1,14 @@
 // Public API of the ONNX layer: decode/encode, the readonly IR, attributes, external data, appending
 // to serialized models, and shape inference. Platform-neutral (no node: imports).
 
-export { appendGraphOutputs, appendGraphPatch, type GraphPatch, type OutputSpec } from './append.ts';
+export {
+  allocateWithRoom,
+  appendGraphOutputs,
+  appendGraphPatch,
+  encodeGraphPatch,
+  type GraphPatch,
+  type OutputSpec,
+} from './append.ts';
 export { getFloat, getFloats, getInt, getInts, getString, getTensor, hasAttr } from './attributes.ts';
 export { type DecodeOptions, decodeModel, decodeModelProto, encodeModel } from './codec.ts';
 export { byteSize, dtypeFromOnnx, dtypeToOnnx } from './dtype.ts';

@@ -106,8 +106,11 @@ export function loadGoldens(): Readonly<Record<string, Golden>> {
   return goldenCache;
 }
 
+/** The cases of cases.json (without their keys), optionally of one family. */
 export function loadCases(family?: string): GradCase[] {
-  const all = JSON.parse(readFileSync(casesPath, 'utf8')) as GradCase[];
+  const all = (JSON.parse(readFileSync(casesPath, 'utf8')) as (GradCase & { key?: string })[]).map(
+    ({ key: _key, ...c }) => c as GradCase,
+  );
   return family === undefined ? all : all.filter((c) => c.id.startsWith(`${family}/`));
 }
 

@@ -44,12 +44,17 @@ function oneHotKernel(e: Emitter, kh: number, kw: number): string {
   return e.constF(values, [t, 1, kh, kw]);
 }
 
+/** max over axis 1 (the taps), keepdims: axes as an attribute before opset 18, an input from 18. */
+function reduceMaxTaps(e: Emitter, unfolded: string): string {
+  if (e.opset >= 18) return e.op('ReduceMax', [unfolded, e.constI64([1])], { keepdims: { i: 1 } });
+  return e.op('ReduceMax', [unfolded], { axes: { ints: [1] }, keepdims: { i: 1 } });
+}
+
 // y = max over window ⇒ dx[argmax] += g   (first max wins, overlapping windows add; the optional
 // Indices output is an integer path)
 export const maxPool: GradRule = (ctx, gY) => {
   const { e, node } = ctx;
   const x = node.inputs[0]!;
-  const y = node.outputs[0]!;
   const w = window2d(ctx);
   const [H, W] = w.inSize as [number, number];
   const [Ho, Wo] = w.outSize as [number, number];
@@ -75,7 +80,10 @@ export const maxPool: GradRule = (ctx, gY) => {
     }
   }
   const unfolded = e.concat(taps, 1);
-  const yr = e.reshape(y, e.constI64([-1, 1, Ho, Wo]));
+  // The window max recomputed from the taps (bit-identical to Y) rather than read from Y: when ceil_mode
+  // drops a last window that would start in the end padding, ORT's kernel does too but ONNX shape
+  // inference does not, so a Y reshaped to the true [Ho, Wo] would fail to load.
+  const yr = reduceMaxTaps(e, unfolded);
   const hits = e.castFloat(e.equal(unfolded, yr));
   const first = e.mul(hits, e.castFloat(e.equal(e.cumSum(hits, 1), e.scalar(1))));
   const perTap = e.mul(first, e.reshape(only(gY), e.constI64([-1, 1, Ho, Wo])));

@@ -1,0 +1,389 @@
+#!/usr/bin/python3
+"""Exports torchvision models to ONNX and writes PyTorch float64 gradient references for them.
+
+Run with the Debian python (torch 1.13, torchvision 0.14, onnx 1.12), from the repository root, after
+`npm ci` (the Grad-CAM layers are picked by gradsight itself, through node):
+
+    /usr/bin/python3 conformance/export_models.py [OUT_DIR] [--only resnet18,alexnet]
+
+OUT_DIR (default conformance/.cache) gets one folder per model and OUT_DIR/manifest.json:
+
+    <arch>/model.onnx          float32, opset 14, dynamic batch, constant folding (BN folded into Conv)
+    <arch>/input.npy           [2, 3, S, S] float32, two different random images
+    <arch>/seed.npy            [2, 1000] float32, one-hot on a different class per row
+    <arch>/logits.npy          [2, 1000] float64
+    <arch>/<key>.value.npy     float64 activation, key in default | mid | input
+    <arch>/<key>.standard.npy  float64 d Σ_b ⟨seed_b, logits_b⟩ / d activation, plain autograd
+    <arch>/<key>.guided.npy    the same with Guided Backprop on every ReLU-like op
+    <arch>/manifest.json       onnx path, input shape, layer names, classes, how the net was prepared
+
+Weights are random (no network): torch.manual_seed(0) then the torchvision constructor. A random net
+in eval mode with fresh BatchNorm statistics (mean 0, var 1) is degenerate (logits ~1e-14 in
+EfficientNet, ~1e12 in Inception v3, identical rows in GoogLeNet), so every model with BatchNorm gets
+its running statistics re-estimated on random images in train mode (see `calibrate_bn`). ConvNeXt's
+layer scale (1e-6 at init) is set to 1, else every block is the identity and the test would not see
+the gradients of its LayerNorm, GELU and Linear layers.
+
+How an ONNX tensor maps to a PyTorch tensor: the exporter names nodes by module scope,
+e.g. `/layer4/layer4.1/relu_1/Relu` is the second call of module `layer4.1.relu`. A tensor whose
+consumers all lie outside its scope is that module call's output (a forward hook captures it); a Relu
+node elsewhere is a functional `F.relu` call in that scope (captured by patching F.relu). Conv outputs
+are never picked as the mid layer: the exporter folds the following BatchNorm into them. The test
+checks every captured value against ONNX Runtime's, so a wrong mapping fails loudly.
+"""
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+import torch.nn.functional as F
+import torchvision
+
+ARCHS = [
+    'resnet18',
+    'resnet50',
+    'resnext50_32x4d',
+    'densenet121',
+    'googlenet',
+    'inception_v3',
+    'squeezenet1_1',
+    'mobilenet_v2',
+    'mobilenet_v3_large',
+    'efficientnet_b0',
+    'shufflenet_v2_x1_0',
+    'mnasnet1_0',
+    'regnet_y_400mf',
+    'convnext_tiny',
+    'alexnet',
+]
+OPSET = 14
+BATCH = 2
+REPO = Path(__file__).resolve().parent.parent
+
+
+def build(arch):
+    """The random-weight model in eval mode, with every in-place op turned off (so captured
+    activations are never overwritten) and the preparation notes for the manifest."""
+    torch.manual_seed(0)
+    kwargs = {'aux_logits': False, 'init_weights': True} if arch in ('googlenet', 'inception_v3') else {}
+    model = getattr(torchvision.models, arch)(weights=None, **kwargs)
+    size = 299 if arch == 'inception_v3' else 224
+    notes = []
+    for m in model.modules():
+        if hasattr(m, 'inplace'):
+            m.inplace = False
+    if arch == 'convnext_tiny':
+        for m in model.modules():
+            if hasattr(m, 'layer_scale'):
+                m.layer_scale.data.fill_(1.0)
+        notes.append('layer_scale set to 1 (1e-6 at init makes every block the identity)')
+    if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+        calibrate_bn(model, size)
+        notes.append('BatchNorm running stats re-estimated on 4x8 random images (train mode)')
+    model.eval()
+    return model, size, notes
+
+
+def calibrate_bn(model, size):
+    """Re-estimates BatchNorm running statistics on random N(0, 1) images: the cumulative average of
+    batch statistics (momentum None), as after training, so eval-mode activations stay O(1)."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None
+    g = torch.Generator().manual_seed(123)
+    model.train()
+    with torch.no_grad():
+        for _ in range(4):
+            model(torch.randn(8, 3, size, size, generator=g))
+    model.eval()
+
+
+def export(model, size, path):
+    x = torch.zeros(1, 3, size, size)
+    torch.onnx.export(
+        model,
+        x,
+        str(path),
+        opset_version=OPSET,
+        do_constant_folding=True,
+        training=torch.onnx.TrainingMode.EVAL,
+        input_names=['input'],
+        output_names=['logits'],
+        dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}},
+    )
+
+
+def pick_layers(path, size):
+    """gradsight's default layer and candidate list for the model (exactly what users get)."""
+    out = subprocess.run(
+        ['node', '--import', 'tsx', 'test/conformance/pick-layers.ts', str(path), str(size)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)
+
+
+# ---- ONNX tensor → PyTorch tensor --------------------------------------------------------------
+
+
+def split_index(s):
+    """'relu_1' → ('relu', 1); 'relu' → ('relu', 0)."""
+    m = re.fullmatch(r'(.*)_(\d+)', s)
+    return (m.group(1), int(m.group(2))) if m else (s, 0)
+
+
+def resolve(model, graph, tensor):
+    """How to capture `tensor` in PyTorch: ('module', path, call) or ('relu', path, call, index)."""
+    producer = next(n for n in graph.node if tensor in n.output)
+    consumers = [n for n in graph.node if tensor in n.input]
+    parts = producer.name.split('/')[1:]
+    op, op_index = split_index(parts[-1])
+    path, call, module = '', 0, model
+    children = dict(model.named_children())
+    prev = ''
+    for comp in parts[:-1]:
+        local = comp[len(prev) + 1 :] if prev and comp.startswith(prev + '.') else comp
+        if local not in children:
+            local, call = split_index(local)
+            if local not in children:
+                raise LookupError(f'{producer.name}: no submodule {comp!r} under {path or "<root>"}')
+        elif call:
+            raise LookupError(f'{producer.name}: repeated call of a non-leaf module')
+        module = children[local]
+        path = f'{path}.{local}' if path else local
+        children = dict(module.named_children())
+        prev = local
+    scope = '/'.join(producer.name.split('/')[:-1]) + '/'
+    outside = all(not c.name.startswith(scope) for c in consumers)
+    if path and outside and producer.op_type != 'Conv':
+        return ('module', path, call)
+    if op == 'Relu':
+        return ('relu', path, call, op_index)
+    raise LookupError(f'{tensor} ({producer.op_type} {producer.name}) is not a module output')
+
+
+class Recorder:
+    """Captures module-call outputs and functional F.relu outputs during one forward pass."""
+
+    def __init__(self, model, wanted):
+        self.names = {m: n for n, m in model.named_modules()}
+        self.wanted = wanted  # key → resolve() result
+        self.stack = []
+        self.calls = {}
+        self.relus = {}
+        self.out = {}
+        self.handles = [
+            torch.nn.modules.module.register_module_forward_pre_hook(self.pre),
+            torch.nn.modules.module.register_module_forward_hook(self.post),
+        ]
+
+    def pre(self, module, _inputs):
+        name = self.names.get(module, '?')
+        call = self.calls.get(name, 0)
+        self.calls[name] = call + 1
+        self.stack.append((name, call))
+
+    def post(self, module, _inputs, output):
+        name, call = self.stack.pop()
+        for key, how in self.wanted.items():
+            if how[0] == 'module' and how[1:] == (name, call):
+                self.out[key] = output
+
+    def on_relu(self, y):
+        scope = self.stack[-1] if self.stack else ('', 0)
+        index = self.relus.get(scope, 0)
+        self.relus[scope] = index + 1
+        for key, how in self.wanted.items():
+            if how[0] == 'relu' and how[1:] == (*scope, index):
+                self.out[key] = y
+
+    def close(self):
+        for h in self.handles:
+            h.remove()
+
+
+# ---- ReLU-like ops: plain or guided ----------------------------------------------------------
+
+
+class GuidedClamp(torch.autograd.Function):
+    """y = clamp(x, lo, hi); Guided Backprop: dx = relu(g) · 1[lo < x < hi] (strict, as hardtanh)."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        return x.clamp(min=lo, max=hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        mask = x > lo
+        if hi is not None:
+            mask = mask & (x < hi)
+        return g.clamp(min=0) * mask, None, None
+
+
+class ReluPatch:
+    """Routes every F.relu / torch.relu / F.hardtanh(min 0) call (nn.ReLU and nn.ReLU6 call these)
+    through one function that records the output and, when guided, uses GuidedClamp."""
+
+    def __init__(self, recorder, guided):
+        self.recorder, self.guided = recorder, guided
+        self.saved = (F.relu, torch.relu, F.hardtanh)
+
+    def __enter__(self):
+        # F.relu itself calls torch.relu: the plain path uses the original torch.relu.
+        _, orig_relu, orig_hardtanh = self.saved
+
+        def relu(x, inplace=False):
+            y = GuidedClamp.apply(x, 0.0, None) if self.guided else orig_relu(x)
+            self.recorder.on_relu(y)
+            return y
+
+        def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
+            if self.guided and min_val == 0:
+                return GuidedClamp.apply(x, 0.0, max_val)
+            return orig_hardtanh(x, min_val, max_val)
+
+        F.relu, torch.relu, F.hardtanh = relu, relu, hardtanh
+        return self
+
+    def __exit__(self, *_):
+        F.relu, torch.relu, F.hardtanh = self.saved
+        self.recorder.close()
+
+
+def reference(model, x, seed, wanted, guided):
+    """logits, and per key the activation and d Σ_b ⟨seed_b, logits_b⟩ / d activation (float64)."""
+    x = x.clone().requires_grad_(True)
+    rec = Recorder(model, wanted)
+    with ReluPatch(rec, guided):
+        logits = model(x)
+    missing = set(wanted) - set(rec.out)
+    if missing:
+        raise LookupError(f'not captured: {sorted(missing)}')
+    keys = ['input', *wanted]
+    acts = [x, *(rec.out[k] for k in wanted)]
+    grads = torch.autograd.grad((logits * seed).sum(), acts)
+    return logits.detach(), {k: (a.detach(), g) for k, a, g in zip(keys, acts, grads)}
+
+
+def pick_mid(model, graph, layers):
+    """A capturable 4-D tensor around the middle of gradsight's candidate list."""
+    cands = [c['name'] for c in layers['candidates']]
+    mid = len(cands) // 2
+    order = sorted(range(len(cands)), key=lambda i: (abs(i - mid), i))
+    for i in order:
+        try:
+            how = resolve(model, graph, cands[i])
+        except LookupError:
+            continue
+        if how[0] == 'module':
+            return cands[i], how, i, len(cands)
+    raise LookupError('no capturable mid layer')
+
+
+def classes_for(logits):
+    """Row 0: its top class; row 1: its top class unless equal to row 0's, else its second."""
+    first = int(logits[0].argmax())
+    order = logits[1].argsort(descending=True).tolist()
+    second = order[0] if order[0] != first else order[1]
+    return [first, second]
+
+
+def export_arch(arch, out):
+    t0 = time.time()
+    d = out / arch
+    d.mkdir(parents=True, exist_ok=True)
+    model, size, notes = build(arch)
+    onnx_path = d / 'model.onnx'
+    export(model, size, onnx_path)
+    t_export = time.time() - t0
+    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    layers = pick_layers(onnx_path, size)
+    default = layers['default']
+    mid, mid_how, mid_at, n_cands = pick_mid(model, graph, layers)
+    wanted = {'default': resolve(model, graph, default), 'mid': mid_how}
+
+    g = torch.Generator().manual_seed(1)
+    x32 = torch.randn(BATCH, 3, size, size, generator=g)
+    model = model.double()
+    x = x32.double()
+    with torch.no_grad():
+        plain = model(x)
+    if not torch.isfinite(plain).all() or float(plain.std(1).min()) < 1e-3:
+        raise RuntimeError(f'{arch}: degenerate logits {plain}')
+    classes = classes_for(plain)
+    seed = torch.zeros_like(plain)
+    seed[torch.arange(BATCH), torch.tensor(classes)] = 1
+
+    t1 = time.time()
+    logits, std = reference(model, x, seed, wanted, guided=False)
+    _, gd = reference(model, x, seed, wanted, guided=True)
+    t_ref = time.time() - t1
+
+    np.save(d / 'input.npy', x32.numpy())
+    np.save(d / 'seed.npy', seed.float().numpy())
+    np.save(d / 'logits.npy', logits.numpy())
+    tensors = {'input': layers['input'], 'default': default, 'mid': mid}
+    for key in tensors:
+        np.save(d / f'{key}.value.npy', std[key][0].numpy())
+        np.save(d / f'{key}.standard.npy', std[key][1].numpy())
+        np.save(d / f'{key}.guided.npy', gd[key][1].numpy())
+    manifest = {
+        'arch': arch,
+        'onnx': 'model.onnx',
+        'opset': OPSET,
+        'inputShape': [BATCH, 3, size, size],
+        'tensors': tensors,
+        'torchModules': {k: list(v) for k, v in wanted.items()},
+        'midIndex': [mid_at, n_cands],
+        'classes': classes,
+        'preparation': notes,
+        'logitsAbsMax': float(logits.abs().max()),
+        'seconds': {'export': round(t_export, 2), 'references': round(t_ref, 2)},
+    }
+    (d / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
+    print(
+        f'{arch:20s} export {t_export:6.1f}s  refs {t_ref:6.1f}s  default {default}  mid {mid}',
+        flush=True,
+    )
+    return manifest
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('out', nargs='?', default=str(REPO / 'conformance' / '.cache'))
+    p.add_argument('--only', help='comma-separated architectures (default: all)')
+    a = p.parse_args()
+    out = Path(a.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    archs = a.only.split(',') if a.only else ARCHS
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    t0 = time.time()
+    done = [export_arch(arch, out)['arch'] for arch in archs]
+    index = {
+        'models': done,
+        'torch': torch.__version__,
+        'torchvision': torchvision.__version__,
+        'onnx': onnx.__version__,
+        'seconds': round(time.time() - t0, 1),
+    }
+    # Written last: its presence means the cache is complete.
+    (out / 'manifest.json').write_text(json.dumps(index, indent=2) + '\n')
+    print(f'{len(done)} models in {index["seconds"]}s → {out}', file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,233 @@
+// Whole-model conformance against PyTorch: for each torchvision model exported by
+// conformance/export_models.py, gradsight's gradients (standard and guided rules) w.r.t. its default
+// Grad-CAM layer, a mid-level layer and the input, at batch 2 with a different one-hot seed per row,
+// must match PyTorch float64 autograd to max|Δ|/max|ref| ≤ 1e-4. Writes the table to
+// conformance/RESULTS.md. Skipped when the export script has not been run.
+
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { guided, type RuleSet, standard } from '../../src/autodiff/index.ts';
+import { decodeNpy } from '../../src/tensor/npy.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
+import { relError, runGradients } from '../helpers/grad-run.ts';
+import { repoRoot } from '../helpers/shared.ts';
+import { pickLayers } from './pick-layers.ts';
+
+const TOLERANCE = 1e-4;
+const KEYS = ['default', 'mid', 'input'] as const;
+type Key = (typeof KEYS)[number];
+
+interface Manifest {
+  readonly arch: string;
+  readonly onnx: string;
+  readonly inputShape: number[];
+  readonly tensors: Record<Key, string>;
+  readonly classes: number[];
+  readonly preparation: string[];
+  readonly seconds: { export: number; references: number };
+}
+interface Index {
+  readonly models: string[];
+  readonly torch: string;
+  readonly torchvision: string;
+  readonly onnx: string;
+}
+
+const cacheDir = process.env.GRADSIGHT_CONFORMANCE ?? join(repoRoot, 'conformance', '.cache');
+const indexPath = join(cacheDir, 'manifest.json');
+const skip: false | string = existsSync(indexPath)
+  ? false
+  : `no conformance cache at ${cacheDir}: run \`/usr/bin/python3 conformance/export_models.py\` (or conformance/setup.sh)`;
+
+const readNpy = (arch: string, file: string): Tensor => {
+  const path = join(cacheDir, arch, file);
+  return decodeNpy(readFileSync(path), path);
+};
+
+/** How two gradients differ: the relative error, and what a failure looks like. */
+export interface Comparison {
+  readonly rel: number;
+  /** Fraction of elements with |Δ| > TOLERANCE · max|ref|. */
+  readonly beyond: number;
+  readonly count: number;
+  readonly cosine: number;
+}
+
+function compare(got: ArrayLike<number>, ref: ArrayLike<number>): Comparison {
+  const rel = relError(got, ref);
+  let max = 0;
+  for (let i = 0; i < ref.length; i++) max = Math.max(max, Math.abs(ref[i]!));
+  let count = 0;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const a = got[i]!;
+    const b = ref[i]!;
+    if (Math.abs(a - b) > TOLERANCE * max) count++;
+    dot += a * b;
+    na += a * a;
+    nb += b * b;
+  }
+  const cosine = na === 0 && nb === 0 ? 1 : dot / Math.sqrt(na * nb);
+  return { rel, beyond: count / ref.length, count, cosine };
+}
+
+interface Row {
+  arch: string;
+  manifest: Manifest;
+  logits: number;
+  values: Partial<Record<Key, number>>;
+  grads: Record<string, Partial<Record<Key, Comparison>>>;
+  seconds: number;
+}
+const rows: Row[] = [];
+
+describe('torchvision models: gradients equal PyTorch float64 autograd', { skip }, () => {
+  const index: Index | undefined = skip ? undefined : JSON.parse(readFileSync(indexPath, 'utf8'));
+  for (const arch of index?.models ?? []) {
+    test(arch, async (t) => {
+      const start = performance.now();
+      const m: Manifest = JSON.parse(readFileSync(join(cacheDir, arch, 'manifest.json'), 'utf8'));
+      const bytes = new Uint8Array(readFileSync(join(cacheDir, arch, m.onnx)));
+      const size = m.inputShape[2]!;
+      const layers = pickLayers(bytes, size);
+      assert.equal(
+        layers.default,
+        m.tensors.default,
+        'gradsight’s default layer changed since the export: re-run conformance/export_models.py',
+      );
+      const input = readNpy(arch, 'input.npy');
+      const seed = readNpy(arch, 'seed.npy');
+      const wrt = KEYS.map((k) => m.tensors[k]);
+      const row: Row = { arch, manifest: m, logits: Number.NaN, values: {}, grads: {}, seconds: 0 };
+      const failures: string[] = [];
+      for (const ruleSet of [standard, guided] as RuleSet[]) {
+        const run = await runGradients(
+          bytes,
+          { wrt, ruleSet, inputShapes: { [layers.input]: m.inputShape } },
+          { [layers.input]: input },
+          seed,
+        );
+        const grads: Partial<Record<Key, Comparison>> = {};
+        for (const key of KEYS) {
+          const name = m.tensors[key];
+          const ref = readNpy(arch, `${key}.${ruleSet.name}.npy`);
+          assert.deepEqual(run.grads[name]!.dims, ref.dims, `${key} gradient shape`);
+          const c = compare(run.grads[name]!.data as Float32Array, ref.data as Float64Array);
+          grads[key] = c;
+          if (!(c.rel <= TOLERANCE)) {
+            failures.push(
+              `${ruleSet.name} ${key} (${name}): rel ${c.rel.toExponential(2)}, ${c.count} elements beyond ` +
+                `(${(100 * c.beyond).toPrecision(2)}%), cosine ${c.cosine.toFixed(7)}`,
+            );
+          }
+          if (ruleSet === standard && key !== 'input') {
+            // The captured PyTorch activation is the ONNX tensor: checks the name mapping.
+            const v = readNpy(arch, `${key}.value.npy`);
+            row.values[key] = relError(run.values[name]!.data as Float32Array, v.data as Float64Array);
+          }
+        }
+        row.grads[ruleSet.name] = grads;
+        if (ruleSet === standard) {
+          const ref = readNpy(arch, 'logits.npy');
+          const logits = run.all[run.compiled.target]!;
+          row.logits = relError(logits.data as Float32Array, ref.data as Float64Array);
+        }
+      }
+      row.seconds = (performance.now() - start) / 1000;
+      rows.push(row);
+      t.diagnostic(
+        `logits ${fmt(row.logits)}; values default ${fmt(row.values.default)} mid ${fmt(row.values.mid)}; ` +
+          ['standard', 'guided']
+            .map((r) => `${r}: ${KEYS.map((k) => `${k} ${fmt(row.grads[r]?.[k]?.rel)}`).join(', ')}`)
+            .join('; ') +
+          `; ${row.seconds.toFixed(1)}s`,
+      );
+      for (const f of failures) t.diagnostic(f);
+      assert.ok(row.logits < 1e-3, `logits differ from PyTorch: ${row.logits}`);
+      for (const k of ['default', 'mid'] as const) {
+        assert.ok(row.values[k]! < TOLERANCE, `${k} value differs: the layer mapping is wrong (${row.values[k]})`);
+      }
+      assert.deepEqual(failures, [], `${arch}: gradients beyond ${TOLERANCE}`);
+    });
+  }
+
+  after(() => {
+    if (!index || rows.length === 0) return;
+    const report = resultsMarkdown(index, rows);
+    console.log(report);
+    if (rows.length === index.models.length) writeFileSync(join(repoRoot, 'conformance', 'RESULTS.md'), report);
+  });
+});
+
+const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toExponential(1));
+
+function mark(c: Comparison | undefined): string {
+  if (!c) return '—';
+  const s = fmt(c.rel);
+  return c.rel <= TOLERANCE ? s : `**${s}** (${c.count} el., cos ${c.cosine.toFixed(6)})`;
+}
+
+function resultsMarkdown(index: Index, rows: readonly Row[]): string {
+  const ort = JSON.parse(
+    readFileSync(join(repoRoot, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8'),
+  ).version;
+  const order = new Map(index.models.map((m, i) => [m, i]));
+  const sorted = [...rows].sort((a, b) => order.get(a.arch)! - order.get(b.arch)!);
+  const lines = [
+    '# Conformance against PyTorch (torchvision, random weights)',
+    '',
+    `Date: ${new Date().toISOString().slice(0, 10)}. PyTorch ${index.torch}, torchvision ${index.torchvision}, ` +
+      `onnx ${index.onnx} (export, opset 14, float64 references); onnxruntime-node ${ort} (CPU EP, float32).`,
+    '',
+    'Relative error max|Δ|/max|ref| of gradsight’s gradient of Σ_b ⟨seed_b, logits_b⟩ (batch 2, one-hot',
+    `seed on a different class per row) against PyTorch float64 autograd. Pass: ≤ ${TOLERANCE} for every`,
+    'gradient. "guided" replaces every ReLU and ReLU6 by Guided Backprop in both. "logits" and "values"',
+    '(the default and mid activations) compare ORT float32 forward results with PyTorch float64.',
+    '',
+    '| model | logits | values (default / mid) | default | mid | input | default guided | mid guided | input guided |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...sorted.map((r) =>
+      [
+        r.arch,
+        fmt(r.logits),
+        `${fmt(r.values.default)} / ${fmt(r.values.mid)}`,
+        ...['standard', 'guided'].flatMap((s) => KEYS.map((k) => mark(r.grads[s]?.[k]))),
+      ]
+        .join(' | ')
+        .replace(/^/, '| ')
+        .replace(/$/, ' |'),
+    ),
+    '',
+    'Layers (ONNX tensor names; "default" is gradsight’s `defaultLayer`, "mid" a module output near the',
+    'middle of `candidateLayers`), and seconds to export + write references (Python) and to compile and',
+    'run both rule sets (this test):',
+    '',
+    '| model | input | default layer | mid layer | classes | export s | refs s | test s |',
+    '|---|---|---|---|---|---|---|---|',
+    ...sorted.map(
+      (r) =>
+        `| ${r.arch} | ${r.manifest.inputShape.join('×')} | \`${r.manifest.tensors.default}\` | ` +
+        `\`${r.manifest.tensors.mid}\` | ${r.manifest.classes.join(', ')} | ${r.manifest.seconds.export} | ` +
+        `${r.manifest.seconds.references} | ${r.seconds.toFixed(1)} |`,
+    ),
+    '',
+    'Preparation of the random nets (see conformance/export_models.py): ' +
+      [...new Set(sorted.flatMap((r) => r.manifest.preparation))].join('; ') +
+      '.',
+    '',
+    'Reproduce:',
+    '',
+    '```sh',
+    'npm ci',
+    'sudo conformance/setup.sh            # apt python3-torch python3-torchvision python3-onnx, then the export',
+    '# or: /usr/bin/python3 conformance/export_models.py   (writes conformance/.cache/)',
+    'node --import tsx --test test/conformance/torchvision.test.ts',
+    '```',
+    '',
+  ];
+  return lines.join('\n');
+}

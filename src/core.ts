@@ -1,11 +1,13 @@
 // Platform-neutral API: everything that runs the same in Node and in the browser.
 
+export * from './autodiff/index.ts';
 export { closestNames, type ErrorCode, GradsightError, isGradsightError } from './errors.ts';
 export * from './image/labels.ts';
 export * from './image/preprocess.ts';
 export * from './image/resize.ts';
 export * from './image/rgb-image.ts';
 export * from './image/upsample.ts';
+export { type GradientResult, GradientRunner } from './model/gradient-runner.ts';
 export { ImageModel, type ImageModelOptions, type ImageModelSource } from './model/image-model.ts';
 export { candidateLayers, defaultLayer, findLayer, type LayerInfo } from './model/layers.ts';
 export { type ClassScore, type Prediction, rankOutput } from './model/predict.ts';

@@ -174,7 +174,8 @@ export async function checkCase(
     if (got.length !== ref.length) return fail(`${what}: ${got.length} values, golden has ${ref.length}`);
     const { num, den } = diff(got, ref);
     report.goldenErr = Math.max(report.goldenErr, den === 0 ? num : num / den);
-    if (num > rtol * den + atol) fail(`${what}: max|Δ| ${num.toExponential(2)} vs max|ref| ${den.toFixed(4)}`);
+    if (num > rtol * den + atol)
+      fail(`${what}: max|Δ| ${num.toExponential(2)} vs max|ref| ${den.toFixed(4)}`);
   };
 
   if (golden === undefined) fail('no golden: run conformance/op_goldens.py');
@@ -182,11 +183,18 @@ export async function checkCase(
   const bytes = caseModel(c);
   const feeds = caseFeeds(c);
 
-  const forward = await session(bytes);
+  let forward: Session;
+  let y: Tensor;
+  try {
+    forward = await session(bytes);
+    y = (await forward.run(feeds))[c.output]!;
+  } catch (e) {
+    fail(`the forward model does not run: ${(e as Error).message}`);
+    return report;
+  }
   let seed: Tensor;
   let fdGrads: Map<string, Map<number, number>>;
   try {
-    const y = (await forward.run(feeds))[c.output]!;
     if (golden) {
       if (y.dims.join() !== golden.outShape.join())
         fail(`output shape [${y.dims}] vs golden [${golden.outShape}]`);
@@ -242,7 +250,8 @@ export async function checkCase(
       const ref = golden?.grads[run.name]?.[o.tensor];
       if (golden && !ref) fail(`${tag}: golden has no gradient for ${o.tensor}`);
       else if (ref) againstRef(`${tag} d/d${o.tensor} vs PyTorch`, grad, ref);
-      if (run.name === 'standard') checkFd(report, fail, `${tag} d/d${o.tensor}`, grad, fdGrads.get(o.tensor), opts);
+      if (run.name === 'standard')
+        checkFd(report, fail, `${tag} d/d${o.tensor}`, grad, fdGrads.get(o.tensor), opts);
     }
   }
   return report;

@@ -12,8 +12,20 @@ export function activationCases(): GradCase[] {
   const rng = new Rng(101);
   const cases: GradCase[] = [];
   let seed = 1000;
-  const shape = () => rng.pick([[2, 3, 4], [1, 2, 3, 3], [5, 6], [2, 2, 2, 5]]);
-  const unary = (name: string, op: string, opts: { lo?: number; hi?: number; kinks?: number[] } = {}, attrs = {}, opset?: number) => {
+  const shape = () =>
+    rng.pick([
+      [2, 3, 4],
+      [1, 2, 3, 3],
+      [5, 6],
+      [2, 2, 2, 5],
+    ]);
+  const unary = (
+    name: string,
+    op: string,
+    opts: { lo?: number; hi?: number; kinks?: number[] } = {},
+    attrs = {},
+    opset?: number,
+  ) => {
     for (let k = 0; k < 2; k++) {
       const s = shape();
       cases.push(
@@ -47,10 +59,15 @@ export function activationCases(): GradCase[] {
     unary(`leakyrelu${k}`, 'LeakyRelu', { kinks: [0] }, { alpha: float(alpha) });
     const a = rng.pick([1 / 6, 0.2, 0.5]);
     const b = rng.pick([0.5, 0.3, 0.6]);
-    unary(`hardsigmoid${k}`, 'HardSigmoid', { lo: -5, hi: 5, kinks: [-b / a, (1 - b) / a] }, {
-      alpha: float(a),
-      beta: float(b),
-    });
+    unary(
+      `hardsigmoid${k}`,
+      'HardSigmoid',
+      { lo: -5, hi: 5, kinks: [-b / a, (1 - b) / a] },
+      {
+        alpha: float(a),
+        beta: float(b),
+      },
+    );
   }
   for (let k = 0; k < 2; k++) {
     const s = [2, 3, 2, 2];
@@ -65,7 +82,13 @@ export function activationCases(): GradCase[] {
   }
 
   // Clip: bounds as inputs (gradsight reads opsets 11+), one-sided, and hardtanh [−1, 1].
-  const clip = (name: string, lo: number | undefined, hi: number | undefined, opset: number, kink: boolean) => {
+  const clip = (
+    name: string,
+    lo: number | undefined,
+    hi: number | undefined,
+    opset: number,
+    kink: boolean,
+  ) => {
     const s = shape();
     const kinks = [lo, hi].filter((v): v is number => v !== undefined);
     const inits = [];
@@ -74,7 +97,12 @@ export function activationCases(): GradCase[] {
     if (lo !== undefined) inits.push(floatConst('lo', [], [lo]));
     if (hi !== undefined) inits.push(floatConst('hi', [], [hi]));
     const vals = values(rng, size(s), -2, 8, kink ? [] : kinks);
-    if (kink) kinks.forEach((v, i) => vals.splice(3 * i, 2, v, v));
+    if (kink) {
+      // Two elements exactly at each bound.
+      kinks.forEach((v, i) => {
+        vals.splice(3 * i, 2, v, v);
+      });
+    }
     cases.push(
       oneNode(`activations/clip-${name}`, seed++, {
         op: 'Clip',

@@ -5,15 +5,25 @@
 import type { CaseConstant, GradCase } from '../../../helpers/grad-check.ts';
 import { input, oneNode, Rng, size, values } from './gen.ts';
 
-/** A random output shape and two operand shapes that broadcast to it (numpy rules). */
+/**
+ * A random output shape and two operand shapes that broadcast to it (numpy rules): each operand drops
+ * leading axes or has size 1 on some axes, every output axis is full in at least one operand, and at
+ * least one operand is broadcast.
+ */
 export function broadcastPair(rng: Rng): [number[], number[], number[]] {
-  const rank = rng.int(1, 4);
+  const rank = rng.int(2, 4);
   const out = Array.from({ length: rank }, () => rng.int(2, rank > 2 ? 3 : 4));
-  const operand = () => {
-    const r = rng.int(Math.max(1, rank - 2), rank);
-    return out.slice(rank - r).map((d) => (rng.bool(0.35) ? 1 : d));
-  };
-  return [out, operand(), operand()];
+  for (;;) {
+    const ranks = [rng.int(Math.max(1, rank - 2), rank), rng.int(Math.max(1, rank - 2), rank)];
+    const ops = ranks.map((r) => out.slice(rank - r).map((d) => (rng.bool(0.4) ? 1 : d)));
+    const full = (k: number, i: number) => {
+      const j = i - (rank - ranks[k]!);
+      return j >= 0 && ops[k]![j] === out[i];
+    };
+    const covered = out.every((_, i) => full(0, i) || full(1, i));
+    const broadcast = ops.some((o) => o.length < rank || o.some((d, j) => d !== out[rank - o.length + j]));
+    if (covered && broadcast) return [out, ops[0]!, ops[1]!];
+  }
 }
 
 export function arithmeticCases(): GradCase[] {
@@ -22,13 +32,17 @@ export function arithmeticCases(): GradCase[] {
   let seed = 2000;
   for (const op of ['Add', 'Sub', 'Mul', 'Div']) {
     for (let k = 0; k < 5; k++) {
-      const [, sa, sb] = broadcastPair(rng);
+      // Case 0 without broadcasting, the others broadcast.
+      const [, sa, sb] = k === 0 ? [[], [2, 3], [2, 3]] : broadcastPair(rng);
       const b = values(rng, size(sb), 0.5, 2).map((v) => (op === 'Div' && rng.bool() ? -v : v));
       cases.push(
         oneNode(`arithmetic/${op.toLowerCase()}-${k}`, seed++, {
           op,
           nodeInputs: ['a', 'b'],
-          inputs: [input('a', sa, values(rng, size(sa))), input('b', sb, op === 'Div' ? b : values(rng, size(sb)))],
+          inputs: [
+            input('a', sa, values(rng, size(sa))),
+            input('b', sb, op === 'Div' ? b : values(rng, size(sb))),
+          ],
         }),
       );
     }
@@ -84,7 +98,10 @@ export function arithmeticCases(): GradCase[] {
       oneNode(`arithmetic/pow-tensor-${k}`, seed++, {
         op: 'Pow',
         nodeInputs: ['a', 'b'],
-        inputs: [input('a', sa, values(rng, size(sa), 0.3, 2)), input('b', sb, values(rng, size(sb), -1.5, 2.5))],
+        inputs: [
+          input('a', sa, values(rng, size(sa), 0.3, 2)),
+          input('b', sb, values(rng, size(sb), -1.5, 2.5)),
+        ],
       }),
     );
   }

@@ -15,7 +15,12 @@ export function chainCases(): GradCase[] {
     id: 'chains/conv-relu-maxpool-flatten-gemm',
     opset: 13,
     nodes: [
-      { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      {
+        op: 'Conv',
+        inputs: ['x', 'w', 'b'],
+        outputs: ['c'],
+        attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+      },
       { op: 'Relu', inputs: ['c'], outputs: ['r'] },
       { op: 'MaxPool', inputs: ['r'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
       { op: 'Flatten', inputs: ['p'], outputs: ['f'] },

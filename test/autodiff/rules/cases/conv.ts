@@ -41,13 +41,20 @@ function randomConv(rng: Rng): ConvSpec {
   const m = kind === 'depthwise' ? c * rng.int(1, 2) : group * rng.int(1, 2);
   const k: [number, number] = [rng.int(1, 3), rng.int(1, 3)];
   const strides = [rng.int(1, 3), rng.int(1, 3)];
-  const dilations = [rng.pick([1, 1, 2]), rng.pick([1, 1, 2])];
+  const autoPad = rng.pick(['NOTSET', 'NOTSET', 'NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID']);
+  // ORT's Conv rejects dilations with SAME_* auto_pad.
+  const dil = () => (autoPad.startsWith('SAME') ? 1 : rng.pick([1, 1, 2]));
+  const dilations = [dil(), dil()];
   const dk = k.map((v, i) => (v - 1) * dilations[i]! + 1);
   const hw: [number, number] = [rng.int(Math.max(4, dk[0]!), 8), rng.int(Math.max(4, dk[1]!), 8)];
-  const autoPad = rng.pick(['NOTSET', 'NOTSET', 'NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID']);
   const attrs: Record<string, AttrValue> = { kernel_shape: k, strides, dilations };
   if (autoPad === 'NOTSET') {
-    attrs.pads = [rng.int(0, dk[0]! - 1), rng.int(0, dk[1]! - 1), rng.int(0, dk[0]! - 1), rng.int(0, dk[1]! - 1)];
+    attrs.pads = [
+      rng.int(0, dk[0]! - 1),
+      rng.int(0, dk[1]! - 1),
+      rng.int(0, dk[0]! - 1),
+      rng.int(0, dk[1]! - 1),
+    ];
   } else attrs.auto_pad = autoPad;
   return { n: rng.int(1, 2), c, m, group, hw, k, attrs, bias: rng.bool() };
 }
@@ -56,16 +63,37 @@ export function convCases(): GradCase[] {
   const rng = new Rng(303);
   const cases: GradCase[] = [];
   let seed = 3000;
-  for (let k = 0; k < 16; k++) cases.push(convCase(`conv/random-${k}`, seed++, rng, randomConv(rng)));
+  for (let k = 0; k < 24; k++) cases.push(convCase(`conv/random-${k}`, seed++, rng, randomConv(rng)));
   const fixed: [string, ConvSpec][] = [
-    ['1x1-s2', { n: 1, c: 3, m: 4, group: 1, hw: [7, 6], k: [1, 1], attrs: { strides: [2, 2] }, bias: false }],
+    [
+      '1x1-s2',
+      { n: 1, c: 3, m: 4, group: 1, hw: [7, 6], k: [1, 1], attrs: { strides: [2, 2] }, bias: false },
+    ],
     [
       'k7-s2-p3',
-      { n: 1, c: 2, m: 2, group: 1, hw: [9, 8], k: [7, 7], attrs: { strides: [2, 2], pads: [3, 3, 3, 3] }, bias: true },
+      {
+        n: 1,
+        c: 2,
+        m: 2,
+        group: 1,
+        hw: [9, 8],
+        k: [7, 7],
+        attrs: { strides: [2, 2], pads: [3, 3, 3, 3] },
+        bias: true,
+      },
     ],
     [
       'depthwise-s2-asym',
-      { n: 2, c: 3, m: 3, group: 3, hw: [7, 7], k: [3, 3], attrs: { strides: [2, 2], pads: [0, 1, 1, 0] }, bias: true },
+      {
+        n: 2,
+        c: 3,
+        m: 3,
+        group: 3,
+        hw: [7, 7],
+        k: [3, 3],
+        attrs: { strides: [2, 2], pads: [0, 1, 1, 0] },
+        bias: true,
+      },
     ],
     [
       'dilated-s2-asym',
@@ -82,11 +110,29 @@ export function convCases(): GradCase[] {
     ],
     [
       'same-lower-s3',
-      { n: 1, c: 2, m: 2, group: 2, hw: [8, 7], k: [3, 3], attrs: { strides: [3, 3], auto_pad: 'SAME_LOWER' }, bias: false },
+      {
+        n: 1,
+        c: 2,
+        m: 2,
+        group: 2,
+        hw: [8, 7],
+        k: [3, 3],
+        attrs: { strides: [3, 3], auto_pad: 'SAME_LOWER' },
+        bias: false,
+      },
     ],
     [
       'same-upper-even',
-      { n: 1, c: 1, m: 2, group: 1, hw: [6, 6], k: [2, 2], attrs: { strides: [1, 1], auto_pad: 'SAME_UPPER' }, bias: false },
+      {
+        n: 1,
+        c: 1,
+        m: 2,
+        group: 1,
+        hw: [6, 6],
+        k: [2, 2],
+        attrs: { strides: [1, 1], auto_pad: 'SAME_UPPER' },
+        bias: false,
+      },
     ],
   ];
   for (const [name, spec] of fixed) cases.push(convCase(`conv/${name}`, seed++, rng, spec));

@@ -76,7 +76,11 @@ export const floatConst = (name: string, dims: readonly number[], vals: readonly
   values: vals,
 });
 
-export const intConst = (name: string, vals: readonly (number | string)[], dims = [vals.length]): CaseConstant => ({
+export const intConst = (
+  name: string,
+  vals: readonly (number | string)[],
+  dims = [vals.length],
+): CaseConstant => ({
   name,
   dtype: 'int64',
   dims,

@@ -43,6 +43,14 @@ export function linearCases(): GradCase[] {
     ['1d-both', [5], [5]],
     ['1d-a-2d', [3], [3, 4]],
   ];
+  cases.push(
+    oneNode('linear/matmul-const-b', seed++, {
+      op: 'MatMul',
+      nodeInputs: ['a', 'w'],
+      inputs: [input('a', [2, 3, 4], values(rng, 24))],
+      initializers: [{ name: 'w', dims: [4, 3], values: values(rng, 12) }],
+    }),
+  );
   for (const [name, sa, sb] of matmuls) {
     cases.push(
       oneNode(`linear/matmul-${name}`, seed++, {

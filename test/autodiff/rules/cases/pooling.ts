@@ -29,9 +29,11 @@ export function poolingCases(): GradCase[] {
   const cases: GradCase[] = [];
   let seed = 5000;
   const pool = (id: string, op: string, shape: number[], vals: number[], attrs: Record<string, AttrValue>) =>
-    cases.push(oneNode(`pooling/${id}`, seed++, { op, nodeInputs: ['x'], inputs: [input('x', shape, vals)], attrs }));
+    cases.push(
+      oneNode(`pooling/${id}`, seed++, { op, nodeInputs: ['x'], inputs: [input('x', shape, vals)], attrs }),
+    );
 
-  for (let k = 0; k < 14; k++) {
+  for (let k = 0; k < 20; k++) {
     const shape = [rng.int(1, 2), rng.int(1, 2), rng.int(5, 8), rng.int(4, 8)];
     pool(`maxpool-random-${k}`, 'MaxPool', shape, distinct(rng, size(shape)), poolGeometry(rng, true));
   }
@@ -42,9 +44,22 @@ export function poolingCases(): GradCase[] {
     ['k3s2-ceil', [1, 2, 8, 7], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }],
     ['k2s1-asym', [1, 1, 6, 6], { kernel_shape: [2, 2], pads: [1, 0, 0, 1] }],
     ['k2s2-dil2', [1, 2, 7, 8], { kernel_shape: [2, 2], strides: [2, 2], dilations: [2, 2], ceil_mode: 1 }],
+    ['k3s2-same-upper', [1, 2, 6, 7], { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }],
+    ['k2s1-same-lower', [1, 1, 5, 6], { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER' }],
   ];
-  for (const [name, shape, attrs] of fixed) pool(`maxpool-${name}`, 'MaxPool', shape, distinct(rng, size(shape)), attrs);
+  for (const [name, shape, attrs] of fixed)
+    pool(`maxpool-${name}`, 'MaxPool', shape, distinct(rng, size(shape)), attrs);
 
+  // Opset 18: the rule's ReduceMax takes its axes as an input.
+  cases.push(
+    oneNode('pooling/maxpool-op18-k3s2p1', seed++, {
+      op: 'MaxPool',
+      opset: 18,
+      nodeInputs: ['x'],
+      inputs: [input('x', [1, 2, 5, 6], distinct(rng, 60))],
+      attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 },
+    }),
+  );
   // Exact ties: repeated maxima in overlapping windows (first max wins, overlaps add).
   const tieShape = [1, 2, 6, 6];
   const tieVals = values(rng, size(tieShape)).map((v) => Math.round(v * 2) / 2);
@@ -69,11 +84,21 @@ export function poolingCases(): GradCase[] {
     ['relu', { op: 'Relu', inputs: ['x'], outputs: ['a'] }],
     ['relu6', { op: 'Clip', inputs: ['x', 'lo', 'hi'], outputs: ['a'] }],
   ] as const) {
-    const vals = values(rng, 2 * 49, -1, 1).map((v) => (name === 'relu' ? (v < 0.3 ? -Math.abs(v) : v) : v * 9 - 1));
+    const vals = values(rng, 2 * 49, -1, 1).map((v) =>
+      name === 'relu' ? (v < 0.3 ? -Math.abs(v) : v) : v * 9 - 1,
+    );
     cases.push({
       id: `pooling/maxpool-ties-after-${name}`,
       opset: 13,
-      nodes: [act, { op: 'MaxPool', inputs: ['a'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
+      nodes: [
+        act,
+        {
+          op: 'MaxPool',
+          inputs: ['a'],
+          outputs: ['y'],
+          attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+        },
+      ],
       inputs: [input('x', [1, 2, 7, 7], vals)],
       initializers: name === 'relu6' ? [floatConst('lo', [], [0]), floatConst('hi', [], [6])] : [],
       output: 'y',
@@ -90,7 +115,10 @@ export function poolingCases(): GradCase[] {
     attrs.count_include_pad = rng.int(0, 1);
     pool(`averagepool-random-${k}`, 'AveragePool', shape, values(rng, size(shape)), attrs);
   }
-  pool('averagepool-k2s2', 'AveragePool', [1, 2, 6, 6], values(rng, 72), { kernel_shape: [2, 2], strides: [2, 2] });
+  pool('averagepool-k2s2', 'AveragePool', [1, 2, 6, 6], values(rng, 72), {
+    kernel_shape: [2, 2],
+    strides: [2, 2],
+  });
   pool('averagepool-k3s1p1-incl', 'AveragePool', [1, 2, 5, 5], values(rng, 50), {
     kernel_shape: [3, 3],
     pads: [1, 1, 1, 1],
@@ -104,6 +132,11 @@ export function poolingCases(): GradCase[] {
     ceil_mode: 1,
   });
 
+  pool('averagepool-same-upper', 'AveragePool', [1, 2, 5, 6], values(rng, 60), {
+    kernel_shape: [2, 3],
+    strides: [2, 2],
+    auto_pad: 'SAME_UPPER',
+  });
   for (const [name, shape] of [
     ['a', [2, 3, 4, 5]],
     ['b', [1, 2, 3, 3]],
@@ -111,11 +144,18 @@ export function poolingCases(): GradCase[] {
     pool(`globalaveragepool-${name}`, 'GlobalAveragePool', [...shape], values(rng, size(shape)), {});
     pool(`globalmaxpool-${name}`, 'GlobalMaxPool', [...shape], distinct(rng, size(shape)), {});
   }
+  pool('globalaveragepool-1d', 'GlobalAveragePool', [2, 3, 5], values(rng, 30), {});
   cases.push(
     oneNode('pooling/globalmaxpool-ties', seed++, {
       op: 'GlobalMaxPool',
       nodeInputs: ['x'],
-      inputs: [input('x', [1, 3, 3, 3], [1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 2, -1, 2, 2, 0, 0, 0, 0])],
+      inputs: [
+        input(
+          'x',
+          [1, 3, 3, 3],
+          [1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 2, -1, 2, 2, 0, 0, 0, 0],
+        ),
+      ],
       extra: { fd: false },
     }),
   );

@@ -44,6 +44,22 @@ export function reduceCases(): GradCase[] {
       }),
     );
   }
+  cases.push(
+    oneNode('reduce/reducesum-noop-empty', seed++, {
+      op: 'ReduceSum',
+      opset: 13,
+      nodeInputs: ['x'],
+      inputs: [input('x', [2, 3], values(rng, 6))],
+      attrs: { noop_with_empty_axes: 1 },
+    }),
+    oneNode('reduce/reducemean-op18-all', seed++, {
+      op: 'ReduceMean',
+      opset: 18,
+      nodeInputs: ['x'],
+      inputs: [input('x', [2, 3, 2], values(rng, 12))],
+      attrs: { keepdims: 1 },
+    }),
+  );
   for (const op of ['Softmax', 'LogSoftmax']) {
     for (const opset of [11, 13]) {
       for (let k = 0; k < 2; k++) {
@@ -89,7 +105,10 @@ export function reduceCases(): GradCase[] {
         op: 'LayerNormalization',
         nodeInputs: ['x', 'scale', 'bias'],
         inputs: [input('x', shape, values(rng, size(shape), -2, 2))],
-        initializers: [floatConst('scale', norm, values(rng, size(norm), -2, 2)), floatConst('bias', norm, values(rng, size(norm)))],
+        initializers: [
+          floatConst('scale', norm, values(rng, size(norm), -2, 2)),
+          floatConst('bias', norm, values(rng, size(norm))),
+        ],
         attrs: { axis, epsilon: float(1e-5) },
       }),
     );

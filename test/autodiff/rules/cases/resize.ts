@@ -13,15 +13,15 @@ export function resizeCases(): GradCase[] {
     ['linear-align-corners', { mode: 'linear', coordinate_transformation_mode: 'align_corners' }],
     ['linear-half-pixel', { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }],
     ['linear-pytorch-half-pixel', { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' }],
-    ['nearest-asymmetric', { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }],
+    [
+      'nearest-asymmetric',
+      { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' },
+    ],
   ];
   for (const [name, attrs] of modes) {
     for (let k = 0; k < 3; k++) {
       const shape = [1, rng.int(1, 2), rng.int(2, 5), rng.int(2, 5)];
-      const out =
-        k === 0
-          ? [shape[2]! * 2, shape[3]! * 2]
-          : [rng.int(2, 9), rng.int(2, 9)];
+      const out = k === 0 ? [shape[2]! * 2, shape[3]! * 2] : [rng.int(2, 9), rng.int(2, 9)];
       cases.push(
         oneNode(`resize/${name}-${k}`, seed++, {
           op: 'Resize',
@@ -34,5 +34,15 @@ export function resizeCases(): GradCase[] {
       );
     }
   }
+  cases.push(
+    oneNode('resize/linear-half-pixel-scales', seed++, {
+      op: 'Resize',
+      opset: 13,
+      nodeInputs: ['x', '', 'scales'],
+      inputs: [input('x', [1, 2, 3, 4], values(rng, 24))],
+      initializers: [{ name: 'scales', dims: [4], values: [1, 1, 2, 2] }],
+      attrs: { mode: 'linear' },
+    }),
+  );
   return cases;
 }

@@ -1,6 +1,7 @@
 // Cases for rules/shape-ops.ts: Slice (steps 2 and 3, negative steps, negative indices, INT64_MAX
-// ends, random), Split with an unused output, Concat, Pad (positive, negative, mixed), Expand (incl. bidirectional broadcast), Gather (scalar and 1-D indices with
-// duplicates and negative values), Transpose, Reshape, Flatten, Squeeze, Unsqueeze.
+// ends, no axes, random), Split with an unused output and with num_outputs, Concat, Pad (positive,
+// negative, mixed, opset-18 axes), Expand (incl. bidirectional broadcast), Gather (scalar and 1-D
+// indices with duplicates and negative values), Transpose, Reshape, Flatten, Squeeze, Unsqueeze.
 
 import type { GradCase } from '../../../helpers/grad-check.ts';
 import { floatConst, input, intConst, oneNode, Rng, size, values } from './gen.ts';
@@ -31,11 +32,16 @@ export function shapeOpCases(): GradCase[] {
         opset: 13,
         nodeInputs: ['x', 'starts', 'ends', 'axes', 'steps'],
         inputs: [x(shape)],
-        initializers: [intConst('starts', starts), intConst('ends', ends), intConst('axes', axes), intConst('steps', steps)],
+        initializers: [
+          intConst('starts', starts),
+          intConst('ends', ends),
+          intConst('axes', axes),
+          intConst('steps', steps),
+        ],
       }),
     );
   }
-  for (let k = 0; k < 4; k++) {
+  for (let k = 0; k < 10; k++) {
     const shape = [rng.int(2, 5), rng.int(3, 6), rng.int(2, 4)];
     const axis = rng.int(0, 2);
     const dim = shape[axis]!;
@@ -44,7 +50,8 @@ export function shapeOpCases(): GradCase[] {
     const s0 = step > 0 ? rng.int(0, dim - 1) : rng.int(0, dim - 1);
     const e0 = step > 0 ? rng.int(s0 + 1, dim) : rng.int(-1, s0 - 1);
     const start: number | string = rng.bool() ? s0 - dim : s0;
-    let end: number | string = e0 === dim ? rng.pick([dim, dim + 3, INT64_MAX]) : e0 === -1 ? rng.pick([-dim - 1, INT64_MIN]) : e0;
+    let end: number | string =
+      e0 === dim ? rng.pick([dim, dim + 3, INT64_MAX]) : e0 === -1 ? rng.pick([-dim - 1, INT64_MIN]) : e0;
     if (typeof end === 'number' && end >= 0 && end < dim && rng.bool()) end -= dim;
     cases.push(
       oneNode(`shape-ops/slice-random-${k}`, seed++, {
@@ -52,11 +59,25 @@ export function shapeOpCases(): GradCase[] {
         opset: 13,
         nodeInputs: ['x', 'starts', 'ends', 'axes', 'steps'],
         inputs: [x(shape)],
-        initializers: [intConst('starts', [start]), intConst('ends', [end]), intConst('axes', [axis]), intConst('steps', [step])],
+        initializers: [
+          intConst('starts', [start]),
+          intConst('ends', [end]),
+          intConst('axes', [axis]),
+          intConst('steps', [step]),
+        ],
       }),
     );
   }
 
+  cases.push(
+    oneNode('shape-ops/slice-no-axes-steps', seed++, {
+      op: 'Slice',
+      opset: 13,
+      nodeInputs: ['x', 'starts', 'ends'],
+      inputs: [x([3, 5])],
+      initializers: [intConst('starts', [1, -4]), intConst('ends', [3, 4])],
+    }),
+  );
   // Split: output 1 feeds nothing, so its gradient is zero-filled.
   cases.push({
     id: 'shape-ops/split-unused-output',
@@ -79,6 +100,18 @@ export function shapeOpCases(): GradCase[] {
       { op: 'Mul', inputs: ['s0', 's1'], outputs: ['y'] },
     ],
     inputs: [x([3, 2, 6])],
+    output: 'y',
+    wrt: ['x'],
+    seed: seed++,
+  });
+  cases.push({
+    id: 'shape-ops/split-num-outputs-op18',
+    opset: 18,
+    nodes: [
+      { op: 'Split', inputs: ['x'], outputs: ['s0', 's1', 's2'], attrs: { axis: 0, num_outputs: 3 } },
+      { op: 'Sub', inputs: ['s2', 's0'], outputs: ['y'] },
+    ],
+    inputs: [x([6, 2])],
     output: 'y',
     wrt: ['x'],
     seed: seed++,
@@ -110,6 +143,20 @@ export function shapeOpCases(): GradCase[] {
       }),
     );
   }
+  cases.push(
+    oneNode('shape-ops/pad-op18-axes-value', seed++, {
+      op: 'Pad',
+      opset: 18,
+      nodeInputs: ['x', 'pads', 'value', 'axes'],
+      inputs: [x([2, 3, 4])],
+      initializers: [
+        intConst('pads', [2, -1, 1, 1]),
+        floatConst('value', [], [0.5]),
+        intConst('axes', [-1, 1]),
+      ],
+      attrs: { mode: 'constant' },
+    }),
+  );
   const expands: [string, number[], number[]][] = [
     ['rank-up', [3, 1], [2, 3, 4]],
     ['bidirectional', [2, 1, 4], [3, 1]],
@@ -165,7 +212,12 @@ export function shapeOpCases(): GradCase[] {
   );
   for (const axis of [0, 2, -1]) {
     cases.push(
-      oneNode(`shape-ops/flatten-${axis}`, seed++, { op: 'Flatten', nodeInputs: ['x'], inputs: [x([2, 3, 2, 2])], attrs: { axis } }),
+      oneNode(`shape-ops/flatten-${axis}`, seed++, {
+        op: 'Flatten',
+        nodeInputs: ['x'],
+        inputs: [x([2, 3, 2, 2])],
+        attrs: { axis },
+      }),
     );
   }
   cases.push(
@@ -175,6 +227,12 @@ export function shapeOpCases(): GradCase[] {
       nodeInputs: ['x', 'axes'],
       inputs: [x([2, 1, 3, 1])],
       initializers: [intConst('axes', [1, -1])],
+    }),
+    oneNode('shape-ops/squeeze-all', seed++, {
+      op: 'Squeeze',
+      opset: 13,
+      nodeInputs: ['x'],
+      inputs: [x([1, 3, 1, 2])],
     }),
     oneNode('shape-ops/squeeze-op11', seed++, {
       op: 'Squeeze',

@@ -15,6 +15,7 @@ OUT_DIR (default conformance/.cache) gets one folder per model and OUT_DIR/manif
     <arch>/<key>.value.npy     float64 activation, key in default | mid | input
     <arch>/<key>.standard.npy  float64 d Σ_b ⟨seed_b, logits_b⟩ / d activation, plain autograd
     <arch>/<key>.guided.npy    the same with Guided Backprop on every ReLU-like op
+    <arch>/<key>.{standard,guided}-ort.npy  the same two, taking ONNX Runtime's branch at every ReLU
     <arch>/manifest.json       onnx path, input shape, layer names, classes, how the net was prepared
 
 Weights are random (no network): torch.manual_seed(0) then the torchvision constructor. A random net
@@ -30,6 +31,13 @@ consumers all lie outside its scope is that module call's output (a forward hook
 node elsewhere is a functional `F.relu` call in that scope (captured by patching F.relu). Conv outputs
 are never picked as the mid layer: the exporter folds the following BatchNorm into them. The test
 checks every captured value against ONNX Runtime's, so a wrong mapping fails loudly.
+
+Why a second reference: float32 ONNX Runtime and float64 PyTorch can take different branches at a
+ReLU whose input is within rounding distance of its bound; each gradient is then right for its own
+forward pass and the two differ over that unit's receptive field. The script reads ORT's output of
+every ReLU-like node (test/conformance/ort-values.ts; ONNX Relu/Clip nodes are in PyTorch call
+order), records the units where the decisions differ (`reluDecisionsDiffering` in the manifest, with
+their float64 distance to the bound), and recomputes the references with ORT's decisions.
 """
 
 import argparse
@@ -37,11 +45,13 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.numpy_helper
 import torch
 import torch.nn.functional as F
 import torchvision
@@ -162,7 +172,7 @@ def resolve(model, graph, tensor):
         module = children[local]
         path = f'{path}.{local}' if path else local
         children = dict(module.named_children())
-        prev = local
+        prev = comp  # a Sequential's children are scoped '<its scope>.<index>'
     scope = '/'.join(producer.name.split('/')[:-1]) + '/'
     outside = all(not c.name.startswith(scope) for c in consumers)
     if path and outside and producer.op_type != 'Conv':
@@ -212,49 +222,57 @@ class Recorder:
             h.remove()
 
 
-# ---- ReLU-like ops: plain or guided ----------------------------------------------------------
+# ---- ReLU-like ops: plain or guided, with PyTorch's or ONNX Runtime's decisions ---------------------
 
 
-class GuidedClamp(torch.autograd.Function):
-    """y = clamp(x, lo, hi); Guided Backprop: dx = relu(g) · 1[lo < x < hi] (strict, as hardtanh)."""
+class ReluLike(torch.autograd.Function):
+    """y = clamp(x, lo, hi) with dx = g · mask (standard) or relu(g) · mask (Guided Backprop), where
+    mask = 1[lo < x < hi] (strict, as PyTorch's relu and hardtanh backward) unless given."""
 
     @staticmethod
-    def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
-        ctx.bounds = (lo, hi)
+    def forward(ctx, x, lo, hi, mask, guided):
+        if mask is None:
+            mask = x > lo
+            if hi is not None:
+                mask = mask & (x < hi)
+        ctx.save_for_backward(mask)
+        ctx.guided = guided
         return x.clamp(min=lo, max=hi)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        mask = x > lo
-        if hi is not None:
-            mask = mask & (x < hi)
-        return g.clamp(min=0) * mask, None, None
+        (mask,) = ctx.saved_tensors
+        if ctx.guided:
+            g = g.clamp(min=0)
+        return g * mask, None, None, None, None
 
 
 class ReluPatch:
     """Routes every F.relu / torch.relu / F.hardtanh(min 0) call (nn.ReLU and nn.ReLU6 call these)
-    through one function that records the output and, when guided, uses GuidedClamp."""
+    through ReluLike; records outputs for the Recorder and the inputs of every call (in call order,
+    which is the order of the ONNX Relu/Clip nodes); `masks[k]`, when given, is the k-th call's mask."""
 
-    def __init__(self, recorder, guided):
-        self.recorder, self.guided = recorder, guided
+    def __init__(self, recorder, guided, masks=None):
+        self.recorder, self.guided, self.masks = recorder, guided, masks
+        self.inputs = []
         self.saved = (F.relu, torch.relu, F.hardtanh)
 
     def __enter__(self):
-        # F.relu itself calls torch.relu: the plain path uses the original torch.relu.
-        _, orig_relu, orig_hardtanh = self.saved
+        orig_hardtanh = self.saved[2]
+
+        def clamp(x, lo, hi):
+            k = len(self.inputs)
+            self.inputs.append((x.detach(), lo, hi))
+            mask = None if self.masks is None else self.masks[k]
+            return ReluLike.apply(x, lo, hi, mask, self.guided)
 
         def relu(x, inplace=False):
-            y = GuidedClamp.apply(x, 0.0, None) if self.guided else orig_relu(x)
+            y = clamp(x, 0.0, None)
             self.recorder.on_relu(y)
             return y
 
         def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
-            if self.guided and min_val == 0:
-                return GuidedClamp.apply(x, 0.0, max_val)
-            return orig_hardtanh(x, min_val, max_val)
+            return clamp(x, 0.0, max_val) if min_val == 0 else orig_hardtanh(x, min_val, max_val)
 
         F.relu, torch.relu, F.hardtanh = relu, relu, hardtanh
         return self
@@ -264,11 +282,12 @@ class ReluPatch:
         self.recorder.close()
 
 
-def reference(model, x, seed, wanted, guided):
-    """logits, and per key the activation and d Σ_b ⟨seed_b, logits_b⟩ / d activation (float64)."""
+def reference(model, x, seed, wanted, guided, masks=None):
+    """logits, per key the activation and d Σ_b ⟨seed_b, logits_b⟩ / d activation (float64), and
+    the inputs of the ReLU-like calls."""
     x = x.clone().requires_grad_(True)
     rec = Recorder(model, wanted)
-    with ReluPatch(rec, guided):
+    with ReluPatch(rec, guided, masks) as patch:
         logits = model(x)
     missing = set(wanted) - set(rec.out)
     if missing:
@@ -276,7 +295,54 @@ def reference(model, x, seed, wanted, guided):
     keys = ['input', *wanted]
     acts = [x, *(rec.out[k] for k in wanted)]
     grads = torch.autograd.grad((logits * seed).sum(), acts)
-    return logits.detach(), {k: (a.detach(), g) for k, a, g in zip(keys, acts, grads)}
+    return logits.detach(), {k: (a.detach(), g) for k, a, g in zip(keys, acts, grads)}, patch.inputs
+
+
+def relu_like_outputs(graph):
+    """Outputs of the ONNX nodes gradsight treats as ReLU-like (Relu; Clip with lower bound 0), in
+    graph order."""
+    consts = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
+    for n in graph.node:
+        if n.op_type == 'Constant':
+            consts[n.output[0]] = onnx.numpy_helper.to_array(n.attribute[0].t)
+    out = []
+    for n in graph.node:
+        lo = consts.get(n.input[1]) if n.op_type == 'Clip' and len(n.input) > 1 and n.input[1] else None
+        if n.op_type == 'Relu' or (lo is not None and lo.size == 1 and float(lo) == 0):
+            out.append(n.output[0])
+    return out
+
+
+def ort_decisions(onnx_path, input_path, graph, calls):
+    """ONNX Runtime's mask lo < x < hi at every ReLU-like node (read from its float32 output y, since
+    y > lo ⇔ x > lo and y < hi ⇔ x < hi), matched to the PyTorch calls by order, and the decisions
+    that differ from PyTorch float64: (call, flat index, |x − bound| / max|x|)."""
+    names = relu_like_outputs(graph)
+    if len(names) != len(calls):
+        raise RuntimeError(f'{len(names)} ReLU-like ONNX nodes but {len(calls)} PyTorch calls')
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / 'names.json').write_text(json.dumps(names))
+        subprocess.run(
+            ['node', '--import', 'tsx', 'test/conformance/ort-values.ts', str(onnx_path), str(input_path),
+             str(Path(tmp) / 'names.json'), tmp],
+            cwd=REPO,
+            check=True,
+        )
+        masks, flips = [], []
+        for k, (x64, lo, hi) in enumerate(calls):
+            y = torch.from_numpy(np.load(Path(tmp) / f'{k}.npy')).double()
+            if y.shape != x64.shape or (y - x64.clamp(min=lo, max=hi)).abs().max() > 1e-3 * x64.abs().max():
+                raise RuntimeError(f'ReLU-like call {k} does not match ONNX node {names[k]}')
+            mask = y > lo
+            if hi is not None:
+                mask = mask & (y < hi)
+            ours = (x64 > lo) & (x64 < hi) if hi is not None else x64 > lo
+            for i in (mask != ours).reshape(-1).nonzero().reshape(-1).tolist():
+                v = float(x64.reshape(-1)[i])
+                dist = abs(v - lo) if hi is None else min(abs(v - lo), abs(v - hi))
+                flips.append({'node': names[k], 'index': i, 'x': v, 'relDistance': dist / float(x64.abs().max())})
+            masks.append(mask)
+    return masks, flips
 
 
 def pick_mid(model, graph, layers):
@@ -328,12 +394,19 @@ def export_arch(arch, out):
     seed = torch.zeros_like(plain)
     seed[torch.arange(BATCH), torch.tensor(classes)] = 1
 
-    t1 = time.time()
-    logits, std = reference(model, x, seed, wanted, guided=False)
-    _, gd = reference(model, x, seed, wanted, guided=True)
-    t_ref = time.time() - t1
-
     np.save(d / 'input.npy', x32.numpy())
+    t1 = time.time()
+    logits, std, calls = reference(model, x, seed, wanted, guided=False)
+    _, gd, _ = reference(model, x, seed, wanted, guided=True)
+    # The same gradients with ORT's ReLU decisions: a float32 forward pass can take the other branch
+    # of a ReLU whose input lies within rounding distance of its bound.
+    masks, flips = ort_decisions(onnx_path, d / 'input.npy', graph, calls)
+    del calls
+    std_ort, gd_ort = std, gd
+    if flips:
+        std_ort = reference(model, x, seed, wanted, guided=False, masks=masks)[1]
+        gd_ort = reference(model, x, seed, wanted, guided=True, masks=masks)[1]
+    t_ref = time.time() - t1
     np.save(d / 'seed.npy', seed.float().numpy())
     np.save(d / 'logits.npy', logits.numpy())
     tensors = {'input': layers['input'], 'default': default, 'mid': mid}
@@ -341,6 +414,8 @@ def export_arch(arch, out):
         np.save(d / f'{key}.value.npy', std[key][0].numpy())
         np.save(d / f'{key}.standard.npy', std[key][1].numpy())
         np.save(d / f'{key}.guided.npy', gd[key][1].numpy())
+        np.save(d / f'{key}.standard-ort.npy', std_ort[key][1].numpy())
+        np.save(d / f'{key}.guided-ort.npy', gd_ort[key][1].numpy())
     manifest = {
         'arch': arch,
         'onnx': 'model.onnx',
@@ -350,13 +425,14 @@ def export_arch(arch, out):
         'torchModules': {k: list(v) for k, v in wanted.items()},
         'midIndex': [mid_at, n_cands],
         'classes': classes,
+        'reluDecisionsDiffering': flips,
         'preparation': notes,
         'logitsAbsMax': float(logits.abs().max()),
         'seconds': {'export': round(t_export, 2), 'references': round(t_ref, 2)},
     }
     (d / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
     print(
-        f'{arch:20s} export {t_export:6.1f}s  refs {t_ref:6.1f}s  default {default}  mid {mid}',
+        f'{arch:20s} export {t_export:6.1f}s  refs {t_ref:6.1f}s  flips {len(flips)}  default {default}  mid {mid}',
         flush=True,
     )
     return manifest

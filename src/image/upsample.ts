@@ -86,3 +86,41 @@ export function resizeBilinearFloat(src: FloatMap, width: number, height: number
   }
   return { width, height, data: out };
 }
+
+/**
+ * Bilinear resize with align_corners=True (corner pixels map to corner pixels): torch's
+ * UpsamplingBilinear2d, which pytorch-grad-cam's Score-CAM uses to upsample activations.
+ */
+export function resizeBilinearAlignCorners(src: FloatMap, width: number, height: number): FloatMap {
+  const coords = (inSize: number, outSize: number) => {
+    const scale = outSize > 1 ? f((inSize - 1) / (outSize - 1)) : 0;
+    const i0 = new Int32Array(outSize);
+    const i1 = new Int32Array(outSize);
+    const a1 = new Float32Array(outSize);
+    for (let d = 0; d < outSize; d++) {
+      const x = f(scale * d);
+      const lo = Math.min(Math.floor(x), inSize - 1);
+      i0[d] = lo;
+      i1[d] = Math.min(lo + 1, inSize - 1);
+      a1[d] = f(x - lo);
+    }
+    return { i0, i1, a1 };
+  };
+  const cx = coords(src.width, width);
+  const cy = coords(src.height, height);
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const wy = cy.a1[y]!;
+    const r0 = cy.i0[y]! * src.width;
+    const r1 = cy.i1[y]! * src.width;
+    for (let x = 0; x < width; x++) {
+      const wx = cx.a1[x]!;
+      const c0 = cx.i0[x]!;
+      const c1 = cx.i1[x]!;
+      const top = f(f(f(1 - wx) * src.data[r0 + c0]!) + f(wx * src.data[r0 + c1]!));
+      const bottom = f(f(f(1 - wx) * src.data[r1 + c0]!) + f(wx * src.data[r1 + c1]!));
+      out[y * width + x] = f(f(f(1 - wy) * top) + f(wy * bottom));
+    }
+  }
+  return { width, height, data: out };
+}

@@ -16,6 +16,9 @@ import { repoRoot } from '../helpers/shared.ts';
 import { pickLayers } from './pick-layers.ts';
 
 const TOLERANCE = 1e-4;
+/** A ReLU decision may differ between float32 ORT and float64 PyTorch only this close to its bound
+ * (|x − bound| / max|x| of that tensor): the forward activations themselves differ by up to ~1e-5. */
+const FLIP_DISTANCE = 1e-5;
 const KEYS = ['default', 'mid', 'input'] as const;
 type Key = (typeof KEYS)[number];
 
@@ -26,6 +29,7 @@ interface Manifest {
   readonly tensors: Record<Key, string>;
   readonly classes: number[];
   readonly preparation: string[];
+  readonly reluDecisionsDiffering: { node: string; index: number; x: number; relDistance: number }[];
   readonly seconds: { export: number; references: number };
 }
 interface Index {
@@ -80,7 +84,9 @@ interface Row {
   manifest: Manifest;
   logits: number;
   values: Partial<Record<Key, number>>;
+  /** Against the pure float64 reference, and against the one with ORT's ReLU decisions. */
   grads: Record<string, Partial<Record<Key, Comparison>>>;
+  matched: Record<string, Partial<Record<Key, Comparison>>>;
   seconds: number;
 }
 const rows: Row[] = [];
@@ -102,8 +108,18 @@ describe('torchvision models: gradients equal PyTorch float64 autograd', { skip 
       const input = readNpy(arch, 'input.npy');
       const seed = readNpy(arch, 'seed.npy');
       const wrt = KEYS.map((k) => m.tensors[k]);
-      const row: Row = { arch, manifest: m, logits: Number.NaN, values: {}, grads: {}, seconds: 0 };
+      const row: Row = {
+        arch,
+        manifest: m,
+        logits: Number.NaN,
+        values: {},
+        grads: {},
+        matched: {},
+        seconds: 0,
+      };
+      const flips = m.reluDecisionsDiffering;
       const failures: string[] = [];
+      const notes: string[] = [];
       for (const ruleSet of [standard, guided] as RuleSet[]) {
         const run = await runGradients(
           bytes,
@@ -112,16 +128,29 @@ describe('torchvision models: gradients equal PyTorch float64 autograd', { skip 
           seed,
         );
         const grads: Partial<Record<Key, Comparison>> = {};
+        const matched: Partial<Record<Key, Comparison>> = {};
         for (const key of KEYS) {
           const name = m.tensors[key];
+          const got = run.grads[name]!;
           const ref = readNpy(arch, `${key}.${ruleSet.name}.npy`);
-          assert.deepEqual(run.grads[name]!.dims, ref.dims, `${key} gradient shape`);
-          const c = compare(run.grads[name]!.data as Float32Array, ref.data as Float64Array);
+          const refOrt = readNpy(arch, `${key}.${ruleSet.name}-ort.npy`);
+          assert.deepEqual(got.dims, ref.dims, `${key} gradient shape`);
+          const c = compare(got.data as Float32Array, ref.data as Float64Array);
+          const cm = compare(got.data as Float32Array, refOrt.data as Float64Array);
           grads[key] = c;
+          matched[key] = cm;
+          const what = `${ruleSet.name} ${key} (${name})`;
           if (!(c.rel <= TOLERANCE)) {
+            // Expected only where ORT's float32 forward pass took the other branch of a ReLU.
+            (flips.length ? notes : failures).push(
+              `${what}: rel ${c.rel.toExponential(2)}, ${c.count} elements beyond ` +
+                `(${(100 * c.beyond).toPrecision(2)}%), cosine ${c.cosine.toFixed(7)}; ` +
+                `with ORT's ReLU decisions rel ${cm.rel.toExponential(2)}`,
+            );
+          }
+          if (!(cm.rel <= TOLERANCE)) {
             failures.push(
-              `${ruleSet.name} ${key} (${name}): rel ${c.rel.toExponential(2)}, ${c.count} elements beyond ` +
-                `(${(100 * c.beyond).toPrecision(2)}%), cosine ${c.cosine.toFixed(7)}`,
+              `${what}, ORT's ReLU decisions: rel ${cm.rel.toExponential(2)}, cosine ${cm.cosine}`,
             );
           }
           if (ruleSet === standard && key !== 'input') {
@@ -131,6 +160,7 @@ describe('torchvision models: gradients equal PyTorch float64 autograd', { skip 
           }
         }
         row.grads[ruleSet.name] = grads;
+        row.matched[ruleSet.name] = matched;
         if (ruleSet === standard) {
           const ref = readNpy(arch, 'logits.npy');
           const logits = run.all[run.compiled.target]!;
@@ -146,10 +176,15 @@ describe('torchvision models: gradients equal PyTorch float64 autograd', { skip 
             .join('; ') +
           `; ${row.seconds.toFixed(1)}s`,
       );
-      for (const f of failures) t.diagnostic(f);
+      for (const f of [...notes, ...failures]) t.diagnostic(f);
+      const far = flips.filter((f) => !(f.relDistance <= FLIP_DISTANCE));
+      assert.deepEqual(far, [], 'ORT and PyTorch disagree on a ReLU far from its bound');
       assert.ok(row.logits < 1e-3, `logits differ from PyTorch: ${row.logits}`);
       for (const k of ['default', 'mid'] as const) {
-        assert.ok(row.values[k]! < TOLERANCE, `${k} value differs: the layer mapping is wrong (${row.values[k]})`);
+        assert.ok(
+          row.values[k]! < TOLERANCE,
+          `${k} value differs: the layer mapping is wrong (${row.values[k]})`,
+        );
       }
       assert.deepEqual(failures, [], `${arch}: gradients beyond ${TOLERANCE}`);
     });
@@ -159,16 +194,24 @@ describe('torchvision models: gradients equal PyTorch float64 autograd', { skip 
     if (!index || rows.length === 0) return;
     const report = resultsMarkdown(index, rows);
     console.log(report);
-    if (rows.length === index.models.length) writeFileSync(join(repoRoot, 'conformance', 'RESULTS.md'), report);
+    if (rows.length === index.models.length)
+      writeFileSync(join(repoRoot, 'conformance', 'RESULTS.md'), report);
   });
 });
 
 const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toExponential(1));
 
-function mark(c: Comparison | undefined): string {
-  if (!c) return '—';
-  const s = fmt(c.rel);
-  return c.rel <= TOLERANCE ? s : `**${s}** (${c.count} el., cos ${c.cosine.toFixed(6)})`;
+/** "pure" alone when it passes, else "**pure** (n el., cos) → decision-matched". */
+function mark(pure: Comparison | undefined, matched: Comparison | undefined): string {
+  if (!pure || !matched) return '—';
+  if (pure.rel <= TOLERANCE) return fmt(pure.rel);
+  return `**${fmt(pure.rel)}** (${pure.count} el., cos ${pure.cosine.toFixed(6)}) → ${fmt(matched.rel)}`;
+}
+
+function flipSummary(m: Manifest): string {
+  const f = m.reluDecisionsDiffering;
+  if (f.length === 0) return '0';
+  return `${f.length} (≤ ${Math.max(...f.map((x) => x.relDistance)).toExponential(1)})`;
 }
 
 function resultsMarkdown(index: Index, rows: readonly Row[]): string {
@@ -184,18 +227,29 @@ function resultsMarkdown(index: Index, rows: readonly Row[]): string {
       `onnx ${index.onnx} (export, opset 14, float64 references); onnxruntime-node ${ort} (CPU EP, float32).`,
     '',
     'Relative error max|Δ|/max|ref| of gradsight’s gradient of Σ_b ⟨seed_b, logits_b⟩ (batch 2, one-hot',
-    `seed on a different class per row) against PyTorch float64 autograd. Pass: ≤ ${TOLERANCE} for every`,
+    `seed on a different class per row) against PyTorch float64 autograd. Pass: ≤ ${TOLERANCE.toExponential(0)} for every`,
     'gradient. "guided" replaces every ReLU and ReLU6 by Guided Backprop in both. "logits" and "values"',
     '(the default and mid activations) compare ORT float32 forward results with PyTorch float64.',
     '',
-    '| model | logits | values (default / mid) | default | mid | input | default guided | mid guided | input guided |',
-    '|---|---|---|---|---|---|---|---|---|',
+    'A ReLU whose input lies within float32 rounding of 0 can be active in ORT and inactive in PyTorch',
+    '(or the reverse); both gradients are then right for their own forward pass, and differ over that',
+    'unit’s receptive field. The export therefore reads ORT’s decision at every ReLU-like node and',
+    'writes a second float64 reference that takes the same branches ("decision-matched"). "ReLU flips"',
+    'counts the units where the two forward passes disagree, with the largest |x − bound| / max|x| among',
+    'them (PyTorch float64 x). Where a gradient exceeds the tolerance against the pure reference, the',
+    'cell shows that error in bold (elements beyond tolerance, cosine similarity) → the error against',
+    'the decision-matched reference. The test asserts: every gradient ≤ 1e-4 against the decision-',
+    `matched reference, against the pure one too when no ReLU flipped, and every flip within ${FLIP_DISTANCE.toExponential(0)}.`,
+    '',
+    '| model | logits | values (default / mid) | ReLU flips | default | mid | input | default guided | mid guided | input guided |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...sorted.map((r) =>
       [
         r.arch,
         fmt(r.logits),
         `${fmt(r.values.default)} / ${fmt(r.values.mid)}`,
-        ...['standard', 'guided'].flatMap((s) => KEYS.map((k) => mark(r.grads[s]?.[k]))),
+        flipSummary(r.manifest),
+        ...['standard', 'guided'].flatMap((s) => KEYS.map((k) => mark(r.grads[s]?.[k], r.matched[s]?.[k]))),
       ]
         .join(' | ')
         .replace(/^/, '| ')

@@ -1,0 +1,81 @@
+// Colormaps for heatmaps: exact 256-entry RGB lookup tables (generated from OpenCV and matplotlib by
+// scripts/gen-colormaps.py) and the one quantisation rule every overlay uses, that of pytorch-grad-cam's
+// `cv2.applyColorMap(np.uint8(255 * mask), ...)`: the LUT index is floor(255·m), computed in float32.
+
+import { GradsightError } from '../errors.ts';
+import { COLORMAP_TABLES } from './colormap-tables.ts';
+
+export type ColormapId = keyof typeof COLORMAP_TABLES;
+
+export interface Colormap {
+  readonly id: ColormapId;
+  /** One line for `--help`, the web app's menu and the docs. */
+  readonly description: string;
+  /** 256 RGB entries, 768 bytes, entry 0 first. Shared: do not write to it. */
+  readonly lut: Uint8Array;
+}
+
+const DESCRIPTIONS: Readonly<Record<ColormapId, string>> = {
+  jet: "OpenCV's COLORMAP_JET, blue to red; pytorch-grad-cam's default (the same pixels as show_cam_on_image)",
+  turbo: "Google's turbo (matplotlib), a jet-like rainbow with smoother, more even brightness",
+  viridis: "matplotlib's viridis, dark purple to yellow; perceptually uniform and colour-blind safe",
+  inferno: "matplotlib's inferno, black to pale yellow; perceptually uniform, good on dark backgrounds",
+};
+
+function decodeHex(lines: readonly string[]): Uint8Array {
+  const hex = lines.join('');
+  const lut = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < lut.length; i++) lut[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return lut;
+}
+
+/** Every colormap by id, in menu order (jet first: the default, for parity with pytorch-grad-cam). */
+export const COLORMAPS: Readonly<Record<ColormapId, Colormap>> = Object.freeze(
+  Object.fromEntries(
+    (Object.keys(COLORMAP_TABLES) as ColormapId[]).map((id) => [
+      id,
+      Object.freeze({ id, description: DESCRIPTIONS[id], lut: decodeHex(COLORMAP_TABLES[id]) }),
+    ]),
+  ) as Record<ColormapId, Colormap>,
+);
+
+export const COLORMAP_IDS: readonly ColormapId[] = Object.freeze(Object.keys(COLORMAPS) as ColormapId[]);
+
+export const DEFAULT_COLORMAP: ColormapId = 'jet';
+
+export function isColormapId(id: string): id is ColormapId {
+  return Object.hasOwn(COLORMAPS, id);
+}
+
+/** Looks a colormap up by id (as typed on a command line); an unknown id is a 'bad-argument' error. */
+export function getColormap(colormap: ColormapId | Colormap | string): Colormap {
+  if (typeof colormap !== 'string') return colormap;
+  if (isColormapId(colormap)) return COLORMAPS[colormap];
+  throw new GradsightError('bad-argument', `unknown colormap '${colormap}'`, {
+    hint: `Use one of: ${COLORMAP_IDS.join(', ')}.`,
+    details: { colormap },
+  });
+}
+
+/**
+ * The LUT index of a map value: floor(255·clamp(m, 0, 1)) with the product rounded to float32 first,
+ * exactly as `np.uint8(255 * mask)` on a float32 mask (which truncates). NaN maps to 0.
+ */
+export function colormapIndex(m: number): number {
+  if (!(m > 0)) return 0; // also NaN
+  if (m >= 1) return 255;
+  return Math.floor(Math.fround(255 * m));
+}
+
+/** Colours a map with values in [0, 1] (HW, any length): returns RGB bytes, 3 per value. */
+export function applyColormap(map: Float32Array, colormap: ColormapId | Colormap | string): Uint8Array {
+  const { lut } = getColormap(colormap);
+  const out = new Uint8Array(map.length * 3);
+  for (let i = 0; i < map.length; i++) {
+    const k = colormapIndex(map[i]!) * 3;
+    out[3 * i] = lut[k]!;
+    out[3 * i + 1] = lut[k + 1]!;
+    out[3 * i + 2] = lut[k + 2]!;
+  }
+  return out;
+}

@@ -1,0 +1,29 @@
+// PNG output in Node via sharp. Writes go to a temp file renamed into place, so an interrupted run never
+// leaves a truncated picture where a complete one is expected.
+
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import sharp from 'sharp';
+import { fileError } from '../io/read-file-node.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
+
+/** Encodes an RGB image as a lossless 8-bit RGB PNG. */
+export async function encodePng(img: RgbImage): Promise<Uint8Array> {
+  const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .png()
+    .toBuffer();
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** Writes `img` to `path` as PNG, atomically; a failure is a 'file-unreadable' error naming the path. */
+export async function writePng(path: string, img: RgbImage): Promise<void> {
+  const bytes = await encodePng(img);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw fileError(e, path, 'PNG output');
+  }
+}

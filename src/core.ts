@@ -13,6 +13,7 @@ export { candidateLayers, defaultLayer, findLayer, type LayerInfo } from './mode
 export { type ClassScore, type Prediction, rankOutput } from './model/predict.ts';
 export { type ModelSummary, summarize } from './model/summary.ts';
 export * from './onnx/index.ts';
+export * from './render/index.ts';
 export type { ExternalDataFile, Runtime, Session, SessionOptions } from './runtime/runtime.ts';
 export { decodeNpy, encodeNpy } from './tensor/npy.ts';
 export * from './tensor/tensor.ts';

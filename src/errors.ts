@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'tensor-not-found'
   | 'unsupported-op'
   | 'shape-mismatch'
-  | 'no-gradient-path';
+  | 'no-gradient-path'
+  | 'method-not-applicable';
 
 export class GradsightError extends Error {
   readonly code: ErrorCode;

@@ -5,5 +5,6 @@ export * from './core.ts';
 export { decodeImage, decodeImageFile } from './image/decode-node.ts';
 export { type LoadOptions, loadModelFiles, type ModelFiles } from './model/load-node.ts';
 export { type OpenOptions, openImageModel } from './model/open-node.ts';
+export { encodePng, writePng } from './render/png-node.ts';
 export { nodeRuntime } from './runtime/node.ts';
 export { readNpy, writeNpy } from './tensor/npy-node.ts';

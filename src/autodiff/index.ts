@@ -3,7 +3,14 @@
 export { nodesWithoutRule } from './activity.ts';
 export { type CompileOptions, compileGradients, type GradientModel, type GradientOutput } from './compile.ts';
 export { Emitter } from './emitter.ts';
-export { type GradContext, type GradRule, type Profile, type RuleSet, type RuleTable as GradRuleTable, STOP } from './rule.ts';
+export {
+  type GradContext,
+  type GradRule,
+  type Profile,
+  type RuleSet,
+  type RuleTable as GradRuleTable,
+  STOP,
+} from './rule.ts';
 export {
   deconvnet,
   guided,

@@ -58,8 +58,9 @@ export function getColormap(colormap: ColormapId | Colormap | string): Colormap 
 }
 
 /**
- * The LUT index of a map value: floor(255·clamp(m, 0, 1)) with the product rounded to float32 first,
- * exactly as `np.uint8(255 * mask)` on a float32 mask (which truncates). NaN maps to 0.
+ * The LUT index of a map value: floor(255·clamp(m, 0, 1)), as `np.uint8(255 * mask)` on a float32 mask
+ * (truncation, not rounding: 0.5 → 127). The product is rounded to float32 like NumPy's; for float32
+ * inputs that never moves the floor, but it keeps the rule literal. NaN maps to 0.
  */
 export function colormapIndex(m: number): number {
   if (!(m > 0)) return 0; // also NaN

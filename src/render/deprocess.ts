@@ -25,7 +25,10 @@ export function deprocessImage(x: Float32Array, size: ImageSize): RgbImage {
     throw new GradsightError(
       'bad-argument',
       `deprocessImage needs a 3x${height}x${width} (CHW) array, got ${x.length} values`,
-      { hint: 'Pass the input gradient of one image, channels first.', details: { width, height, length: x.length } },
+      {
+        hint: 'Pass the input gradient of one image, channels first.',
+        details: { width, height, length: x.length },
+      },
     );
   }
   const n = x.length;
@@ -47,7 +50,7 @@ export function deprocessImage(x: Float32Array, size: ImageSize): RgbImage {
   for (let c = 0; c < 3; c++) {
     for (let p = 0; p < plane; p++) {
       let v = f(f(f(centred[c * plane + p]! / divisor) * tenth) + 0.5);
-      v = v < 0 ? 0 : v > 1 ? 1 : v;
+      v = Math.min(1, Math.max(0, v)); // np.clip(x, 0, 1)
       out[3 * p + c] = Math.floor(f(v * 255));
     }
   }

@@ -10,8 +10,8 @@
 // float32 arrays.
 
 import { GradsightError } from '../errors.ts';
-import type { FloatMap } from '../image/upsample.ts';
 import { type RgbImage, rgbImage } from '../image/rgb-image.ts';
+import type { FloatMap } from '../image/upsample.ts';
 import { applyColormap, type Colormap, type ColormapId, colormapIndex, getColormap } from './colormaps.ts';
 
 export interface OverlayOptions {
@@ -74,10 +74,14 @@ function mapValues(map: Float32Array | FloatMap, width: number, height: number, 
   const dimsOk = map instanceof Float32Array || (map.width === width && map.height === height);
   if (!dimsOk || values.length !== width * height) {
     const got = map instanceof Float32Array ? `${values.length} values` : `${map.width}x${map.height}`;
-    throw new GradsightError('bad-argument', `${what}: the map (${got}) does not match the ${width}x${height} image`, {
-      hint: 'Upsample the map to the image size first (resizeBilinearFloat), as pytorch-grad-cam does.',
-      details: { width, height, mapLength: values.length },
-    });
+    throw new GradsightError(
+      'bad-argument',
+      `${what}: the map (${got}) does not match the ${width}x${height} image`,
+      {
+        hint: 'Upsample the map to the image size first (resizeBilinearFloat), as pytorch-grad-cam does.',
+        details: { width, height, mapLength: values.length },
+      },
+    );
   }
   return values;
 }

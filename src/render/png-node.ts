@@ -4,8 +4,8 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { fileError } from '../io/read-file-node.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
+import { fileError } from '../io/read-file-node.ts';
 
 /** Encodes an RGB image as a lossless 8-bit RGB PNG. */
 export async function encodePng(img: RgbImage): Promise<Uint8Array> {

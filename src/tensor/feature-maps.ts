@@ -13,7 +13,8 @@ export interface MapDims {
 
 export function mapDims(t: Float32Tensor): MapDims {
   const [m, c, h, w] = t.dims as [number, number, number, number];
-  if (t.dims.length !== 4) throw new RangeError(`expected a [M, C, h, w] feature map, got [${t.dims.join(', ')}]`);
+  if (t.dims.length !== 4)
+    throw new RangeError(`expected a [M, C, h, w] feature map, got [${t.dims.join(', ')}]`);
   return { m, c, h, w };
 }
 
@@ -56,7 +57,11 @@ export function weightedChannelSum(a: Float32Tensor, weights: ArrayLike<number>)
 }
 
 /** Σ_k f(A[row, k, p], G[row, k, p]) over channels: [M, h, w]. */
-export function channelSumOf(a: Float32Tensor, g: Float32Tensor, f: (a: number, g: number) => number): Float32Tensor {
+export function channelSumOf(
+  a: Float32Tensor,
+  g: Float32Tensor,
+  f: (a: number, g: number) => number,
+): Float32Tensor {
   const { m, c, h, w } = mapDims(a);
   const hw = h * w;
   const out = new Float32Array(m * hw);
@@ -73,7 +78,11 @@ export function channelSumOf(a: Float32Tensor, g: Float32Tensor, f: (a: number, 
 }
 
 /** Elementwise f(A, G) as a new [M, C, h, w] map. */
-export function zipMaps(a: Float32Tensor, g: Float32Tensor, f: (a: number, g: number) => number): Float32Tensor {
+export function zipMaps(
+  a: Float32Tensor,
+  g: Float32Tensor,
+  f: (a: number, g: number) => number,
+): Float32Tensor {
   const out = new Float32Array(a.data.length);
   for (let i = 0; i < out.length; i++) out[i] = f(a.data[i]!, g.data[i]!);
   return { dtype: 'float32', dims: a.dims, data: out };

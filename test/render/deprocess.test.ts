@@ -84,11 +84,15 @@ test('deprocessImage on a hand-sized array: z-score ×0.1 + 0.5, clip, truncate,
   const x = [1, 3, 5, 7, 9, 100];
   const mean = x.reduce((a, b) => a + b) / 6;
   const std = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / 6);
-  const byte = (v: number) => Math.floor(Math.min(1, Math.max(0, ((v - mean) / (std + 1e-5)) * 0.1 + 0.5)) * 255);
+  const byte = (v: number) =>
+    Math.floor(Math.min(1, Math.max(0, ((v - mean) / (std + 1e-5)) * 0.1 + 0.5)) * 255);
   assert.deepEqual([...out.data], [byte(1), byte(5), byte(9), byte(3), byte(7), byte(100)]);
   assert.deepEqual([...out.data], [113, 116, 118, 114, 117, 184]);
   // A constant array has std 0: everything lands on mid-grey, floor(0.5·255) = 127.
-  assert.deepEqual([...deprocessImage(new Float32Array(3).fill(4), { width: 1, height: 1 }).data], [127, 127, 127]);
+  assert.deepEqual(
+    [...deprocessImage(new Float32Array(3).fill(4), { width: 1, height: 1 }).data],
+    [127, 127, 127],
+  );
 });
 
 test('guidedGradCam broadcasts the HW map over channels; mismatched sizes are bad-argument', () => {

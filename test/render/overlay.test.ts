@@ -60,7 +60,9 @@ test('the map is used as given: no squaring, no normalisation (m = 0.25 indexes 
 test('a map of the wrong size or an alpha outside [0, 1] is a bad-argument error', () => {
   const bad = (fn: () => unknown) => assert.throws(fn, (e) => isGradsightError(e, 'bad-argument'));
   bad(() => overlay(image, new Float32Array(3), { colormap: 'jet', alpha: 0.5 }));
-  bad(() => overlay(image, { width: 4, height: 1, data: new Float32Array(4) }, { colormap: 'jet', alpha: 0.5 }));
+  bad(() =>
+    overlay(image, { width: 4, height: 1, data: new Float32Array(4) }, { colormap: 'jet', alpha: 0.5 }),
+  );
   bad(() => overlay(image, map, { colormap: 'jet', alpha: 1.5 }));
   bad(() => overlay(image, map, { colormap: 'jet', alpha: Number.NaN }));
   bad(() => heatmapImage({ width: 3, height: 1, data: new Float32Array(2) }, 'jet'));

@@ -1,0 +1,209 @@
+// The MethodContext of one explain() call: everything a method may ask for, computed lazily and once.
+// Rows are (image, target) pairs; gradient runs use one seed per row, so k targets of an image are
+// explained by one batched run, not k runs.
+
+import { RULE_SETS, type RuleSetName } from '../autodiff/index.ts';
+import { GradsightError } from '../errors.ts';
+import type { MethodContext, MethodId } from '../methods/types.ts';
+import { gapHeadWeights } from '../model/gap-head.ts';
+import { GradientRunner } from '../model/gradient-runner.ts';
+import type { ImageModel } from '../model/image-model.ts';
+import { tailModel } from '../model/tail-model.ts';
+import { appendGraphOutputs } from '../onnx/index.ts';
+import type { Session } from '../runtime/runtime.ts';
+import type { TargetRow } from '../targets/index.ts';
+import type { Float32Tensor } from '../tensor/tensor.ts';
+
+export interface ContextOptions {
+  readonly model: ImageModel;
+  /** The differentiated tensor (pre-softmax scores by default). */
+  readonly target: string;
+  readonly layers: readonly string[];
+  /** Input rows [M, ...]: each image repeated once per target row. */
+  readonly input: Float32Tensor;
+  readonly rows: readonly TargetRow[];
+  /** The target tensor's value per row. */
+  readonly targetValues: Float32Tensor;
+  /** Images per forward batch for Score-CAM and Ablation-CAM. */
+  readonly batchSize: number;
+  readonly threads?: number;
+  readonly finalMap: (method: MethodId) => Promise<Float32Tensor>;
+}
+
+export class ExplainContext implements MethodContext {
+  private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly sessions: Session[] = [];
+  private readonly runners: GradientRunner[] = [];
+
+  constructor(private readonly o: ContextOptions) {}
+
+  get rows(): number {
+    return this.o.rows.length;
+  }
+  get layers(): readonly string[] {
+    return this.o.layers;
+  }
+  get input(): Float32Tensor {
+    return this.o.input;
+  }
+  get seeds(): Float32Tensor {
+    const k = this.o.rows[0]?.seed.length ?? 0;
+    const data = new Float32Array(this.rows * k);
+    this.o.rows.forEach((r, i) => {
+      data.set(r.seed, i * k);
+    });
+    return { dtype: 'float32', dims: [this.rows, k], data };
+  }
+
+  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
+    let p = this.memo.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = f();
+      this.memo.set(key, p);
+    }
+    return p;
+  }
+
+  /** One standard-rule run over all rows, for every layer's activations and gradients. */
+  private layerRun() {
+    return this.once('layers', async () => {
+      const runner = await GradientRunner.create(
+        this.o.model,
+        { wrt: [...this.o.layers], target: this.o.target, beforeSoftmax: false },
+        this.o.threads,
+      );
+      this.runners.push(runner);
+      return runner.run(this.o.input, this.seedTensor(runner));
+    });
+  }
+
+  private seedTensor(runner: GradientRunner): Float32Tensor {
+    const dims = runner.seedDims(this.rows);
+    return { dtype: 'float32', dims, data: this.seeds.data };
+  }
+
+  async activations(layer: string): Promise<Float32Tensor> {
+    return (await this.layerRun()).values[layer]!;
+  }
+
+  async gradients(layer: string): Promise<Float32Tensor> {
+    return (await this.layerRun()).grads[layer]!;
+  }
+
+  inputGradient(rule: RuleSetName): Promise<Float32Tensor> {
+    return this.once(`input:${rule}`, async () => {
+      const name = this.o.model.input.name;
+      const runner = await GradientRunner.create(
+        this.o.model,
+        { wrt: [name], target: this.o.target, beforeSoftmax: false, ruleSet: RULE_SETS[rule] },
+        this.o.threads,
+      );
+      this.runners.push(runner);
+      return (await runner.run(this.o.input, this.seedTensor(runner))).grads[name]!;
+    });
+  }
+
+  async scores(): Promise<Float32Array> {
+    const k = this.o.targetValues.data.length / this.rows;
+    return Float32Array.from(this.o.rows, (r, i) =>
+      r.score(this.o.targetValues.data.subarray(i * k, (i + 1) * k)),
+    );
+  }
+
+  /** A session computing the target tensor from the model input. */
+  private targetSession(): Promise<Session> {
+    return this.once('target-session', async () => {
+      const m = this.o.model;
+      const bytes = appendGraphOutputs(m.source.bytes, [this.o.target]);
+      const s = await m.runtime.createSession(bytes, {
+        ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}),
+        ...(m.source.externalData ? { externalData: m.source.externalData } : {}),
+      });
+      this.sessions.push(s);
+      return s;
+    });
+  }
+
+  private tailSession(layer: string): Promise<Session> {
+    return this.once(`tail:${layer}`, async () => {
+      const m = this.o.model;
+      const s = await m.runtime.createSession(tailModel(m.model, layer, this.o.target), {
+        ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}),
+      });
+      this.sessions.push(s);
+      return s;
+    });
+  }
+
+  async scoreInputs(
+    row: number,
+    count: number,
+    variant: (k: number, out: Float32Array) => void,
+  ): Promise<Float32Array> {
+    const session = await this.targetSession();
+    const rowDims = this.o.input.dims.slice(1);
+    return this.scoreBatches(row, count, variant, rowDims, async (batch) => {
+      const out = await session.run({ [this.o.model.input.name]: batch }, [this.o.target]);
+      return out[this.o.target] as Float32Tensor;
+    });
+  }
+
+  async scoreActivations(
+    row: number,
+    layer: string,
+    count: number,
+    variant: (k: number, out: Float32Array) => void,
+  ): Promise<Float32Array> {
+    const session = await this.tailSession(layer);
+    const rowDims = (await this.activations(layer)).dims.slice(1);
+    return this.scoreBatches(row, count, variant, rowDims, async (batch) => {
+      const out = await session.run({ [layer]: batch }, [this.o.target]);
+      return out[this.o.target] as Float32Tensor;
+    });
+  }
+
+  private async scoreBatches(
+    row: number,
+    count: number,
+    variant: (k: number, out: Float32Array) => void,
+    rowDims: readonly number[],
+    run: (batch: Float32Tensor) => Promise<Float32Tensor>,
+  ): Promise<Float32Array> {
+    const size = rowDims.reduce((a, b) => a * b, 1);
+    const scores = new Float32Array(count);
+    const target = this.o.rows[row]!;
+    for (let start = 0; start < count; start += this.o.batchSize) {
+      const n = Math.min(this.o.batchSize, count - start);
+      const data = new Float32Array(n * size);
+      for (let i = 0; i < n; i++) variant(start + i, data.subarray(i * size, (i + 1) * size));
+      const out = await run({ dtype: 'float32', dims: [n, ...rowDims], data });
+      const k = out.data.length / n;
+      for (let i = 0; i < n; i++) scores[start + i] = target.score(out.data.subarray(i * k, (i + 1) * k));
+    }
+    return scores;
+  }
+
+  gapHeadWeights(layer: string) {
+    return gapHeadWeights(this.o.model.model.graph, this.shapesNow(), layer, this.o.target);
+  }
+
+  private shapeCache: Awaited<ReturnType<ImageModel['shapes']>> | undefined;
+  /** Shapes resolved before methods run (see prepare). */
+  private shapesNow() {
+    if (!this.shapeCache) throw new GradsightError('shape-inference', 'internal: shapes not prepared');
+    return this.shapeCache;
+  }
+
+  async prepare(): Promise<void> {
+    this.shapeCache = await this.o.model.shapes();
+  }
+
+  finalMap(method: MethodId): Promise<Float32Tensor> {
+    return this.o.finalMap(method);
+  }
+
+  async release(): Promise<void> {
+    for (const r of this.runners) await r.release();
+    for (const s of this.sessions) await s.release();
+  }
+}

@@ -33,11 +33,13 @@ are never picked as the mid layer: the exporter folds the following BatchNorm in
 checks every captured value against ONNX Runtime's, so a wrong mapping fails loudly.
 
 Why a second reference: float32 ONNX Runtime and float64 PyTorch can take different branches at a
-ReLU whose input is within rounding distance of its bound; each gradient is then right for its own
-forward pass and the two differ over that unit's receptive field. The script reads ORT's output of
-every ReLU-like node (test/conformance/ort-values.ts; ONNX Relu/Clip nodes are in PyTorch call
-order), records the units where the decisions differ (`reluDecisionsDiffering` in the manifest, with
-their float64 distance to the bound), and recomputes the references with ORT's decisions.
+ReLU whose input lies within rounding distance of its bound, or pick different maxima in a MaxPool
+window whose two largest values are that close; each gradient is then right for its own forward pass
+and the two differ over that unit's receptive field. The script reads, from gradsight's gradient
+model on ORT (test/conformance/ort-values.ts), the output of every ReLU-like node and the input of
+every MaxPool (ONNX nodes are in PyTorch call order), records where the decisions differ
+(`decisionsDiffering` in the manifest, with the float64 distance to the other choice), and
+recomputes the references with ORT's decisions ("decision-matched").
 """
 
 import argparse
@@ -247,23 +249,43 @@ class ReluLike(torch.autograd.Function):
         return g * mask, None, None, None, None
 
 
-class ReluPatch:
-    """Routes every F.relu / torch.relu / F.hardtanh(min 0) call (nn.ReLU and nn.ReLU6 call these)
-    through ReluLike; records outputs for the Recorder and the inputs of every call (in call order,
-    which is the order of the ONNX Relu/Clip nodes); `masks[k]`, when given, is the k-th call's mask."""
+class MaxPoolAt(torch.autograd.Function):
+    """Max pooling with given argmax indices (flat per N, C plane, as max_pool2d returns them):
+    y = x[idx], dx = scatter-add of g at idx."""
 
-    def __init__(self, recorder, guided, masks=None):
-        self.recorder, self.guided, self.masks = recorder, guided, masks
-        self.inputs = []
-        self.saved = (F.relu, torch.relu, F.hardtanh)
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.save_for_backward(idx)
+        ctx.shape = x.shape
+        return x.flatten(2).gather(2, idx.flatten(2)).view(idx.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        dx = torch.zeros(ctx.shape, dtype=g.dtype).flatten(2)
+        return dx.scatter_add(2, idx.flatten(2), g.flatten(2)).view(ctx.shape), None
+
+
+class DecisionPatch:
+    """Routes every F.relu / torch.relu / F.hardtanh(min 0) call (nn.ReLU and nn.ReLU6 call these)
+    through ReluLike, and every F.max_pool2d call (nn.MaxPool2d calls it) through a recorder. Records
+    the inputs of both kinds of call in call order, which is the order of the ONNX Relu/Clip and
+    MaxPool nodes, and the outputs of functional ReLUs for the Recorder. With `decisions` (from
+    ort_decisions), the k-th ReLU uses decisions['relu'][k] as its mask and the k-th max pool
+    decisions['maxpool'][k] as its argmax."""
+
+    def __init__(self, recorder, guided, decisions=None):
+        self.recorder, self.guided, self.decisions = recorder, guided, decisions
+        self.relus, self.pools = [], []
+        self.saved = (F.relu, torch.relu, F.hardtanh, F.max_pool2d)
 
     def __enter__(self):
-        orig_hardtanh = self.saved[2]
+        orig_hardtanh, orig_max_pool2d = self.saved[2], self.saved[3]
 
         def clamp(x, lo, hi):
-            k = len(self.inputs)
-            self.inputs.append((x.detach(), lo, hi))
-            mask = None if self.masks is None else self.masks[k]
+            k = len(self.relus)
+            self.relus.append((x.detach(), lo, hi))
+            mask = None if self.decisions is None else self.decisions['relu'][k]
             return ReluLike.apply(x, lo, hi, mask, self.guided)
 
         def relu(x, inplace=False):
@@ -274,20 +296,30 @@ class ReluPatch:
         def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
             return clamp(x, 0.0, max_val) if min_val == 0 else orig_hardtanh(x, min_val, max_val)
 
-        F.relu, torch.relu, F.hardtanh = relu, relu, hardtanh
+        def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+            args = (kernel_size, stride, padding, dilation, ceil_mode)
+            k = len(self.pools)
+            self.pools.append((x.detach(), args))
+            if return_indices:
+                raise NotImplementedError('max_pool2d with return_indices')
+            if self.decisions is None:
+                return orig_max_pool2d(x, *args)
+            return MaxPoolAt.apply(x, self.decisions['maxpool'][k])
+
+        F.relu, torch.relu, F.hardtanh, F.max_pool2d = relu, relu, hardtanh, max_pool2d
         return self
 
     def __exit__(self, *_):
-        F.relu, torch.relu, F.hardtanh = self.saved
+        F.relu, torch.relu, F.hardtanh, F.max_pool2d = self.saved
         self.recorder.close()
 
 
-def reference(model, x, seed, wanted, guided, masks=None):
+def reference(model, x, seed, wanted, guided, decisions=None):
     """logits, per key the activation and d Σ_b ⟨seed_b, logits_b⟩ / d activation (float64), and
-    the inputs of the ReLU-like calls."""
+    the patch (with the inputs of the ReLU-like and max-pool calls)."""
     x = x.clone().requires_grad_(True)
     rec = Recorder(model, wanted)
-    with ReluPatch(rec, guided, masks) as patch:
+    with DecisionPatch(rec, guided, decisions) as patch:
         logits = model(x)
     missing = set(wanted) - set(rec.out)
     if missing:
@@ -295,54 +327,79 @@ def reference(model, x, seed, wanted, guided, masks=None):
     keys = ['input', *wanted]
     acts = [x, *(rec.out[k] for k in wanted)]
     grads = torch.autograd.grad((logits * seed).sum(), acts)
-    return logits.detach(), {k: (a.detach(), g) for k, a, g in zip(keys, acts, grads)}, patch.inputs
+    return logits.detach(), {k: (a.detach(), g) for k, a, g in zip(keys, acts, grads)}, patch
 
 
-def relu_like_outputs(graph):
-    """Outputs of the ONNX nodes gradsight treats as ReLU-like (Relu; Clip with lower bound 0), in
-    graph order."""
+def decision_tensors(graph):
+    """ONNX tensors that show ORT's decisions, in graph order: the output of every node gradsight
+    treats as ReLU-like (Relu; Clip with lower bound 0) and the input of every MaxPool."""
     consts = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
     for n in graph.node:
         if n.op_type == 'Constant':
             consts[n.output[0]] = onnx.numpy_helper.to_array(n.attribute[0].t)
-    out = []
+    relus, pools = [], []
     for n in graph.node:
         lo = consts.get(n.input[1]) if n.op_type == 'Clip' and len(n.input) > 1 and n.input[1] else None
         if n.op_type == 'Relu' or (lo is not None and lo.size == 1 and float(lo) == 0):
-            out.append(n.output[0])
-    return out
+            relus.append(n.output[0])
+        elif n.op_type == 'MaxPool':
+            pools.append(n.input[0])
+    return relus, pools
 
 
-def ort_decisions(onnx_path, input_path, graph, calls):
-    """ONNX Runtime's mask lo < x < hi at every ReLU-like node (read from its float32 output y, since
-    y > lo ⇔ x > lo and y < hi ⇔ x < hi), matched to the PyTorch calls by order, and the decisions
-    that differ from PyTorch float64: (call, flat index, |x − bound| / max|x|)."""
-    names = relu_like_outputs(graph)
-    if len(names) != len(calls):
-        raise RuntimeError(f'{len(names)} ReLU-like ONNX nodes but {len(calls)} PyTorch calls')
+def ort_decisions(onnx_path, input_path, graph, patch, seed_path, wrt):
+    """ONNX Runtime's decisions in gradsight's gradient model, matched to the PyTorch calls by order:
+    the mask lo < x < hi at every ReLU-like node (from its float32 output y: y > lo ⇔ x > lo and
+    y < hi ⇔ x < hi) and the first-max argmax of every MaxPool window (from its float32 input, the
+    tie rule of both gradsight and PyTorch); and the decisions that differ from PyTorch float64, each
+    with the float64 distance to the other choice relative to max|x|."""
+    relus, pools = decision_tensors(graph)
+    if len(relus) != len(patch.relus) or len(pools) != len(patch.pools):
+        raise RuntimeError(
+            f'{len(relus)} ReLU-like and {len(pools)} MaxPool ONNX nodes but {len(patch.relus)} and '
+            f'{len(patch.pools)} PyTorch calls'
+        )
+    names = relus + pools
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / 'names.json').write_text(json.dumps(names))
+        (Path(tmp) / 'wrt.json').write_text(json.dumps(wrt))
         subprocess.run(
             ['node', '--import', 'tsx', 'test/conformance/ort-values.ts', str(onnx_path), str(input_path),
-             str(Path(tmp) / 'names.json'), tmp],
+             str(Path(tmp) / 'names.json'), tmp, str(seed_path), str(Path(tmp) / 'wrt.json')],
             cwd=REPO,
             check=True,
         )
-        masks, flips = [], []
-        for k, (x64, lo, hi) in enumerate(calls):
-            y = torch.from_numpy(np.load(Path(tmp) / f'{k}.npy')).double()
-            if y.shape != x64.shape or (y - x64.clamp(min=lo, max=hi)).abs().max() > 1e-3 * x64.abs().max():
-                raise RuntimeError(f'ReLU-like call {k} does not match ONNX node {names[k]}')
-            mask = y > lo
-            if hi is not None:
-                mask = mask & (y < hi)
-            ours = (x64 > lo) & (x64 < hi) if hi is not None else x64 > lo
-            for i in (mask != ours).reshape(-1).nonzero().reshape(-1).tolist():
-                v = float(x64.reshape(-1)[i])
-                dist = abs(v - lo) if hi is None else min(abs(v - lo), abs(v - hi))
-                flips.append({'node': names[k], 'index': i, 'x': v, 'relDistance': dist / float(x64.abs().max())})
-            masks.append(mask)
-    return masks, flips
+        ort = [torch.from_numpy(np.load(Path(tmp) / f'{i}.npy')) for i in range(len(names))]
+    masks, indices, flips = [], [], []
+    for k, (x64, lo, hi) in enumerate(patch.relus):
+        y = ort[k].double()
+        if y.shape != x64.shape or (y - x64.clamp(min=lo, max=hi)).abs().max() > 1e-3 * x64.abs().max():
+            raise RuntimeError(f'ReLU-like call {k} does not match ONNX node {relus[k]}')
+        mask = y > lo
+        ours = x64 > lo
+        if hi is not None:
+            mask, ours = mask & (y < hi), ours & (x64 < hi)
+        scale = float(x64.abs().max())
+        for i in (mask != ours).reshape(-1).nonzero().reshape(-1).tolist():
+            v = float(x64.reshape(-1)[i])
+            dist = abs(v - lo) if hi is None else min(abs(v - lo), abs(v - hi))
+            flips.append({'op': 'Relu', 'tensor': relus[k], 'index': i, 'x': v, 'relDistance': dist / scale})
+        masks.append(mask)
+    for k, (x64, args) in enumerate(patch.pools):
+        x32 = ort[len(relus) + k]
+        if x32.shape != x64.shape or (x32.double() - x64).abs().max() > 1e-3 * x64.abs().max():
+            raise RuntimeError(f'max-pool call {k} does not match the input of ONNX MaxPool {pools[k]}')
+        _, idx = F.max_pool2d(x32, *args, return_indices=True)
+        _, ours = F.max_pool2d(x64, *args, return_indices=True)
+        flat = x64.flatten(2)
+        scale = float(x64.abs().max())
+        for i in (idx != ours).reshape(-1).nonzero().reshape(-1).tolist():
+            n, c = np.unravel_index(i, idx.shape)[:2]
+            a, b = flat[n, c, idx.reshape(-1)[i]], flat[n, c, ours.reshape(-1)[i]]
+            flips.append({'op': 'MaxPool', 'tensor': pools[k], 'index': i, 'x': float(b),
+                          'relDistance': float(abs(a - b)) / scale})
+        indices.append(idx)
+    return {'relu': masks, 'maxpool': indices}, flips
 
 
 def pick_mid(model, graph, layers):
@@ -396,18 +453,20 @@ def export_arch(arch, out):
 
     np.save(d / 'input.npy', x32.numpy())
     t1 = time.time()
-    logits, std, calls = reference(model, x, seed, wanted, guided=False)
+    logits, std, patch = reference(model, x, seed, wanted, guided=False)
     _, gd, _ = reference(model, x, seed, wanted, guided=True)
-    # The same gradients with ORT's ReLU decisions: a float32 forward pass can take the other branch
-    # of a ReLU whose input lies within rounding distance of its bound.
-    masks, flips = ort_decisions(onnx_path, d / 'input.npy', graph, calls)
-    del calls
+    # The same gradients with ORT's decisions: a float32 forward pass can take the other branch of a
+    # ReLU whose input lies within rounding distance of its bound, or another max in a pooling window
+    # whose two largest values are that close.
+    np.save(d / 'seed.npy', seed.float().numpy())
+    wrt = [layers['input'], default, mid]
+    decisions, flips = ort_decisions(onnx_path, d / 'input.npy', graph, patch, d / 'seed.npy', wrt)
+    del patch
     std_ort, gd_ort = std, gd
     if flips:
-        std_ort = reference(model, x, seed, wanted, guided=False, masks=masks)[1]
-        gd_ort = reference(model, x, seed, wanted, guided=True, masks=masks)[1]
+        std_ort = reference(model, x, seed, wanted, guided=False, decisions=decisions)[1]
+        gd_ort = reference(model, x, seed, wanted, guided=True, decisions=decisions)[1]
     t_ref = time.time() - t1
-    np.save(d / 'seed.npy', seed.float().numpy())
     np.save(d / 'logits.npy', logits.numpy())
     tensors = {'input': layers['input'], 'default': default, 'mid': mid}
     for key in tensors:
@@ -425,7 +484,7 @@ def export_arch(arch, out):
         'torchModules': {k: list(v) for k, v in wanted.items()},
         'midIndex': [mid_at, n_cands],
         'classes': classes,
-        'reluDecisionsDiffering': flips,
+        'decisionsDiffering': flips,
         'preparation': notes,
         'logitsAbsMax': float(logits.abs().max()),
         'seconds': {'export': round(t_export, 2), 'references': round(t_ref, 2)},

@@ -9,7 +9,6 @@ import { gapHeadWeights } from '../model/gap-head.ts';
 import { GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { tailModel } from '../model/tail-model.ts';
-import { appendGraphOutputs } from '../onnx/index.ts';
 import type { Session } from '../runtime/runtime.ts';
 import type { TargetRow } from '../targets/index.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
@@ -26,7 +25,6 @@ export interface ContextOptions {
   readonly targetValues: Float32Tensor;
   /** Images per forward batch for Score-CAM and Ablation-CAM. */
   readonly batchSize: number;
-  readonly threads?: number;
   readonly finalMap: (method: MethodId) => Promise<Float32Tensor>;
 }
 
@@ -70,7 +68,7 @@ export class ExplainContext implements MethodContext {
       const runner = await GradientRunner.create(
         this.o.model,
         { wrt: [...this.o.layers], target: this.o.target, beforeSoftmax: false },
-        this.o.threads,
+        this.o.model.threads,
       );
       this.runners.push(runner);
       return runner.run(this.o.input, this.seedTensor(runner));
@@ -96,7 +94,7 @@ export class ExplainContext implements MethodContext {
       const runner = await GradientRunner.create(
         this.o.model,
         { wrt: [name], target: this.o.target, beforeSoftmax: false, ruleSet: RULE_SETS[rule] },
-        this.o.threads,
+        this.o.model.threads,
       );
       this.runners.push(runner);
       return (await runner.run(this.o.input, this.seedTensor(runner))).grads[name]!;
@@ -110,25 +108,11 @@ export class ExplainContext implements MethodContext {
     );
   }
 
-  /** A session computing the target tensor from the model input. */
-  private targetSession(): Promise<Session> {
-    return this.once('target-session', async () => {
-      const m = this.o.model;
-      const bytes = appendGraphOutputs(m.source.bytes, [this.o.target]);
-      const s = await m.runtime.createSession(bytes, {
-        ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}),
-        ...(m.source.externalData ? { externalData: m.source.externalData } : {}),
-      });
-      this.sessions.push(s);
-      return s;
-    });
-  }
-
   private tailSession(layer: string): Promise<Session> {
     return this.once(`tail:${layer}`, async () => {
       const m = this.o.model;
       const s = await m.runtime.createSession(tailModel(m.model, layer, this.o.target), {
-        ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}),
+        ...(m.threads !== undefined ? { threads: m.threads } : {}),
       });
       this.sessions.push(s);
       return s;
@@ -140,12 +124,10 @@ export class ExplainContext implements MethodContext {
     count: number,
     variant: (k: number, out: Float32Array) => void,
   ): Promise<Float32Array> {
-    const session = await this.targetSession();
     const rowDims = this.o.input.dims.slice(1);
-    return this.scoreBatches(row, count, variant, rowDims, async (batch) => {
-      const out = await session.run({ [this.o.model.input.name]: batch }, [this.o.target]);
-      return out[this.o.target] as Float32Tensor;
-    });
+    return this.scoreBatches(row, count, variant, rowDims, (batch) =>
+      this.o.model.runTensor(batch, this.o.target),
+    );
   }
 
   async scoreActivations(

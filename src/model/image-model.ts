@@ -4,6 +4,7 @@
 import { GradsightError } from '../errors.ts';
 import { type PreprocessConfig, type PreprocessFlags, resolvePreprocess } from '../image/preprocess.ts';
 import {
+  appendGraphOutputs,
   inferShapes,
   inferShapesWithFallback,
   type Model,
@@ -40,6 +41,9 @@ export class ImageModel {
   readonly outputIsProbability: boolean;
   private shapeCache: Promise<ReadonlyMap<string, ValueInfo>> | undefined;
   private readonly alignedLabels: readonly string[] | undefined;
+  private readonly tensorSessions = new Map<string, Promise<Session>>();
+  /** Intra-op threads for sessions this model creates (undefined: the runtime's default). */
+  readonly threads: number | undefined;
 
   private constructor(
     readonly source: ImageModelSource,
@@ -47,7 +51,9 @@ export class ImageModel {
     private readonly session: Session,
     output: ValueInfo,
     preprocess: PreprocessConfig,
+    threads: number | undefined,
   ) {
+    this.threads = threads;
     const g = source.model.graph;
     this.input = g.inputs[0]!;
     this.output = output;
@@ -90,7 +96,7 @@ export class ImageModel {
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(source.externalData ? { externalData: source.externalData } : {}),
     });
-    return new ImageModel(source, runtime, session, output, preprocess);
+    return new ImageModel(source, runtime, session, output, preprocess, opts.threads);
   }
 
   get model(): Model {
@@ -145,13 +151,36 @@ export class ImageModel {
     return t as Float32Tensor;
   }
 
+  /** Runs a batch and returns any tensor of the graph (a session exposing it is made once). */
+  async runTensor(batch: Float32Tensor, name: string): Promise<Float32Tensor> {
+    if (this.model.graph.outputs.some((o) => o.name === name)) {
+      const out = await this.session.run({ [this.input.name]: batch }, [name]);
+      return out[name] as Float32Tensor;
+    }
+    let session = this.tensorSessions.get(name);
+    if (!session) {
+      session = this.runtime.createSession(appendGraphOutputs(this.source.bytes, [name]), {
+        ...(this.threads !== undefined ? { threads: this.threads } : {}),
+        ...(this.source.externalData ? { externalData: this.source.externalData } : {}),
+      });
+      this.tensorSessions.set(name, session);
+    }
+    const out = await (await session).run({ [this.input.name]: batch }, [name]);
+    const t = out[name]!;
+    if (t.dtype !== 'float32')
+      throw new GradsightError('unsupported-dtype', `tensor ${name} is ${t.dtype}, expected float32`);
+    return t as Float32Tensor;
+  }
+
   async predict(batch: Float32Tensor, top = 5): Promise<Prediction[]> {
     const out = await this.run(batch);
     return rankOutput(out, { top, labels: this.labels, outputIsProbability: this.outputIsProbability });
   }
 
-  release(): Promise<void> {
-    return this.session.release();
+  async release(): Promise<void> {
+    for (const s of this.tensorSessions.values()) await (await s).release();
+    this.tensorSessions.clear();
+    await this.session.release();
   }
 }
 

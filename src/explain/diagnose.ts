@@ -1,0 +1,63 @@
+// Why a map came out empty. An all-zero (or NaN) map is the most reported "bug" of every CAM tool;
+// gradsight says which of the usual causes it is, with what to do.
+
+import type { MethodId } from '../methods/types.ts';
+
+export interface Diagnostic {
+  readonly code: 'non-finite' | 'zero-gradient' | 'all-weights-negative' | 'empty-map';
+  readonly message: string;
+  readonly suggestion: string;
+}
+
+export interface DiagnoseInput {
+  readonly method: MethodId;
+  /** The final map of one row (input resolution), or the pixel map. */
+  readonly map: Float32Array;
+  /** This row's raw per-layer CAMs before the ReLU (feature resolution). */
+  readonly rawCams: readonly Float32Array[];
+  /** This row's gradients at the layers (gradient methods only). */
+  readonly gradients: readonly Float32Array[];
+  readonly probability: number | undefined;
+}
+
+export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
+  let finite = true;
+  let nonzero = false;
+  for (const v of d.map) {
+    if (!Number.isFinite(v)) finite = false;
+    else if (v !== 0) nonzero = true;
+  }
+  if (!finite || d.gradients.some((g) => g.some((v) => !Number.isFinite(v)))) {
+    return {
+      code: 'non-finite',
+      message: 'the map contains NaN or infinite values',
+      suggestion:
+        'check the input for NaN/Inf and the model for overflowing activations (e.g. an fp16 model)',
+    };
+  }
+  if (nonzero) return undefined;
+  if (d.gradients.length && d.gradients.every((g) => g.every((v) => v === 0))) {
+    const saturated = d.probability !== undefined && d.probability > 0.9999;
+    return {
+      code: 'zero-gradient',
+      message: saturated
+        ? 'the gradient at the layer is zero: the softmax is saturated'
+        : 'the gradient at the layer is zero: the layer does not influence this target',
+      suggestion: saturated
+        ? 'explain the logit (the default) rather than the probability'
+        : 'pick a layer on the path to the output (gradsight inspect lists candidates)',
+    };
+  }
+  if (d.rawCams.length && d.rawCams.every((c) => c.every((v) => v <= 0))) {
+    return {
+      code: 'all-weights-negative',
+      message: 'every location of the weighted activation sum is negative, so the ReLU leaves nothing',
+      suggestion: 'the evidence speaks against this class here: try the counterfactual (--counterfactual)',
+    };
+  }
+  return {
+    code: 'empty-map',
+    message: 'the map is zero everywhere',
+    suggestion: `try another layer or method than ${d.method}`,
+  };
+}

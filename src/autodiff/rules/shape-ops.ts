@@ -93,6 +93,8 @@ function sliceGeometry(ctx: GradContext) {
 export const slice: GradRule = (ctx, gY) => {
   const { e, node } = ctx;
   let g = only(gY);
+  const computed = [1, 2].some((i) => node.inputs[i] && !ctx.constant(node.inputs[i]!));
+  if (computed) return [sliceComputedBounds(ctx, g), undefined, undefined, undefined, undefined];
   const rank = ctx.shape(node.inputs[0]!).length;
   const shape = [...ctx.shape(node.outputs[0]!)];
   for (const { axis, dim, step, start, length } of sliceGeometry(ctx)) {
@@ -122,6 +124,45 @@ export const slice: GradRule = (ctx, gY) => {
   }
   return [g, undefined, undefined, undefined, undefined];
 };
+
+/**
+ * Slice whose starts/ends are computed in the graph (torch.chunk exported with a dynamic batch:
+ * Shape → Gather → Div → Mul): unit steps only; the pads [begin, dim − end] per axis are computed
+ * in the graph too, with the spec's normalisation (negative → + dim, then clamped to [0, dim]).
+ */
+function sliceComputedBounds(ctx: GradContext, g: string): string {
+  const { e, node } = ctx;
+  const dims = ctx.shape(node.inputs[0]!);
+  const rank = dims.length;
+  const constant = (i: number): number[] | undefined => {
+    const name = node.inputs[i];
+    const v = name ? ctx.constant(name) : undefined;
+    if (name && !v) throw new Error(`Slice '${node.name}': input ${name} (axes/steps) is not a constant`);
+    return v ? Array.from(v as ArrayLike<number | bigint>, Number) : undefined;
+  };
+  const count = ctx.shape(node.inputs[1]!)[0];
+  const axes = constant(3) ?? (typeof count === 'number' ? [...Array(count).keys()] : undefined);
+  if (!axes) throw new Error(`Slice '${node.name}': the number of sliced axes is unknown`);
+  if ((constant(4) ?? []).some((s) => s !== 1))
+    throw new Error(`Slice '${node.name}': computed bounds need unit steps`);
+  const zero = e.constI64([0]);
+  const bound = (input: number, k: number, dim: number): string => {
+    const v = e.slice(node.inputs[input]!, [k], [k + 1], [0]);
+    const d = e.constI64([dim]);
+    const n = e.where(e.less(v, zero), e.add(v, d), v);
+    return e.where(e.less(n, zero), zero, e.where(e.greater(n, d), d, n));
+  };
+  const begins: string[] = Array(rank).fill(zero);
+  const ends: string[] = Array(rank).fill(zero);
+  axes.forEach((a, k) => {
+    const axis = norm(a, rank);
+    const dim = dims[axis];
+    if (typeof dim !== 'number') throw new Error(`Slice '${node.name}': axis ${axis} has no static size`);
+    begins[axis] = bound(1, k, dim);
+    ends[axis] = e.sub(e.constI64([dim]), bound(2, k, dim));
+  });
+  return e.op('Pad', [g, e.concat([...begins, ...ends], 0)]);
+}
 
 // y = pad(x, constant) ⇒ dx = g[begin : begin + dim]   (negative pads crop: pad g back)
 export const pad: GradRule = (ctx, gY) => {

@@ -505,7 +505,6 @@ def main():
     out = Path(a.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     archs = a.only.split(',') if a.only else ARCHS
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     t0 = time.time()
     done = [export_arch(arch, out)['arch'] for arch in archs]
     index = {

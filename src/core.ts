@@ -2,11 +2,22 @@
 
 export * from './autodiff/index.ts';
 export { closestNames, type ErrorCode, GradsightError, isGradsightError } from './errors.ts';
+export type { Diagnostic } from './explain/diagnose.ts';
+export {
+  Explainer,
+  type ExplainOptions,
+  type ExplainResult,
+  type Explanation,
+  type TargetInfo,
+} from './explain/explainer.ts';
 export * from './image/labels.ts';
 export * from './image/preprocess.ts';
 export * from './image/resize.ts';
 export * from './image/rgb-image.ts';
 export * from './image/upsample.ts';
+export { NORMALIZATIONS, type Normalization } from './methods/pipeline.ts';
+export { METHOD_IDS, METHODS, methodById } from './methods/table.ts';
+export type { Method, MethodId, MethodSpec } from './methods/types.ts';
 export { type GradientResult, GradientRunner } from './model/gradient-runner.ts';
 export { ImageModel, type ImageModelOptions, type ImageModelSource } from './model/image-model.ts';
 export { candidateLayers, defaultLayer, findLayer, type LayerInfo } from './model/layers.ts';
@@ -15,6 +26,7 @@ export { type ModelSummary, summarize } from './model/summary.ts';
 export * from './onnx/index.ts';
 export * from './render/index.ts';
 export type { ExternalDataFile, Runtime, Session, SessionOptions } from './runtime/runtime.ts';
+export * from './targets/index.ts';
 export { decodeNpy, encodeNpy } from './tensor/npy.ts';
 export * from './tensor/tensor.ts';
 export { VERSION } from './version.ts';

@@ -2,6 +2,7 @@
 // onnxruntime-node.
 
 export * from './core.ts';
+export { loadExplainer } from './explain/load-node.ts';
 export { decodeImage, decodeImageFile } from './image/decode-node.ts';
 export { type LoadOptions, loadModelFiles, type ModelFiles } from './model/load-node.ts';
 export { type OpenOptions, openImageModel } from './model/open-node.ts';

@@ -39,6 +39,13 @@ export interface CompileOptions {
   readonly inputShapes?: InputShapes;
   /** Precomputed shapes of every tensor (e.g. from a probe run); default: static inference. */
   readonly shapes?: ReadonlyMap<string, ValueInfo>;
+  /**
+   * Let the seed have r rows per input row (r = seed batch / input batch, rows of one input
+   * contiguous): the forward pass runs once per image and only the backward pass runs per seed row,
+   * so explaining k classes of an image costs one forward. Gradients then have the seed's batch; the
+   * value outputs keep the input's.
+   */
+  readonly repeatRows?: boolean;
 }
 
 export interface GradientOutput {
@@ -139,6 +146,8 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
     });
   }
 
+  if (options.repeatRows) repeatForwardRows(e, g, forwardOf(g, shapes), seedName);
+
   e.enter('outputs');
   const outputs: GradientOutput[] = [];
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
@@ -213,6 +222,42 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
     ruleSet: ruleSet.name,
     stats: { forwardNodes, backwardNodes: e.nodes.length },
   };
+}
+
+/** Float tensors with a batch axis: everything computed from the graph inputs. */
+function forwardOf(g: Model['graph'], shapes: ReadonlyMap<string, ValueInfo>): Set<string> {
+  return downstreamOf(
+    g.nodes,
+    g.inputs.map((i) => i.name),
+    shapes,
+  );
+}
+
+/**
+ * Rewrites the backward nodes to read forward tensors repeated r times along the batch axis, where
+ * r = rows(seed) / rows(tensor): x [N, ...] → Unsqueeze → Expand [N, r, ...] → Reshape [N·r, ...].
+ */
+function repeatForwardRows(e: Emitter, g: Model['graph'], forward: ReadonlySet<string>, seed: string): void {
+  const backward = [...e.nodes];
+  e.enter('repeat');
+  const repeated = new Map<string, string>();
+  const seedRows = e.slice(e.shapeOf(seed), [0], [1], [0]);
+  const rep = (x: string): string => {
+    let r = repeated.get(x);
+    if (r) return r;
+    const shape = e.shapeOf(x);
+    const n = e.slice(shape, [0], [1], [0]);
+    const k = e.op('Div', [seedRows, n]);
+    const rest = e.slice(shape, [1], [Number.MAX_SAFE_INTEGER], [0]);
+    const expanded = e.op('Expand', [e.unsqueeze(x, [1]), e.concat([n, k, rest], 0)]);
+    r = e.reshape(expanded, e.concat([e.op('Mul', [n, k]), rest], 0));
+    repeated.set(x, r);
+    return r;
+  };
+  const inputs = new Set(g.inputs.map((i) => i.name));
+  for (const node of backward) {
+    node.input = (node.input ?? []).map((i) => (forward.has(i) || inputs.has(i) ? rep(i) : i));
+  }
 }
 
 function contextFor(

@@ -2,11 +2,11 @@
 // Rows are (image, target) pairs; gradient runs use one seed per row, so k targets of an image are
 // explained by one batched run, not k runs.
 
-import { RULE_SETS, type RuleSetName } from '../autodiff/index.ts';
+import { type CompileOptions, RULE_SETS, type RuleSetName } from '../autodiff/index.ts';
 import { GradsightError } from '../errors.ts';
 import type { MethodContext, MethodId } from '../methods/types.ts';
 import { gapHeadWeights } from '../model/gap-head.ts';
-import { GradientRunner } from '../model/gradient-runner.ts';
+import type { GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { tailModel } from '../model/tail-model.ts';
 import type { Session } from '../runtime/runtime.ts';
@@ -20,18 +20,26 @@ export interface ContextOptions {
   readonly layers: readonly string[];
   /** Input rows [M, ...]: each image repeated once per target row. */
   readonly input: Float32Tensor;
+  /**
+   * What gradient runs are fed: `input` itself (repeat 1), or the images once each with `repeat` rows
+   * per image (the forward runs once per image; only the backward runs per row).
+   */
+  readonly forward: { readonly input: Float32Tensor; readonly repeat: number };
   readonly rows: readonly TargetRow[];
   /** The target tensor's value per row. */
   readonly targetValues: Float32Tensor;
   /** Images per forward batch for Score-CAM and Ablation-CAM. */
   readonly batchSize: number;
   readonly finalMap: (method: MethodId) => Promise<Float32Tensor>;
+  /** Compiled gradient runners, shared across explain() calls by the Explainer. */
+  readonly runner: (options: RunnerOptions) => Promise<GradientRunner>;
 }
+
+export type RunnerOptions = Omit<CompileOptions, 'shapes'>;
 
 export class ExplainContext implements MethodContext {
   private readonly memo = new Map<string, Promise<unknown>>();
   private readonly sessions: Session[] = [];
-  private readonly runners: GradientRunner[] = [];
 
   constructor(private readonly o: ContextOptions) {}
 
@@ -65,13 +73,17 @@ export class ExplainContext implements MethodContext {
   /** One standard-rule run over all rows, for every layer's activations and gradients. */
   private layerRun() {
     return this.once('layers', async () => {
-      const runner = await GradientRunner.create(
-        this.o.model,
-        { wrt: [...this.o.layers], target: this.o.target, beforeSoftmax: false },
-        this.o.model.threads,
-      );
-      this.runners.push(runner);
-      return runner.run(this.o.input, this.seedTensor(runner));
+      const repeat = this.o.forward.repeat;
+      const runner = await this.o.runner({
+        wrt: [...this.o.layers],
+        target: this.o.target,
+        beforeSoftmax: false,
+        repeatRows: repeat > 1,
+      });
+      const r = await runner.run(this.o.forward.input, this.seedTensor(runner));
+      // Values come per forward row; methods index them per target row.
+      const values = Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, repeatRows(v, repeat)]));
+      return { ...r, values };
     });
   }
 
@@ -91,13 +103,15 @@ export class ExplainContext implements MethodContext {
   inputGradient(rule: RuleSetName): Promise<Float32Tensor> {
     return this.once(`input:${rule}`, async () => {
       const name = this.o.model.input.name;
-      const runner = await GradientRunner.create(
-        this.o.model,
-        { wrt: [name], target: this.o.target, beforeSoftmax: false, ruleSet: RULE_SETS[rule] },
-        this.o.model.threads,
-      );
-      this.runners.push(runner);
-      return (await runner.run(this.o.input, this.seedTensor(runner))).grads[name]!;
+      const repeat = this.o.forward.repeat;
+      const runner = await this.o.runner({
+        wrt: [name],
+        target: this.o.target,
+        beforeSoftmax: false,
+        ruleSet: RULE_SETS[rule],
+        repeatRows: repeat > 1,
+      });
+      return (await runner.run(this.o.forward.input, this.seedTensor(runner))).grads[name]!;
     });
   }
 
@@ -185,7 +199,19 @@ export class ExplainContext implements MethodContext {
   }
 
   async release(): Promise<void> {
-    for (const r of this.runners) await r.release();
     for (const s of this.sessions) await s.release();
   }
+}
+
+/** Each row of t repeated r times, consecutively. */
+function repeatRows(t: Float32Tensor, r: number): Float32Tensor {
+  if (r === 1) return t;
+  const n = t.dims[0]!;
+  const size = t.data.length / n;
+  const out = new Float32Array(n * r * size);
+  for (let i = 0; i < n; i++) {
+    const src = t.data.subarray(i * size, (i + 1) * size);
+    for (let k = 0; k < r; k++) out.set(src, (i * r + k) * size);
+  }
+  return { dtype: 'float32', dims: [n * r, ...t.dims.slice(1)], data: out };
 }

@@ -9,12 +9,13 @@ import type { RgbImage } from '../image/rgb-image.ts';
 import { fuseLayers, type Normalization } from '../methods/pipeline.ts';
 import { METHOD_IDS, methodById } from '../methods/table.ts';
 import type { Method, MethodId, MethodResult } from '../methods/types.ts';
+import { GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { findLayer, type LayerInfo } from '../model/layers.ts';
 import { type Prediction, rankOutput } from '../model/predict.ts';
 import { parseTarget, resolveTargets, type TargetRow, type TargetSpec } from '../targets/index.ts';
 import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
-import { ExplainContext } from './context.ts';
+import { ExplainContext, type RunnerOptions } from './context.ts';
 import { type Diagnostic, diagnose } from './diagnose.ts';
 
 export interface ExplainOptions {
@@ -72,14 +73,42 @@ export interface ExplainResult {
 }
 
 export class Explainer {
+  /** Compiled gradient models and their sessions, reused by later explain() calls. */
+  private readonly runners = new Map<string, Promise<GradientRunner>>();
+
   constructor(readonly model: ImageModel) {}
+
+  private runner(options: RunnerOptions): Promise<GradientRunner> {
+    const key = JSON.stringify({ ...options, ruleSet: options.ruleSet?.name ?? 'standard' });
+    let r = this.runners.get(key);
+    if (!r) {
+      r = GradientRunner.create(this.model, options, this.model.threads);
+      this.runners.set(key, r);
+      r.catch(() => this.runners.delete(key));
+    }
+    return r;
+  }
 
   static fromModel(model: ImageModel): Explainer {
     return new Explainer(model);
   }
 
-  release(): Promise<void> {
-    return this.model.release();
+  /**
+   * Opens a model by path (Node) — `await Explainer.load('model.onnx')`. The loader is imported on
+   * demand so that browser bundles of this class never pull in Node's file system.
+   */
+  static async load(
+    path: string,
+    options: import('../model/open-node.ts').OpenOptions = {},
+  ): Promise<Explainer> {
+    const { loadExplainer } = await import('./load-node.ts');
+    return loadExplainer(path, options);
+  }
+
+  async release(): Promise<void> {
+    for (const r of this.runners.values()) await (await r.catch(() => undefined))?.release();
+    this.runners.clear();
+    await this.model.release();
   }
 
   /** Explains decoded images (resized and normalised with the model's preprocessing) or a ready input tensor. */
@@ -122,10 +151,12 @@ export class Explainer {
       target,
       layers: layers.map((l) => l.name),
       input: expanded.input,
+      forward: forwardPlan(batch, rows, samples, expanded.input),
       rows: expanded.rows,
       targetValues: expanded.values,
       batchSize: options.batchSize ?? 32,
       finalMap: (id) => finalOf(id),
+      runner: (o) => this.runner(o),
     });
     const resultOf = (id: MethodId): Promise<MethodResult> => {
       let p = results.get(id);
@@ -274,6 +305,20 @@ function expandRows(
     values: { dtype: 'float32', dims: [m, ...values.dims.slice(1)], data: vals },
     rows: out,
   };
+}
+
+/** Feed each image once when every image has the same number of contiguous rows (and no noise). */
+function forwardPlan(
+  batch: Float32Tensor,
+  rows: readonly TargetRow[],
+  samples: number,
+  expanded: Float32Tensor,
+): { input: Float32Tensor; repeat: number } {
+  const n = batch.dims[0]!;
+  const r = rows.length / n;
+  const uniform =
+    samples === 1 && Number.isInteger(r) && r > 1 && rows.every((row, i) => row.image === Math.floor(i / r));
+  return uniform ? { input: batch, repeat: r } : { input: expanded, repeat: 1 };
 }
 
 /** Mean over each row's consecutive samples (SmoothGrad); identity for one sample. */

@@ -19,6 +19,7 @@ export class GradientRunner {
     readonly compiled: GradientModel,
     private readonly session: Session,
     private readonly inputName: string,
+    private readonly repeatRows: boolean,
   ) {}
 
   static async create(
@@ -34,7 +35,7 @@ export class GradientRunner {
       ...(threads !== undefined ? { threads } : {}),
       ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
     });
-    return new GradientRunner(compiled, session, model.input.name);
+    return new GradientRunner(compiled, session, model.input.name, options.repeatRows === true);
   }
 
   /** The seed shape for a batch of n: the target's shape with the batch axis set. */
@@ -48,13 +49,16 @@ export class GradientRunner {
   }
 
   async run(input: Float32Tensor, seed: Tensor): Promise<GradientResult> {
-    const want = this.seedDims(input.dims[0]!);
+    const n = input.dims[0]!;
+    // With repeatRows the seed may carry several rows per input row.
+    const rows = this.repeatRows && seed.dims[0]! % n === 0 ? seed.dims[0]! : n;
+    const want = this.seedDims(rows);
     if (seed.dims.length !== want.length || seed.dims.some((d, i) => d !== want[i])) {
       throw new GradsightError(
         'bad-argument',
         `the seed has shape [${seed.dims.join(', ')}], expected [${want.join(', ')}]`,
         {
-          hint: `one row per image with one value per output of ${this.compiled.target}`,
+          hint: `one row per image${this.repeatRows ? ' (or the same number of rows for every image)' : ''} with one value per output of ${this.compiled.target}`,
         },
       );
     }

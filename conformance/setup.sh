@@ -20,3 +20,9 @@ if [ ! -f "$CACHE/manifest.json" ]; then
   "$PY" -W ignore conformance/export_models.py "$CACHE"
   echo "conformance: exported in $(($(date +%s) - start))s"
 fi
+
+# The float64 oracle for the shared-model references that disagree with autograd on the graph
+# (test/methods/parity.test.ts); only when ../shared is present.
+if [ -d ../shared/models ] && [ ! -f conformance/.oracle/manifest.json ]; then
+  "$PY" -W ignore conformance/shared_oracle.py conformance/.oracle
+fi

@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeImageFile } from '../src/image/decode-node.ts';
 import { Explainer } from '../src/explain/explainer.ts';
+import { decodeImageFile } from '../src/image/decode-node.ts';
 import type { MethodId } from '../src/methods/types.ts';
 import { openImageModel } from '../src/model/open-node.ts';
 
@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const one = await median(() => ex.explain(image, { method: 'gradcam', target: 'top:1' }));
   const five = await median(() => ex.explain(image, { method: 'gradcam', target: 'top:5' }));
   console.log(`| Grad-CAM, top-1 | ${one.toFixed(0)} ms |`);
-  console.log(`| Grad-CAM, top-5 in one batched run | ${five.toFixed(0)} ms (${(five / one).toFixed(2)}× top-1; target ≤ 1.6×) |`);
+  console.log(
+    `| Grad-CAM, top-5 in one batched run | ${five.toFixed(0)} ms (${(five / one).toFixed(2)}× top-1; target ≤ 1.6×) |`,
+  );
   for (const method of ['scorecam', 'ablationcam'] as MethodId[]) {
     const t0 = performance.now();
     const r = await ex.explain(image, { method, target: 'pred', batchSize: 64 });

@@ -10,8 +10,7 @@ const FORMS = 'use pred, top:K, a class index, a label, A-vs-B, prob[:class] or 
 
 export function parseTarget(text: string): TargetSpec {
   const t = text.trim();
-  if (t === '')
-    throw new GradsightError('bad-argument', 'empty target', { hint: FORMS });
+  if (t === '') throw new GradsightError('bad-argument', 'empty target', { hint: FORMS });
   if (t === 'pred' || t === 'predicted') return { kind: 'predicted' };
   const top = /^top[:=]?(\d+)$/i.exec(t);
   if (top) {

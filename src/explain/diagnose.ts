@@ -17,6 +17,7 @@ export interface DiagnoseInput {
   readonly rawCams: readonly Float32Array[];
   /** This row's gradients at the layers (gradient methods only). */
   readonly gradients: readonly Float32Array[];
+  /** The explained probability, for probability targets only (a logit's gradient never saturates). */
   readonly probability: number | undefined;
 }
 
@@ -48,7 +49,12 @@ export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
         : 'pick a layer on the path to the output (gradsight inspect lists candidates)',
     };
   }
-  if (d.rawCams.length && d.rawCams.every((c) => c.every((v) => v <= 0))) {
+  // Exactly zero everywhere (dead activations) is not negative evidence: the counterfactual is empty too.
+  if (
+    d.rawCams.length &&
+    d.rawCams.every((c) => c.every((v) => v <= 0)) &&
+    d.rawCams.some((c) => c.some((v) => v < 0))
+  ) {
     return {
       code: 'all-weights-negative',
       message: 'every location of the weighted activation sum is negative, so the ReLU leaves nothing',

@@ -200,7 +200,8 @@ export class Explainer {
             gradients: method.needs.gradients
               ? await Promise.all(layers.map(async (l) => rowSlice(await ctx.gradients(l.name), i * samples)))
               : [],
-            probability: info.probability,
+            // Saturation explains a zero gradient only when the explained scalar is the probability.
+            probability: row.kind === 'probability' ? info.probability : undefined,
           });
           explanations.push({
             image: row.image,

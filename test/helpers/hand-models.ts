@@ -2,7 +2,7 @@
 // inputs, 1×1 convolutions, and heads whose gradient at the feature map is known in closed form.
 // Also small float64 helpers for the tests' own arithmetic (never gradsight's code).
 
-import { type Explanation, type ExplainResult, Explainer } from '../../src/explain/explainer.ts';
+import { Explainer, type ExplainResult, type Explanation } from '../../src/explain/explainer.ts';
 import type { MethodId } from '../../src/methods/types.ts';
 import { ImageModel } from '../../src/model/image-model.ts';
 import { decodeModel } from '../../src/onnx/index.ts';
@@ -25,6 +25,8 @@ export interface GapModelSpec {
   readonly size: number;
   /** 'gap' (default), 'gap-relu' (a Relu after the Gemm), 'max' (GlobalMaxPool instead of GAP). */
   readonly head?: 'gap' | 'gap-relu' | 'max';
+  /** Declare value_info for 'conv' and 'features' (default true; exporters usually do). */
+  readonly valueInfo?: boolean;
 }
 
 const IDENTITY = [
@@ -44,6 +46,7 @@ export function gapModel(spec: GapModelSpec): Uint8Array {
   const relu = spec.relu ?? true;
   const head = spec.head ?? 'gap';
   const feat = relu ? 'features' : 'conv';
+  const fs = Math.ceil(spec.size / (spec.stride ?? 1));
   const nodes: NodeSpec[] = [
     {
       op: 'Conv',
@@ -80,6 +83,10 @@ export function gapModel(spec: GapModelSpec): Uint8Array {
       { name: 'fc.bias', dims: [k], values: spec.fcBias ?? new Array(k).fill(0) },
     ],
     nodes,
+    valueInfo:
+      spec.valueInfo === false
+        ? []
+        : ['conv', ...(relu ? ['features'] : [])].map((name) => ({ name, shape: ['batch', c, fs, fs] })),
   });
 }
 
@@ -108,8 +115,15 @@ export function denseModel(fc: readonly (readonly number[])[], size: number, fcB
         attrs: { kernel_shape: [1, 1] },
       },
       { op: 'Flatten', name: 'flatten', inputs: ['features'], outputs: ['flat'] },
-      { op: 'Gemm', name: 'fc', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['logits'], attrs: { transB: 1 } },
+      {
+        op: 'Gemm',
+        name: 'fc',
+        inputs: ['flat', 'fc.weight', 'fc.bias'],
+        outputs: ['logits'],
+        attrs: { transB: 1 },
+      },
     ],
+    valueInfo: [{ name: 'features', shape: ['batch', 3, size, size] }],
   });
 }
 
@@ -119,7 +133,10 @@ export async function explainerFor(bytes: Uint8Array, labels?: readonly string[]
 }
 
 /** [N,3,s,s] from per-image, per-channel s×s arrays (row-major, flattened). */
-export function inputTensor(images: readonly (readonly (readonly number[])[])[], size: number): Float32Tensor {
+export function inputTensor(
+  images: readonly (readonly (readonly number[])[])[],
+  size: number,
+): Float32Tensor {
   const data = Float32Array.from(images.flatMap((img) => img.flat()));
   return { dtype: 'float32', dims: [images.length, 3, size, size], data };
 }
@@ -152,6 +169,18 @@ export function weighted(planes: readonly (readonly number[])[], w: readonly num
   return planes[0]!.map((_, p) => sum(planes.map((a, k) => w[k]! * a[p]!)));
 }
 
+/** Fails with both arrays printed when max |got − want| > tol. */
+export function assertClose(
+  got: ArrayLike<number>,
+  want: readonly number[],
+  tol: number,
+  what: string,
+): void {
+  const d = maxAbsDiff(got, want);
+  if (!(d <= tol))
+    throw new Error(`${what}: max |Δ| ${d}\n got  ${Array.from(got).join(', ')}\n want ${want.join(', ')}`);
+}
+
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
   let m = 0;
@@ -177,3 +206,14 @@ export const BLOCK_IMAGE = [
   [o, o, 1, 1, o, o, 1, 1, o, o, o, o, o, o, o, o],
   [2, o, o, o, o, o, o, o, 8, 8, 8, 8, 8, 8, 8, 8],
 ];
+
+// ---- denseModel(DENSE_FC, 3): a Flatten + Gemm head over signed 3×3 features, 4 classes ----
+
+/** fc[c][k·9 + p] = ((7i + 5c) mod 11 − 5)/4 (exact in float32; no channel's mean is 0 for every class). */
+export const DENSE_FC = Array.from({ length: 4 }, (_, c) =>
+  Array.from({ length: 27 }, (_, i) => (((i * 7 + c * 5) % 11) - 5) / 4),
+);
+/** input[k][p] = ((5(9k + p)) mod 11 − 5)/2, in [−2.5, 2.5]. */
+export const DENSE_IMAGE = Array.from({ length: 3 }, (_, k) =>
+  Array.from({ length: 9 }, (_, p) => ((((k * 9 + p) * 5) % 11) - 5) / 2),
+);

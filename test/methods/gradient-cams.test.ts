@@ -11,8 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import type { Explainer, ExplainResult } from '../../src/explain/explainer.ts';
 import type { MethodId } from '../../src/methods/types.ts';
 import {
+  assertClose,
   BLOCK_FC,
   BLOCK_IMAGE,
+  DENSE_FC,
+  DENSE_IMAGE,
   denseModel,
   explainerFor,
   gapModel,
@@ -24,11 +27,6 @@ import {
   sum,
   weighted,
 } from '../helpers/hand-models.ts';
-
-function close(got: ArrayLike<number>, want: readonly number[], tol: number, what: string) {
-  const d = maxAbsDiff(got, want);
-  assert.ok(d <= tol, `${what}: max |Δ| ${d}\n got  ${[...got].join(', ')}\n want ${want.join(', ')}`);
-}
 
 const GRADIENT_METHODS: MethodId[] = [
   'gradcam',
@@ -59,16 +57,16 @@ describe('gradient CAMs on a GAP + linear head (maps by hand)', () => {
   const gradcam1 = [0, 0, 0.03125, 0.03125, 0, 0, 0.03125, 0.03125, 1, 1, 1, 1, 1, 1, 1, 1];
 
   test('Grad-CAM: ReLU(Σ_k mean(g_k)·A_k)', () => {
-    close(mapOf(none, 'gradcam', 0), gradcam0, 1e-7, 'class 0');
-    close(mapOf(none, 'gradcam', 1), gradcam1, 1e-7, 'class 1');
+    assertClose(mapOf(none, 'gradcam', 0), gradcam0, 1e-7, 'class 0');
+    assertClose(mapOf(none, 'gradcam', 1), gradcam1, 1e-7, 'class 1');
   });
 
   test('Grad-CAM per-image: (x − min)/(max − min + 1e-7), twice (feature map, then fused map)', () => {
     const once = gradcam0.map((v) => v / (0.25 + 1e-7));
     const twice = once.map((v) => v / (Math.max(...once) + 1e-7));
-    close(mapOf(scaled, 'gradcam', 0), twice, 1e-7, 'class 0');
+    assertClose(mapOf(scaled, 'gradcam', 0), twice, 1e-7, 'class 0');
     const once1 = gradcam1.map((v) => v / (1 + 1e-7));
-    close(
+    assertClose(
       mapOf(scaled, 'gradcam', 1),
       once1.map((v) => v / (Math.max(...once1) + 1e-7)),
       1e-7,
@@ -77,8 +75,8 @@ describe('gradient CAMs on a GAP + linear head (maps by hand)', () => {
   });
 
   test('HiResCAM equals Grad-CAM when the gradient is constant over space', () => {
-    close(mapOf(none, 'hirescam', 0), gradcam0, 1e-7, 'class 0');
-    close(mapOf(none, 'hirescam', 1), gradcam1, 1e-7, 'class 1');
+    assertClose(mapOf(none, 'hirescam', 0), gradcam0, 1e-7, 'class 0');
+    assertClose(mapOf(none, 'hirescam', 1), gradcam1, 1e-7, 'class 1');
   });
 
   test('element-wise Grad-CAM and LayerCAM drop the negative term at (0,0): 4/16, not 2/16', () => {
@@ -86,8 +84,8 @@ describe('gradient CAMs on a GAP + linear head (maps by hand)', () => {
     // Class 1: (0,0) keeps 2·2/16 = 0.25, the top-left block drops −4/16.
     const want1 = [0.25, 0, 0.03125, 0.03125, 0, 0, 0.03125, 0.03125, 1, 1, 1, 1, 1, 1, 1, 1];
     for (const m of ['gradcam-elementwise', 'layercam'] as const) {
-      close(mapOf(none, m, 0), want0, 1e-7, `${m} class 0`);
-      close(mapOf(none, m, 1), want1, 1e-7, `${m} class 1`);
+      assertClose(mapOf(none, m, 0), want0, 1e-7, `${m} class 0`);
+      assertClose(mapOf(none, m, 1), want1, 1e-7, `${m} class 1`);
     }
   });
 
@@ -97,37 +95,37 @@ describe('gradient CAMs on a GAP + linear head (maps by hand)', () => {
     const a = BLOCK_IMAGE.map(relu);
     for (const c of [0, 1]) {
       const w = BLOCK_FC[c]!.map((wk, k) => ((wk / 16) * s[k]!) / (s[k]! + 1e-7));
-      close(mapOf(none, 'xgradcam', c), relu(weighted(a, w)), 1e-7, `class ${c}`);
+      assertClose(mapOf(none, 'xgradcam', c), relu(weighted(a, w)), 1e-7, `class ${c}`);
     }
   });
 
   test('Grad-CAM++: α = g²/(2g² + Σ_ij A · g³ + 1e-6), w_k = Σ_ij ReLU(g)·α', () => {
     // Class 0: g = 1/16 on channel 0 (S = 16), 1/8 on channel 1 (S = 4), −1/16 on channel 2 (ReLU → 0).
-    const alpha0 = (1 / 256) / (2 / 256 + 16 / 4096 + 1e-6);
-    const alpha1 = (1 / 64) / (2 / 64 + 4 / 512 + 1e-6);
+    const alpha0 = 1 / 256 / (2 / 256 + 16 / 4096 + 1e-6);
+    const alpha1 = 1 / 64 / (2 / 64 + 4 / 512 + 1e-6);
     const w0 = 16 * (1 / 16) * alpha0;
     const w1 = 16 * (1 / 8) * alpha1;
     const want0 = [4 * w0, 4 * w0, w1, w1, 4 * w0, 4 * w0, w1, w1, 0, 0, 0, 0, 0, 0, 0, 0];
-    close(mapOf(none, 'gradcam++', 0), want0, 1e-6, 'class 0');
+    assertClose(mapOf(none, 'gradcam++', 0), want0, 1e-6, 'class 0');
     // Without the 1e-6 the weights would be 1/3 and 0.4; check the ε is the one used.
     assert.ok(Math.abs(mapOf(none, 'gradcam++', 0)[0]! - 4 / 3) > 1e-4);
     // Class 1: g = 1/32 on channel 1 (S = 4), 1/8 on channel 2 (S = 66), channel 0 negative.
-    const b1 = (1 / 1024) / (2 / 1024 + 4 / 32768 + 1e-6);
-    const b2 = (1 / 64) / (2 / 64 + 66 / 512 + 1e-6);
+    const b1 = 1 / 1024 / (2 / 1024 + 4 / 32768 + 1e-6);
+    const b2 = 1 / 64 / (2 / 64 + 66 / 512 + 1e-6);
     const a = BLOCK_IMAGE.map(relu);
-    close(mapOf(none, 'gradcam++', 1), relu(weighted(a, [0, 16 * b1 / 32, 16 * b2 / 8])), 1e-6, 'class 1');
+    assertClose(
+      mapOf(none, 'gradcam++', 1),
+      relu(weighted(a, [0, (16 * b1) / 32, (16 * b2) / 8])),
+      1e-6,
+      'class 1',
+    );
   });
 });
 
-// Flatten + Gemm head over features = the input (identity 1×1 conv, no Relu), 3×3, 4 classes.
 const SIZE = 3;
 const HW = SIZE * SIZE;
-const WD = Array.from({ length: 4 }, (_, c) =>
-  Array.from({ length: 3 * HW }, (_, i) => (((i * 7 + c * 5) % 11) - 5) / 4),
-);
-const XD = Array.from({ length: 3 }, (_, k) =>
-  Array.from({ length: HW }, (_, p) => ((((k * 9 + p) * 5) % 11) - 5) / 2),
-);
+const WD = DENSE_FC;
+const XD = DENSE_IMAGE;
 /** ∂y_c/∂A_k as a [3][9] array. */
 const grad = (c: number) => [0, 1, 2].map((k) => WD[c]!.slice(k * HW, (k + 1) * HW));
 
@@ -135,7 +133,8 @@ const grad = (c: number) => [0, 1, 2].map((k) => WD[c]!.slice(k * HW, (k + 1) * 
 const FORMULAS: Record<string, (g: number[][], a: number[][]) => number[]> = {
   gradcam: (g, a) => weighted(a, g.map(mean)),
   hirescam: (g, a) => a[0]!.map((_, p) => sum(a.map((ak, k) => g[k]![p]! * ak[p]!))),
-  'gradcam-elementwise': (g, a) => a[0]!.map((_, p) => sum(a.map((ak, k) => Math.max(g[k]![p]! * ak[p]!, 0)))),
+  'gradcam-elementwise': (g, a) =>
+    a[0]!.map((_, p) => sum(a.map((ak, k) => Math.max(g[k]![p]! * ak[p]!, 0)))),
   'gradcam++': (g, a) =>
     weighted(
       a,
@@ -171,7 +170,7 @@ describe('gradient CAMs on a Flatten + Gemm head (spatially varying gradient, si
       for (let c = 0; c < 4; c++) {
         const want = relu(FORMULAS[m]!(grad(c), XD));
         assert.ok(Math.max(...want) > 0, 'a non-trivial case');
-        close(mapOf(none, m, c), want, 1e-6 * Math.max(...want), `${m} class ${c}`);
+        assertClose(mapOf(none, m, c), want, 1e-6 * Math.max(...want), `${m} class ${c}`);
       }
     });
   }

@@ -38,7 +38,18 @@ describe('parseTarget', () => {
     assert.deepEqual(parseTarget('region:12'), { kind: 'region', of: 12 });
     assert.deepEqual(parseTarget('region:dog'), { kind: 'region', of: 'dog' });
   });
-  for (const bad of ['', '   ', 'top:0', 'top:', 'top:x', 'top:-1', 'prob:', 'region:', '-vs-dog', 'cat-vs-']) {
+  for (const bad of [
+    '',
+    '   ',
+    'top:0',
+    'top:',
+    'top:x',
+    'top:-1',
+    'prob:',
+    'region:',
+    '-vs-dog',
+    'cat-vs-',
+  ]) {
     test(`malformed ${JSON.stringify(bad)} is a bad-argument error with a hint`, () => {
       assert.throws(
         () => parseTarget(bad),

@@ -72,7 +72,11 @@ describe('resolveTargets on a classifier output', () => {
 
   test('a unique substring resolves; an ambiguous one lists the candidates', () => {
     assert.equal(rows('tenc')[0]!.index, 0);
-    throwsBad(() => rows('cat'), 'bad-argument', /tabby, tabby cat \(1\).*tiger cat \(2\).*Persian cat \(3\)/);
+    throwsBad(
+      () => rows('cat'),
+      'bad-argument',
+      /tabby, tabby cat \(1\).*tiger cat \(2\).*Persian cat \(3\)/,
+    );
   });
 
   test('an unknown label lists the closest labels', () => {
@@ -204,7 +208,10 @@ describe('resolveTargets on a dense [1, C, H, W] output', () => {
 
   test('an explicit mask replaces the argmax region', () => {
     const mask = Float32Array.from([1, 1, 0, 0, 0, 0.5]);
-    const [r] = resolveTargets([{ kind: 'region', of: 2, mask }], input({ output: dense, rowDims: [3, 2, 3] }));
+    const [r] = resolveTargets(
+      [{ kind: 'region', of: 2, mask }],
+      input({ output: dense, rowDims: [3, 2, 3] }),
+    );
     assert.deepEqual([...r!.seed], [...new Array(12).fill(0), 1, 1, 0, 0, 0, 0.5]);
     assert.equal(r!.score(dense), 0 + 1 + 0);
   });

@@ -1,0 +1,179 @@
+// Explainer: k targets explained by ONE batched gradient run (maps equal to k separate runs), and
+// SmoothGrad-style averaging (noise 0 is the plain map; with noise, deterministic per seed and equal
+// to the mean of the maps of the same noisy inputs, predicted by hand on a linear model).
+
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import type { ExplainOptions } from '../../src/explain/explainer.ts';
+import type { MethodId } from '../../src/methods/types.ts';
+import { GradientRunner } from '../../src/model/gradient-runner.ts';
+import type { Float32Tensor } from '../../src/tensor/tensor.ts';
+import {
+  BLOCK_IMAGE,
+  DENSE_FC,
+  DENSE_IMAGE,
+  denseModel,
+  explainerFor,
+  gapModel,
+  inputTensor,
+  mapOf,
+  maxAbsDiff,
+  mean,
+  rowsOf,
+  sum,
+} from '../helpers/hand-models.ts';
+
+/** Counts GradientRunner.create / run calls and records the inputs fed to run. */
+function spyRunner() {
+  const run = GradientRunner.prototype.run;
+  const create = GradientRunner.create;
+  const spy = { creates: 0, runs: 0, inputs: [] as Float32Tensor[], seeds: [] as number[][] };
+  GradientRunner.prototype.run = function (this: GradientRunner, input, seed) {
+    spy.runs++;
+    spy.inputs.push({ ...input, data: input.data.slice() });
+    spy.seeds.push([...seed.dims]);
+    return run.call(this, input, seed);
+  };
+  GradientRunner.create = (...args) => {
+    spy.creates++;
+    return create.apply(GradientRunner, args);
+  };
+  restore = () => {
+    GradientRunner.prototype.run = run;
+    GradientRunner.create = create;
+  };
+  return spy;
+}
+let restore = () => {};
+afterEach(() => restore());
+
+const BIAS = [0.5, -0.25, 1, 0];
+const logit = (image: readonly (readonly number[])[], c: number) =>
+  sum(DENSE_FC[c]!.map((w, i) => w * image[Math.floor(i / 9)]![i % 9]!)) + BIAS[c]!;
+
+describe('top-k in one gradient run', () => {
+  const methods: MethodId[] = ['gradcam', 'gradcam++', 'layercam', 'hirescam'];
+  test('top:3 rows are the 3 best logits, each equal to its own run, from one gradient run', async () => {
+    const ex = await explainerFor(denseModel(DENSE_FC, 3, BIAS));
+    try {
+      // A second image (negated) ranks the classes differently.
+      const images = [DENSE_IMAGE, DENSE_IMAGE.map((c) => c.map((v) => -v))];
+      const x = inputTensor(images, 3);
+      const opts: ExplainOptions = { method: methods, layers: ['features'] };
+      const spy = spyRunner();
+      const top = await ex.explain(x, { ...opts, target: 'top:3' });
+      assert.equal(spy.creates, 1, 'one gradient model for all rows and methods');
+      assert.equal(spy.runs, 1, 'one gradient run for all rows and methods');
+      // The forward part runs once per image; the backward once per (image, class) row.
+      assert.deepEqual(spy.inputs[0]!.dims, [2, 3, 3, 3]);
+      assert.deepEqual(spy.seeds[0], [6, 4]);
+      restore();
+
+      for (const [image, img] of images.entries()) {
+        const logits = [0, 1, 2, 3].map((c) => logit(img, c));
+        const order = [0, 1, 2, 3].sort((a, b) => logits[b]! - logits[a]!).slice(0, 3);
+        const rows = rowsOf(top, 'gradcam').filter((e) => e.image === image);
+        assert.deepEqual(
+          rows.map((e) => e.target.index),
+          order,
+        );
+        rows.forEach((e, i) => {
+          assert.ok(Math.abs(e.target.score - logits[order[i]!]!) < 1e-5);
+        });
+      }
+      for (const [i, e] of rowsOf(top, 'gradcam').entries()) {
+        const single = await ex.explain(inputTensor([images[e.image]!], 3), {
+          ...opts,
+          target: String(e.target.index),
+        });
+        for (const m of methods) {
+          const d = maxAbsDiff(mapOf(top, m, i), mapOf(single, m));
+          assert.ok(d <= 1e-6, `${m} row ${i} (image ${e.image}, class ${e.target.index}): ${d}`);
+          assert.ok(
+            mapOf(single, m).some((v) => v > 0),
+            'non-empty',
+          );
+        }
+      }
+    } finally {
+      await ex.release();
+    }
+  });
+});
+
+describe('smooth', () => {
+  test('noise 0: the plain map, for any number of samples', async () => {
+    const ex = await explainerFor(denseModel(DENSE_FC, 3, BIAS));
+    try {
+      const x = inputTensor([DENSE_IMAGE], 3);
+      const opts: ExplainOptions = {
+        method: ['gradcam', 'layercam'],
+        target: ['0', '3'],
+        layers: ['features'],
+      };
+      const plain = await ex.explain(x, opts);
+      const smooth = await ex.explain(x, { ...opts, smooth: { samples: 4, noise: 0 } });
+      for (const m of ['gradcam', 'layercam'] as const)
+        for (const r of [0, 1])
+          assert.ok(maxAbsDiff(mapOf(smooth, m, r), mapOf(plain, m, r)) <= 1e-7, `${m} ${r}`);
+    } finally {
+      await ex.release();
+    }
+  });
+
+  test('noise > 0 on a linear model: deterministic per seed, = the mean of the noisy inputs’ maps', async () => {
+    // features = input + 10 (no Relu), GAP, Gemm with positive weights: Grad-CAM's raw map is
+    // Σ_k (W[c,k]/16)·(x_k + 10), linear in x and positive, so averaging maps = the map of the average.
+    const fc = [
+      [1, 2, 0.5],
+      [0.5, 1, 1],
+    ];
+    const ex = await explainerFor(gapModel({ fc, size: 4, relu: false, convBias: [10, 10, 10] }));
+    try {
+      const x = inputTensor([BLOCK_IMAGE], 4);
+      const samples = 5;
+      const opts: ExplainOptions = { method: 'gradcam', target: '0', layers: ['conv'], normalize: 'none' };
+      const spy = spyRunner();
+      const r = await ex.explain(x, { ...opts, smooth: { samples, noise: 0.1, seed: 7 } });
+      restore();
+      assert.equal(spy.runs, 1);
+      const noisy = spy.inputs[0]!;
+      assert.deepEqual(noisy.dims, [samples, 3, 4, 4]);
+
+      // Noise σ = 0.1 × (max − min of the image) = 0.9, independent per value.
+      const diffs = [...noisy.data].map((v, i) => v - x.data[i % 48]!);
+      const sd = Math.sqrt(mean(diffs.map((d) => d * d)));
+      assert.ok(sd > 0.9 * 0.7 && sd < 0.9 * 1.3, `noise sd ${sd}`);
+
+      // By hand: the mean over samples of Σ_k (W[0,k]/16)(x_s,k + 10).
+      const want = Array.from({ length: 16 }, (_, p) =>
+        mean(
+          Array.from({ length: samples }, (_, s) =>
+            sum([0, 1, 2].map((k) => (fc[0]![k]! / 16) * (noisy.data[s * 48 + k * 16 + p]! + 10))),
+          ),
+        ),
+      );
+      assert.ok(maxAbsDiff(mapOf(r, 'gradcam'), want) <= 1e-5, 'hand prediction');
+
+      // The same, as the mean of the maps of each noisy input explained alone.
+      const each = await Promise.all(
+        Array.from({ length: samples }, (_, s) =>
+          ex.explain(
+            { dtype: 'float32', dims: [1, 3, 4, 4], data: noisy.data.slice(s * 48, (s + 1) * 48) },
+            opts,
+          ),
+        ),
+      );
+      const avg = Array.from({ length: 16 }, (_, p) => mean(each.map((e) => mapOf(e, 'gradcam')[p]!)));
+      assert.ok(maxAbsDiff(mapOf(r, 'gradcam'), avg) <= 1e-5, 'mean of the noisy maps');
+
+      // Deterministic for a seed; another seed gives other noise.
+      const again = await ex.explain(x, { ...opts, smooth: { samples, noise: 0.1, seed: 7 } });
+      assert.deepEqual(mapOf(again, 'gradcam'), mapOf(r, 'gradcam'));
+      const other = await ex.explain(x, { ...opts, smooth: { samples, noise: 0.1, seed: 8 } });
+      assert.ok(maxAbsDiff(mapOf(other, 'gradcam'), mapOf(r, 'gradcam')) > 1e-4);
+    } finally {
+      await ex.release();
+    }
+  });
+});

@@ -125,7 +125,8 @@ export class ExplainContext implements MethodContext {
   private tailSession(layer: string): Promise<Session> {
     return this.once(`tail:${layer}`, async () => {
       const m = this.o.model;
-      const s = await m.runtime.createSession(tailModel(m.model, layer, this.o.target), {
+      const layerShape = this.shapesNow().get(layer)?.shape;
+      const s = await m.runtime.createSession(tailModel(m.model, layer, this.o.target, layerShape), {
         ...(m.threads !== undefined ? { threads: m.threads } : {}),
       });
       this.sessions.push(s);

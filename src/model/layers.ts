@@ -77,18 +77,21 @@ export function defaultLayer(graph: Graph, shapes: Shapes, output?: string): Lay
   const classes = classCount(shapes.get(target));
   const candidates = new Map(candidateLayers(graph, shapes).map((l) => [l.name, l]));
   const seen = new Set<string>();
-  // Breadth-first from the output along data inputs (not weights).
-  let frontier = [target];
+  // Breadth-first from the output along data inputs (not weights). `linear` records that a
+  // Gemm/MatMul/Conv head was already passed: a conv further back is then part of the backbone, even
+  // when its channel count happens to equal the number of classes.
+  let frontier: { name: string; linear: boolean }[] = [{ name: target, linear: false }];
   while (frontier.length) {
-    const next: string[] = [];
-    for (const name of frontier) {
+    const next: { name: string; linear: boolean }[] = [];
+    for (const { name, linear } of frontier) {
       if (seen.has(name)) continue;
       seen.add(name);
       const node = graph.producers.get(name);
       if (!node) continue;
       const layer = candidates.get(name);
-      if (layer && !isHeadNode(node, graph, shapes, classes)) return layer;
-      next.push(...dataInputs(node, graph));
+      if (layer && !isHeadNode(node, graph, shapes, linear ? undefined : classes)) return layer;
+      const passed = linear || LINEAR.has(node.opType);
+      next.push(...dataInputs(node, graph).map((n) => ({ name: n, linear: passed })));
     }
     frontier = next;
   }
@@ -96,6 +99,8 @@ export function defaultLayer(graph: Graph, shapes: Shapes, output?: string): Lay
     hint: 'name a layer explicitly with --layer; `gradsight inspect` lists the candidates',
   });
 }
+
+const LINEAR = new Set(['Gemm', 'MatMul', 'Conv']);
 
 function isHeadNode(node: Node, graph: Graph, shapes: Shapes, classes: number | undefined): boolean {
   if (HEAD_OPS.has(node.opType)) return true;

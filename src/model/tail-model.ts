@@ -5,10 +5,10 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import { GradsightError } from '../errors.ts';
-import type { Model } from '../onnx/index.ts';
+import { dtypeToOnnx, type Model, type Shape } from '../onnx/index.ts';
 
 /** Bytes of a model with input `layer` and output `target`. */
-export function tailModel(model: Model, layer: string, target: string): Uint8Array {
+export function tailModel(model: Model, layer: string, target: string, layerShape?: Shape): Uint8Array {
   const g = model.graph;
   const proto = model.proto.graph!;
   // Nodes the target needs, walking back until the layer.
@@ -44,8 +44,28 @@ export function tailModel(model: Model, layer: string, target: string): Uint8Arr
   const protoByOutput = new Map(proto.node.map((n) => [n.output[0] ?? '', n]));
   const protoNodes = nodes.map((n) => protoByOutput.get(n.outputs[0]!)!);
   const used = new Set(nodes.flatMap((n) => n.inputs));
+  // The input needs a type: the file's value_info, else float32 with the inferred shape.
   const layerInfo =
-    proto.valueInfo.find((v) => v.name === layer) ?? create(ValueInfoProtoSchema, { name: layer });
+    proto.valueInfo.find((v) => v.name === layer && v.type) ??
+    create(ValueInfoProtoSchema, {
+      name: layer,
+      type: {
+        value: {
+          case: 'tensorType',
+          value: {
+            elemType: dtypeToOnnx('float32'),
+            shape: {
+              dim: (layerShape ?? []).map((d) => ({
+                value:
+                  typeof d === 'number'
+                    ? { case: 'dimValue' as const, value: BigInt(d) }
+                    : { case: 'dimParam' as const, value: typeof d === 'string' ? d : 'batch' },
+              })),
+            },
+          },
+        },
+      },
+    });
   const graph = create(GraphProtoSchema, {
     name: `${proto.name}-after-${layer}`,
     node: protoNodes,

@@ -5,7 +5,6 @@
 // conformance/RESULTS.md. Skipped when the export script has not been run.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';

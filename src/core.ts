@@ -1,6 +1,7 @@
 // Platform-neutral API: everything that runs the same in Node and in the browser.
 
 export * from './autodiff/index.ts';
+export * from './compile/index.ts';
 export { closestNames, type ErrorCode, GradsightError, isGradsightError } from './errors.ts';
 export type { Diagnostic } from './explain/diagnose.ts';
 export {

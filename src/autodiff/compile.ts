@@ -46,6 +46,16 @@ export interface CompileOptions {
    * value outputs keep the input's.
    */
   readonly repeatRows?: boolean;
+  /**
+   * Prefix of every emitted tensor and node name (default 'gradsight'): two backward graphs with
+   * different prefixes can live in one model (e.g. standard rules to a layer, guided rules to the input).
+   */
+  readonly prefix?: string;
+  /**
+   * An existing tensor (float, the target's shape) to use as the seed instead of adding a `seed` graph
+   * input: a seed computed in-graph, or one seed shared by several backward graphs.
+   */
+  readonly seed?: string;
 }
 
 export interface GradientOutput {
@@ -72,8 +82,24 @@ export interface GradientModel {
   readonly stats: { readonly forwardNodes: number; readonly backwardNodes: number };
 }
 
+/** A backward graph not yet appended: what `gradientPatch` returns, for callers that merge patches. */
+export interface GradientPatch extends Omit<GradientModel, 'bytes'> {
+  /** Nodes, initializers, the seed input (unless `options.seed` names a tensor) and the outputs. */
+  readonly patch: GraphPatch;
+}
+
 export function compileGradients(bytes: Uint8Array, model: Model, options: CompileOptions): GradientModel {
+  const { patch, ...rest } = gradientPatch(model, options);
+  return { bytes: appendGraphPatch(bytes, patch), ...rest };
+}
+
+/**
+ * Builds and checks the backward graph without appending it. Its outputs name the gradient tensors;
+ * a caller merging several patches may take only `node` and `initializer` and pick its own outputs.
+ */
+export function gradientPatch(model: Model, options: CompileOptions): GradientPatch {
   const g = model.graph;
+  const prefix = options.prefix ?? 'gradsight';
   const ruleSet = options.ruleSet ?? standard;
   const shapes = options.shapes ?? inferShapes(model, options.inputShapes ?? {});
   const target = resolveTarget(g, options.target, options.beforeSoftmax ?? true);
@@ -102,8 +128,8 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
   }
 
   const opset = model.opsets.get('') ?? model.opsets.get('ai.onnx') ?? 13;
-  const e = new Emitter(opset);
-  const seedName = uniqueName(known, 'seed');
+  const e = new Emitter(opset, prefix);
+  const seedName = options.seed ?? uniqueName(known, 'seed');
   const grads = new Map<string, string>([[target, seedName]]);
   const contributions: { tensor: string; grad: string; node: Node }[] = [];
   const profile = options.profile ?? 'cpu';
@@ -160,7 +186,7 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
         details: { tensor: w, target },
       });
     }
-    const gradName = uniqueName(known, `gradsight/grad/${w}`);
+    const gradName = uniqueName(known, `${prefix}/grad/${w}`);
     e.nodes.push({
       opType: 'Identity',
       domain: '',
@@ -171,7 +197,7 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
     let value = w;
     if (inputNames.has(w) || graphOutputs.has(w)) {
       // A graph input cannot also be listed as an output: expose it through an Identity.
-      value = uniqueName(known, `gradsight/value/${w}`);
+      value = uniqueName(known, `${prefix}/value/${w}`);
       e.nodes.push({
         opType: 'Identity',
         domain: '',
@@ -185,7 +211,7 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
 
   let targetOutput = target;
   if (inputNames.has(target)) {
-    targetOutput = uniqueName(known, `gradsight/value/${target}`);
+    targetOutput = uniqueName(known, `${prefix}/value/${target}`);
     e.nodes.push({
       opType: 'Identity',
       domain: '',
@@ -202,7 +228,7 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
   const patch: GraphPatch = {
     node: e.nodes,
     initializer: e.initializers,
-    input: [floatValueInfo(seedName, seedShape)],
+    input: options.seed === undefined ? [floatValueInfo(seedName, seedShape)] : [],
     output: [
       ...extraOutputs,
       ...outputs.flatMap((o) => [
@@ -211,10 +237,11 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
       ]),
     ],
   };
-  checkGradientShapes(model, patch, options.inputShapes ?? {}, contributions, shapes);
-  const patched = appendGraphPatch(bytes, patch);
+  // An in-graph seed is typed here as an input, for the check only (its producer is not in the patch).
+  const seedInfo = options.seed === undefined ? [] : [floatValueInfo(seedName, seedShape)];
+  checkGradientShapes(model, patch, options.inputShapes ?? {}, contributions, shapes, seedInfo);
   return {
-    bytes: patched,
+    patch,
     seed: { name: seedName, shape: seedShape },
     target,
     targetOutput,
@@ -360,6 +387,7 @@ function checkGradientShapes(
   inputShapes: InputShapes,
   contributions: readonly { tensor: string; grad: string; node: Node }[],
   forwardShapes: ReadonlyMap<string, ValueInfo>,
+  extraInputs: GraphPatch['input'] = [],
 ): void {
   // The forward proto with the patch's repeated fields added: arrays are copied shallowly, weights not.
   const fwd = model.proto.graph!;
@@ -370,7 +398,11 @@ function checkGradientShapes(
       ...fwd,
       node: [...fwd.node, ...patchProto.node],
       initializer: [...fwd.initializer, ...patchProto.initializer],
-      input: [...fwd.input, ...patchProto.input],
+      input: [
+        ...fwd.input,
+        ...patchProto.input,
+        ...fromBinary(ModelProtoSchema, encodeGraphPatch({ input: extraInputs })).graph!.input,
+      ],
       output: [...fwd.output, ...patchProto.output],
     }),
   });

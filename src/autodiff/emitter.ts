@@ -140,6 +140,18 @@ export class Emitter {
     return this.op('ReduceMean', [x], { axes: { ints: axes }, keepdims: k });
   }
 
+  /** ReduceMin / ReduceMax (axes became an input in opset 18, as for ReduceMean). */
+  reduceExtreme(
+    op: 'ReduceMin' | 'ReduceMax',
+    x: string,
+    axes: readonly number[],
+    keepdims: boolean,
+  ): string {
+    const k = { i: keepdims ? 1 : 0 };
+    if (this.opset >= 18) return this.op(op, [x, this.constI64(axes)], { keepdims: k });
+    return this.op(op, [x], { axes: { ints: axes }, keepdims: k });
+  }
+
   slice(
     x: string,
     starts: readonly number[],

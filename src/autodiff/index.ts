@@ -1,7 +1,14 @@
 // Public API of the autodiff compiler.
 
 export { nodesWithoutRule } from './activity.ts';
-export { type CompileOptions, compileGradients, type GradientModel, type GradientOutput } from './compile.ts';
+export {
+  type CompileOptions,
+  compileGradients,
+  type GradientModel,
+  type GradientOutput,
+  type GradientPatch,
+  gradientPatch,
+} from './compile.ts';
 export { Emitter } from './emitter.ts';
 export {
   type GradContext,

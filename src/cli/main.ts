@@ -2,8 +2,10 @@
 
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
+import { explainCommand } from './commands/explain.ts';
 import { gradCommand } from './commands/grad.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { layersCommand } from './commands/layers.ts';
 import { predictCommand } from './commands/predict.ts';
 import { EXIT_USAGE, reportError } from './errors.ts';
 
@@ -26,9 +28,11 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
+  program.addCommand(explainCommand(io));
   program.addCommand(inspectCommand(io));
   program.addCommand(predictCommand(io));
   program.addCommand(gradCommand(io));
+  program.addCommand(layersCommand(io));
   for (const c of program.commands) {
     c.exitOverride()
       .showHelpAfterError(`(run gradsight ${c.name()} --help for usage)`)

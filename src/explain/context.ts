@@ -31,6 +31,8 @@ export interface ContextOptions {
   /** Images per forward batch for Score-CAM and Ablation-CAM. */
   readonly batchSize: number;
   readonly finalMap: (method: MethodId) => Promise<Float32Tensor>;
+  /** Rule set of the layer gradients. */
+  readonly rule: RuleSetName;
   /** Compiled gradient runners, shared across explain() calls by the Explainer. */
   readonly runner: (options: RunnerOptions) => Promise<GradientRunner>;
 }
@@ -78,6 +80,7 @@ export class ExplainContext implements MethodContext {
         wrt: [...this.o.layers],
         target: this.o.target,
         beforeSoftmax: false,
+        ruleSet: RULE_SETS[this.o.rule],
         repeatRows: repeat > 1,
       });
       const r = await runner.run(this.o.forward.input, this.seedTensor(runner));

@@ -2,7 +2,7 @@
 // { method: 'gradcam', target: 'top:3' })`. It resolves targets into rows, runs what the requested
 // methods need once (one batched gradient run for all rows and layers), and returns typed results.
 
-import { resolveTarget } from '../autodiff/index.ts';
+import { type RuleSetName, resolveTarget } from '../autodiff/index.ts';
 import { GradsightError } from '../errors.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
@@ -34,6 +34,11 @@ export interface ExplainOptions {
   readonly batchSize?: number;
   /** Explain another output or tensor than the first output. */
   readonly targetOutput?: string;
+  /**
+   * Rule set for the layer gradients the CAM methods use (default 'standard'; 'guided' gives
+   * guided-gradient weights, as tf-explain's GradCAM does). Pixel methods fix their own rules.
+   */
+  readonly rule?: RuleSetName;
 }
 
 export interface TargetInfo {
@@ -155,6 +160,7 @@ export class Explainer {
       rows: expanded.rows,
       targetValues: expanded.values,
       batchSize: options.batchSize ?? 32,
+      rule: options.rule ?? 'standard',
       finalMap: (id) => finalOf(id),
       runner: (o) => this.runner(o),
     });

@@ -1,0 +1,327 @@
+// gradsight explain <model> <images...>: what a user types first. Explains every image with the
+// chosen methods and targets, writes overlay and heatmap PNGs (and raw maps with --save-raw), a
+// results.json, and one self-contained report.html.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { Command } from 'commander';
+import pc from 'picocolors';
+import { RULE_SETS, type RuleSetName } from '../../autodiff/index.ts';
+import { GradsightError } from '../../errors.ts';
+import type { ExplainResult } from '../../explain/explainer.ts';
+import { Explainer } from '../../explain/explainer.ts';
+import { decodeImageFile } from '../../image/decode-node.ts';
+import type { RgbImage } from '../../image/rgb-image.ts';
+import { NORMALIZATIONS, type Normalization } from '../../methods/pipeline.ts';
+import { METHOD_IDS, METHODS } from '../../methods/table.ts';
+import type { MethodId } from '../../methods/types.ts';
+import { openImageModel } from '../../model/open-node.ts';
+import { COLORMAP_IDS, type ColormapId } from '../../render/colormaps.ts';
+import { writeReport } from '../../report/write-node.ts';
+import { readNpy } from '../../tensor/npy-node.ts';
+import type { Float32Tensor } from '../../tensor/tensor.ts';
+import { VERSION } from '../../version.ts';
+import { expandImageArgs } from '../inputs.ts';
+import type { CliIo } from '../main.ts';
+import { addPreprocessOptions, type PreprocessOpts, positiveInt, preprocessFlags } from '../options.ts';
+import { Progress } from '../progress.ts';
+import { type ExplainedImage, failedImage, renderImageOutputs } from './explain-outputs.ts';
+
+type MethodChoice = MethodId | 'counterfactual';
+
+export interface ExplainCliOptions extends PreprocessOpts {
+  method: MethodChoice[];
+  layer?: string[];
+  target: string[];
+  counterfactual?: boolean;
+  rule: RuleSetName;
+  normalize: Normalization;
+  colormap: ColormapId;
+  alpha: number;
+  batch: number;
+  threads?: number;
+  input?: string;
+  out: string;
+  saveRaw?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  labels?: string;
+  report: boolean;
+}
+
+const list = (v: string, prev: string[] | undefined) => [
+  ...(prev ?? []),
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
+
+function methods(v: string, prev: MethodChoice[] | undefined): MethodChoice[] {
+  const out = [...(prev ?? [])];
+  for (const id of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (id !== 'counterfactual' && !(METHOD_IDS as readonly string[]).includes(id)) {
+      throw new GradsightError('bad-argument', `unknown method ${JSON.stringify(id)}`, {
+        hint: `methods: ${METHOD_IDS.join(', ')}, counterfactual`,
+      });
+    }
+    out.push(id as MethodChoice);
+  }
+  return out;
+}
+
+function choice<T extends string>(flag: string, all: readonly T[]) {
+  return (v: string): T => {
+    if ((all as readonly string[]).includes(v)) return v as T;
+    throw new GradsightError(
+      'bad-argument',
+      `${flag} must be one of ${all.join(', ')}; got ${JSON.stringify(v)}`,
+      {
+        hint: `for example ${flag} ${all[0]}`,
+      },
+    );
+  };
+}
+
+function alpha(v: string): number {
+  const a = Number(v);
+  if (!Number.isFinite(a) || a < 0 || a > 1) {
+    throw new GradsightError(
+      'bad-argument',
+      `--alpha must be a number from 0 to 1, got ${JSON.stringify(v)}`,
+      { hint: 'for example --alpha 0.5' },
+    );
+  }
+  return a;
+}
+
+export function explainCommand(io: CliIo): Command {
+  const help = METHODS.map((m) => `  ${m.id.padEnd(20)} ${m.summary}`).join('\n');
+  const cmd = new Command('explain')
+    .description('explain images: heatmaps per method and target, results.json and an HTML report')
+    .argument('<model>', 'an .onnx file, or a folder with model.onnx')
+    .argument('[images...]', 'image files, folders or globs (or use --input x.npy)')
+    .option(
+      '-m, --method <ids>',
+      `methods, comma-separated or repeated (default gradcam); "counterfactual" adds counterfactual Grad-CAM`,
+      methods,
+    )
+    .option('-l, --layer <names>', 'target layer(s) for CAM methods (default: the auto-selected layer)', list)
+    .option(
+      '-t, --target <t>',
+      'what to explain: pred, top:K, a class index, a label, A-vs-B, prob[:c] (repeatable)',
+      list,
+    )
+    .option('--counterfactual', 'explain −y: regions whose removal raises the score')
+    .option(
+      '--rule <set>',
+      `rule set for the CAM methods' layer gradients: ${Object.keys(RULE_SETS).join(', ')}`,
+      choice('--rule', Object.keys(RULE_SETS) as RuleSetName[]),
+      'standard',
+    )
+    .option(
+      '--normalize <mode>',
+      `map normalization: ${NORMALIZATIONS.join(', ')}`,
+      choice('--normalize', NORMALIZATIONS),
+      'per-image',
+    )
+    .option(
+      '--colormap <name>',
+      `heatmap colours: ${COLORMAP_IDS.join(', ')}`,
+      choice('--colormap', COLORMAP_IDS),
+      'jet',
+    )
+    .option('--alpha <a>', 'heatmap weight in the overlay, 0 to 1', alpha, 0.5)
+    .option('--batch <n>', 'images per model run', positiveInt('--batch'), 8)
+    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'))
+    .option('--input <x.npy>', 'a preprocessed input tensor instead of images')
+    .option('-o, --out <dir>', 'output folder', 'gradsight-out')
+    .option('--save-raw', 'also write each map at input resolution as .npy')
+    .option('--no-report', 'skip report.html')
+    .option('-q, --quiet', 'no progress bar')
+    .option('--json', 'print results.json to stdout')
+    .addHelpText('after', `\nMethods:\n${help}\n`);
+  addPreprocessOptions(cmd);
+  return cmd.action(async (modelPath: string, imageArgs: string[], o: ExplainCliOptions) => {
+    // "counterfactual" in --method means counterfactual Grad-CAM next to the other methods.
+    const picked = o.method?.length ? o.method : (['gradcam'] as MethodChoice[]);
+    const extraCounterfactual = picked.includes('counterfactual') && !o.counterfactual;
+    const chosen = picked.filter((m): m is MethodId => m !== 'counterfactual');
+    const names = [...chosen, ...(extraCounterfactual ? ['counterfactual'] : [])];
+    if (!imageArgs.length && !o.input) {
+      throw new GradsightError('bad-argument', 'give images (files, folders or globs) or --input x.npy', {
+        hint: 'gradsight explain model.onnx photo.jpg --method gradcam,guided-gradcam',
+      });
+    }
+    const started = performance.now();
+    const files = o.input ? [] : await expandImageArgs(imageArgs);
+    const model = await openImageModel(modelPath, {
+      preprocess: preprocessFlags(o),
+      ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
+      ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    });
+    const ex = Explainer.fromModel(model);
+    const out = resolve(o.out);
+    await mkdir(out, { recursive: true });
+    const explained: ExplainedImage[] = [];
+    const taken = new Set<string>();
+    let layers: ExplainResult['layers'] = [];
+    let target = '';
+    const progress = new Progress(files.length || 1, !o.quiet && !o.json && process.stderr.isTTY === true);
+    const runOptions = {
+      target: o.target?.length ? o.target : ['pred'],
+      ...(o.layer?.length ? { layers: o.layer } : {}),
+      counterfactual: o.counterfactual ?? false,
+      normalize: o.normalize,
+      rule: o.rule,
+    };
+    try {
+      if (!o.quiet && !o.json) {
+        const layer = names.some(
+          (m) =>
+            m === 'counterfactual' ||
+            METHODS.find((x) => x.id === m)?.output === 'cam' ||
+            m === 'guided-gradcam',
+        )
+          ? (o.layer?.join(', ') ?? `${(await model.defaultLayer()).name} (auto-selected)`)
+          : 'none (pixel methods)';
+        io.err(
+          `${pc.bold('gradsight explain')}: ${names.join(', ')} on ${files.length || 1} input(s); layer ${layer}\n`,
+        );
+      }
+      const batches: {
+        items: { file: string; image?: RgbImage; error?: GradsightError }[];
+        tensor?: Float32Tensor;
+      }[] = [];
+      if (o.input) {
+        const t = await readNpy(o.input);
+        const want = model.inputDims(1);
+        const dims = t.dims.length === want.length - 1 ? [1, ...t.dims] : [...t.dims];
+        if (
+          t.dtype !== 'float32' ||
+          dims.length !== want.length ||
+          dims.slice(1).some((d, i) => d !== want[i + 1])
+        ) {
+          throw new GradsightError(
+            'bad-argument',
+            `${o.input} must be float32 [N, ${want.slice(1).join(', ')}]; it is ${t.dtype} [${t.dims.join(', ')}]`,
+          );
+        }
+        const n = dims[0]!;
+        batches.push({
+          items: Array.from({ length: n }, (_, i) => ({
+            file: n === 1 ? basename(o.input!) : `${basename(o.input!)}[${i}]`,
+          })),
+          tensor: { dtype: 'float32', dims, data: t.data as Float32Array },
+        });
+      } else {
+        for (let i = 0; i < files.length; i += o.batch)
+          batches.push({ items: files.slice(i, i + o.batch).map((file) => ({ file })) });
+      }
+      for (const batch of batches) {
+        if (!batch.tensor) {
+          for (const item of batch.items) {
+            try {
+              item.image = await decodeImageFile(item.file);
+            } catch (e) {
+              if (!(e instanceof GradsightError)) throw e;
+              item.error = e;
+            }
+          }
+        }
+        const ok = batch.items.filter((i) => !i.error);
+        for (const item of batch.items.filter((i) => i.error)) {
+          explained.push(failedImage(item.file, item.error!));
+          progress.tick(item.file);
+        }
+        if (ok.length === 0) continue;
+        const input = batch.tensor ?? ok.map((i) => i.image!);
+        // A bad target or layer fails every image the same way: it propagates as one typed error.
+        let result: ExplainResult = chosen.length
+          ? await ex.explain(input, { ...runOptions, method: chosen })
+          : await ex.explain(input, { ...runOptions, method: 'gradcam', counterfactual: true });
+        if (extraCounterfactual && chosen.length) {
+          const cf = await ex.explain(input, { ...runOptions, method: 'gradcam', counterfactual: true });
+          result = { ...result, explanations: [...result.explanations, ...cf.explanations] };
+        }
+        layers = result.layers;
+        target = result.target;
+        const rendered = await renderImageOutputs({
+          out,
+          items: ok.map((i) => ({ file: i.file, ...(i.image ? { image: i.image } : {}) })),
+          result,
+          model,
+          colormap: o.colormap,
+          alpha: o.alpha,
+          saveRaw: o.saveRaw ?? false,
+          taken,
+          ...(batch.tensor ? { tensor: batch.tensor } : {}),
+        });
+        explained.push(...rendered);
+        for (const item of ok) progress.tick(item.file);
+      }
+    } finally {
+      progress.stop();
+      await ex.release();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const failed = explained.filter((e) => e.error);
+    const maps = explained.reduce((n, e) => n + (e.explanations?.length ?? 0), 0);
+    const summary = `${explained.length} image${explained.length === 1 ? '' : 's'}, ${maps} map${maps === 1 ? '' : 's'}, ${failed.length} failed, ${seconds.toFixed(1)} s`;
+    const results = {
+      gradsight: VERSION,
+      model: { path: resolve(modelPath), input: model.input.name, output: model.output.name, target, layers },
+      options: { ...runOptions, methods: names, colormap: o.colormap, alpha: o.alpha },
+      images: explained.map((e) => e.json),
+      summary,
+    };
+    await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    let reportPath: string | undefined;
+    if (o.report) {
+      reportPath = await writeReport(join(out, 'report.html'), {
+        title: `gradsight report: ${modelName(modelPath)}`,
+        generatedAt: new Date().toISOString(),
+        version: VERSION,
+        model: {
+          name: modelName(modelPath),
+          path: resolve(modelPath),
+          input: `${model.inputDims(1).join('×')} ${model.preprocess.layout}`,
+          layers: layers.map((l) => l.name),
+          target,
+        },
+        options: {
+          methods: names.join(', '),
+          targets: runOptions.target.join(', '),
+          counterfactual: String(runOptions.counterfactual),
+          normalize: o.normalize,
+          rule: o.rule,
+          colormap: o.colormap,
+          alpha: String(o.alpha),
+        },
+        images: explained.map((e) => e.report),
+        summary,
+      });
+    }
+    if (o.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
+    else {
+      io.out(`${summary}\n`);
+      io.out(`${reportPath ? `report: ${reportPath}` : `results: ${join(out, 'results.json')}`}\n`);
+    }
+    if (failed.length) {
+      for (const f of failed) io.err(`${pc.red(`error[${f.error!.code}]`)}: ${f.error!.message}\n`);
+      throw new GradsightError('bad-image', `${failed.length} of ${explained.length} images failed`, {
+        hint: 'the others were written; the failures are listed in results.json and the report',
+      });
+    }
+  });
+}
+
+function modelName(path: string): string {
+  const b = basename(path);
+  return b === 'model.onnx' || extname(b) === ''
+    ? basename(resolve(path, b === 'model.onnx' ? '..' : '.'))
+    : b;
+}

@@ -1,0 +1,46 @@
+// The CAM pipeline as ONNX nodes, so a compiled explainer outputs the final map with no gradsight code
+// at run time. The same steps and float32 order as src/methods/pipeline.ts (pytorch-grad-cam, see
+// reference-semantics.md b1):
+//   per layer: cam → ReLU → (x − min)/(1e-7 + max(x − min)) per image → Resize (linear, half_pixel:
+//              OpenCV INTER_LINEAR for upsampling) → ReLU
+//   fused:     mean over layers → per-image min-max again.
+// Only ops every runtime has: ReduceMean/Sum/Min/Max, Mul, Sub, Add, Div, Relu, Resize, Concat, Shape.
+
+import type { Emitter } from '../autodiff/emitter.ts';
+
+export type CamKind = 'gradcam' | 'hirescam';
+
+const EPS = 1e-7;
+
+/** The raw CAM [N,1,h,w] of activations A and gradients G [N,C,h,w]. */
+export function rawCam(e: Emitter, kind: CamKind, a: string, g: string): string {
+  // Grad-CAM: α = mean_ij G; L = Σ_c α_c A_c. HiResCAM: L = Σ_c G_c ⊙ A_c.
+  const w = kind === 'gradcam' ? e.reduceMean(g, [2, 3], true) : g;
+  return e.reduceSum(e.mul(w, a), [1], true);
+}
+
+/** pytorch-grad-cam's scale_cam_image without the resize, per image of [N,1,h,w]. */
+export function minMaxPerImage(e: Emitter, x: string): string {
+  const shifted = e.sub(x, e.reduceExtreme('ReduceMin', x, [1, 2, 3], true));
+  return e.div(shifted, e.add(e.scalar(EPS), e.reduceExtreme('ReduceMax', shifted, [1, 2, 3], true)));
+}
+
+/** Bilinear resize with half-pixel centres of [N,1,h,w] to [N,1,height,width] (batch kept symbolic). */
+export function resizeLinear(e: Emitter, x: string, height: number, width: number): string {
+  const sizes = e.concat([e.slice(e.shapeOf(x), [0], [2], [0]), e.constI64([height, width])], 0);
+  // Opsets 11–12 require roi and scales as inputs; an empty tensor stands for "not given".
+  const none = e.opset >= 13 ? '' : e.constF([], [0]);
+  return e.op('Resize', [x, none, none, sizes], {
+    mode: { s: 'linear' },
+    coordinate_transformation_mode: { s: 'half_pixel' },
+  });
+}
+
+/** Raw per-layer CAMs [N,1,h_l,w_l] → the final map [N,1,height,width] in [0, 1]. */
+export function fuseCams(e: Emitter, cams: readonly string[], height: number, width: number): string {
+  const scaled = cams.map((c) => e.relu(resizeLinear(e, minMaxPerImage(e, e.relu(c)), height, width)));
+  let sum = scaled[0]!;
+  for (const s of scaled.slice(1)) sum = e.add(sum, s);
+  const mean = scaled.length > 1 ? e.div(sum, e.scalar(scaled.length)) : sum;
+  return minMaxPerImage(e, mean);
+}

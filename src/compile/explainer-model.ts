@@ -1,0 +1,319 @@
+// A compiled explainer: one ONNX model that takes the image (and the class to explain) and outputs
+// the scores and the method's map at input resolution, computed in-graph with standard ai.onnx ops.
+// It is the inference model with one patch appended (forward graph and weights untouched):
+//   seed      one-hot of class_index (or a seed input), negated for counterfactuals
+//   backward  standard rules to the CAM layers, guided rules to the input (two gradient patches with
+//             their own name prefixes, sharing the seed)
+//   pipeline  cam-graph.ts: the CAM, ReLU, min-max, bilinear resize, layer fusion, min-max
+// so Node, the browser, Python or C++ run it with plain ONNX Runtime.
+
+import { gradientPatch } from '../autodiff/compile.ts';
+import { Emitter, ONNX_FLOAT } from '../autodiff/emitter.ts';
+import type { Profile, RuleSet } from '../autodiff/rule.ts';
+import { guided } from '../autodiff/rule-sets.ts';
+import { resolveTarget } from '../autodiff/target.ts';
+import { GradsightError } from '../errors.ts';
+import { METHOD_IDS } from '../methods/table.ts';
+import type { MethodId } from '../methods/types.ts';
+import { candidateLayers, defaultLayer, findLayer } from '../model/layers.ts';
+import { appendGraphPatch, type GraphPatch, type Model, type Shape, type ValueInfo } from '../onnx/index.ts';
+import { type CamKind, fuseCams, rawCam } from './cam-graph.ts';
+
+/** Methods a compiled explainer can compute in-graph; the others need loops, SVDs or many forwards. */
+export const COMPILABLE_METHODS = ['gradcam', 'hirescam', 'guided-backprop', 'guided-gradcam'] as const;
+export type CompilableMethod = (typeof COMPILABLE_METHODS)[number];
+
+/** `class`: an int64 [N] class index per image; `seed`: a float [N, K] gradient of the scores. */
+export type SeedInput = 'class' | 'seed';
+export const SEED_INPUTS: readonly SeedInput[] = ['class', 'seed'];
+
+export interface CompileExplainerOptions {
+  readonly method: string;
+  /** CAM layers (default: the model's default layer); several are fused as pytorch-grad-cam does. */
+  readonly layers?: readonly string[];
+  /** Rules of the CAM gradients (default standard); Guided Backprop always uses `guided`. */
+  readonly ruleSet?: RuleSet;
+  readonly profile?: Profile;
+  /** Shapes of every tensor (ImageModel.shapes()); spatial sizes must be static. */
+  readonly shapes: ReadonlyMap<string, ValueInfo>;
+  /** Explain −y: the seed is negated in-graph. */
+  readonly counterfactual?: boolean;
+  readonly seedInput?: SeedInput;
+  /** The output to explain (default: the first; a softmax output is explained before the softmax). */
+  readonly output?: string;
+}
+
+export interface TensorDescription {
+  readonly name: string;
+  readonly dtype: 'float32' | 'int64';
+  readonly shape: Shape;
+  readonly meaning: string;
+}
+
+export interface ExplainerModel {
+  readonly bytes: Uint8Array;
+  readonly method: CompilableMethod;
+  /** CAM layers used (empty for Guided Backprop). */
+  readonly layers: readonly string[];
+  /** The differentiated tensor (pre-softmax scores). */
+  readonly target: string;
+  readonly counterfactual: boolean;
+  readonly inputs: readonly TensorDescription[];
+  readonly outputs: readonly TensorDescription[];
+}
+
+const ONNX_INT64 = 7;
+
+export function compileExplainer(
+  bytes: Uint8Array,
+  model: Model,
+  options: CompileExplainerOptions,
+): ExplainerModel {
+  const method = compilableMethod(options.method);
+  const g = model.graph;
+  const shapes = options.shapes;
+  const image = imageInput(model, shapes);
+  const [batch, , height, width] = image.shape as [string | number | null, number, number, number];
+  const output = options.output ?? g.outputs[0]?.name;
+  const target = resolveTarget(g, output, true);
+  const targetShape = shapes.get(target)?.shape;
+  if (!targetShape) throw new GradsightError('shape-inference', `the shape of ${target} is unknown`);
+  const seedInput = options.seedInput ?? 'class';
+  const counterfactual = options.counterfactual ?? false;
+  const needsCam = method !== 'guided-backprop';
+  const layers = needsCam ? layerNames(model, shapes, options.layers, output) : [];
+
+  const known = new Set([...g.inputs.map((i) => i.name), ...g.producers.keys(), ...g.initializers.keys()]);
+  const opset = model.opsets.get('') ?? model.opsets.get('ai.onnx') ?? 13;
+  const e = new Emitter(opset, 'gradsight/explainer');
+  e.enter('seed');
+
+  // The seed: d(explained scalar)/d(scores), one row per image.
+  const inputs: TensorDescription[] = [
+    {
+      name: image.name,
+      dtype: 'float32',
+      shape: image.shape,
+      meaning: 'the preprocessed image batch, as the model takes it',
+    },
+  ];
+  let seed: string;
+  if (seedInput === 'class') {
+    const classes = classCount(targetShape, target);
+    const name = unique(known, 'class_index');
+    inputs.push({
+      name,
+      dtype: 'int64',
+      shape: [batch],
+      meaning: `the class to explain for each image (0 to ${classes - 1})`,
+    });
+    const range = e.constI64(
+      Array.from({ length: classes }, (_, i) => i),
+      [classes],
+    );
+    seed = e.castFloat(e.equal(e.unsqueeze(name, [1]), range));
+  } else {
+    const name = unique(known, 'seed');
+    inputs.push({
+      name,
+      dtype: 'float32',
+      shape: targetShape,
+      meaning: `the gradient of the explained scalar with respect to ${target} (a one-hot row explains one class; y_a − y_b: +1 and −1)`,
+    });
+    seed = name;
+  }
+  if (counterfactual) seed = e.neg(seed);
+  const seedNodes = [...e.nodes];
+  e.nodes.length = 0;
+
+  const common = {
+    target,
+    beforeSoftmax: false,
+    shapes,
+    seed,
+    ...(options.profile ? { profile: options.profile } : {}),
+  };
+  const patches: GraphPatch[] = [];
+  const outputs: TensorDescription[] = [];
+  const outputInfos: GraphPatch['output'] = [];
+  const mapName = (base: string) => unique(known, base);
+
+  const scoresMeaning = `the scores ${counterfactual ? 'whose negation is ' : ''}explained (before any softmax)`;
+  outputs.push({ name: target, dtype: 'float32', shape: targetShape, meaning: scoresMeaning });
+  if (!g.outputs.some((o) => o.name === target)) outputInfos.push(valueInfo(target, ONNX_FLOAT, targetShape));
+
+  let finalCam: string | undefined;
+  if (needsCam) {
+    const cam = gradientPatch(model, {
+      ...common,
+      wrt: layers,
+      prefix: 'gradsight/cam',
+      ...(options.ruleSet ? { ruleSet: options.ruleSet } : {}),
+    });
+    patches.push(cam.patch);
+    e.enter('cam');
+    const kind: CamKind = method === 'hirescam' ? 'hirescam' : 'gradcam';
+    const cams = cam.outputs.map((o) => {
+      if (o.shape.length !== 4)
+        throw new GradsightError('method-not-applicable', `layer ${o.tensor} is not a 4-D NCHW map`);
+      return rawCam(e, kind, o.tensor, o.grad);
+    });
+    finalCam = fuseCams(e, cams, height, width);
+    const name = mapName('map');
+    e.nodes.push({
+      opType: 'Reshape',
+      domain: '',
+      name: `${name}/Reshape`,
+      input: [finalCam, e.constI64([-1, height, width])],
+      output: [name],
+    });
+    const shape = [batch, height, width];
+    outputInfos.push(valueInfo(name, ONNX_FLOAT, shape));
+    outputs.push({
+      name,
+      dtype: 'float32',
+      shape,
+      meaning: `the ${method === 'hirescam' ? 'HiResCAM' : 'Grad-CAM'} map at input resolution, in [0, 1] per image (layers: ${layers.join(', ')})`,
+    });
+  }
+
+  if (method === 'guided-backprop' || method === 'guided-gradcam') {
+    const gb = gradientPatch(model, {
+      ...common,
+      wrt: [image.name],
+      prefix: 'gradsight/guided',
+      ruleSet: guided,
+    });
+    patches.push(gb.patch);
+    const grad = gb.outputs[0]!.grad;
+    e.enter('pixels');
+    // Guided Grad-CAM: GB ⊙ the final Grad-CAM map, broadcast over channels.
+    const pixels = method === 'guided-gradcam' ? e.mul(grad, finalCam!) : grad;
+    const name = mapName('pixels');
+    e.nodes.push({
+      opType: 'Identity',
+      domain: '',
+      name: `${name}/Identity`,
+      input: [pixels],
+      output: [name],
+    });
+    outputInfos.push(valueInfo(name, ONNX_FLOAT, image.shape));
+    outputs.push({
+      name,
+      dtype: 'float32',
+      shape: image.shape,
+      meaning:
+        method === 'guided-gradcam'
+          ? 'Guided Grad-CAM: Guided Backprop × the Grad-CAM map, raw (display with deprocess_image)'
+          : 'Guided Backprop: the input gradient through guided ReLUs, raw (display with deprocess_image)',
+    });
+  }
+
+  const patch: GraphPatch = {
+    node: [...seedNodes, ...patches.flatMap((p) => p.node ?? []), ...e.nodes],
+    initializer: [...e.initializers, ...patches.flatMap((p) => p.initializer ?? [])],
+    input: inputs
+      .slice(1)
+      .map((i) => valueInfo(i.name, i.dtype === 'int64' ? ONNX_INT64 : ONNX_FLOAT, i.shape)),
+    output: outputInfos,
+  };
+  return {
+    bytes: appendGraphPatch(bytes, patch),
+    method,
+    layers,
+    target,
+    counterfactual,
+    inputs,
+    outputs,
+  };
+}
+
+function compilableMethod(id: string): CompilableMethod {
+  const hit = COMPILABLE_METHODS.find((m) => m === id);
+  if (hit) return hit;
+  if ((METHOD_IDS as readonly string[]).includes(id)) {
+    throw new GradsightError('method-not-applicable', `${id} cannot be compiled into a single ONNX model`, {
+      hint: `compilable methods: ${COMPILABLE_METHODS.join(', ')}; use gradsight explain for ${id as MethodId}`,
+      details: { method: id },
+    });
+  }
+  throw new GradsightError('bad-argument', `unknown method ${JSON.stringify(id)}`, {
+    hint: `compilable methods: ${COMPILABLE_METHODS.join(', ')}`,
+    details: { method: id },
+  });
+}
+
+/** The single NCHW image input with static spatial size. */
+function imageInput(model: Model, shapes: ReadonlyMap<string, ValueInfo>): { name: string; shape: Shape } {
+  const inputs = model.graph.inputs;
+  if (inputs.length !== 1) {
+    throw new GradsightError(
+      'model-invalid',
+      `the model has ${inputs.length} inputs; a compiled explainer needs exactly one image input`,
+    );
+  }
+  const name = inputs[0]!.name;
+  const shape = shapes.get(name)?.shape ?? inputs[0]!.shape;
+  if (!shape || shape.length !== 4 || typeof shape[2] !== 'number' || typeof shape[3] !== 'number') {
+    throw new GradsightError(
+      'shape-inference',
+      `input ${name} has shape ${JSON.stringify(shape ?? null)}; a compiled explainer needs [N, C, H, W] with a static H and W`,
+      { hint: 'give the input size (e.g. --size 224) so the map size is known' },
+    );
+  }
+  return { name, shape };
+}
+
+function layerNames(
+  model: Model,
+  shapes: ReadonlyMap<string, ValueInfo>,
+  names: readonly string[] | undefined,
+  output: string | undefined,
+): string[] {
+  if (!names?.length) return [defaultLayer(model.graph, shapes, output).name];
+  const all = candidateLayers(model.graph, shapes);
+  return [...new Set(names.map((n) => findLayer(all, n).name))];
+}
+
+function classCount(shape: Shape, target: string): number {
+  const k = shape[1];
+  if (shape.length !== 2 || typeof k !== 'number') {
+    throw new GradsightError(
+      'bad-argument',
+      `${target} has shape [${shape.join(', ')}]; a class_index input needs scores of shape [N, K]`,
+      { hint: 'compile with the seed input instead (--seed-input seed) and feed the gradient of the scores' },
+    );
+  }
+  return k;
+}
+
+function unique(taken: Set<string>, base: string): string {
+  let name = base;
+  for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+}
+
+function valueInfo(name: string, elemType: number, shape: Shape) {
+  return {
+    name,
+    type: {
+      value: {
+        case: 'tensorType' as const,
+        value: {
+          elemType,
+          shape: {
+            dim: shape.map((d) => ({
+              value:
+                typeof d === 'number'
+                  ? { case: 'dimValue' as const, value: BigInt(d) }
+                  : typeof d === 'string'
+                    ? { case: 'dimParam' as const, value: d }
+                    : { case: undefined },
+            })),
+          },
+        },
+      },
+    },
+  };
+}

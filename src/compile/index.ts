@@ -1,0 +1,12 @@
+// Public API of compiled explainers: one ONNX model that outputs an explanation map.
+
+export {
+  COMPILABLE_METHODS,
+  type CompilableMethod,
+  type CompileExplainerOptions,
+  compileExplainer,
+  type ExplainerModel,
+  SEED_INPUTS,
+  type SeedInput,
+  type TensorDescription,
+} from './explainer-model.ts';

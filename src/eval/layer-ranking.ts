@@ -1,0 +1,119 @@
+// "Which layer?" answered with numbers. For every candidate layer, one batched gradient run gives
+// Grad-CAM at that layer; the input masked by the layer's map (x ⊙ map, as Score-CAM masks) is run
+// forward, and the drop of the target's probability measures how much of the evidence the map keeps
+// (the "average drop" of Chattopadhay et al., Grad-CAM++; above 100% kept is their "increase in
+// confidence"). Layers are ranked by probability kept, highest first; the
+// map's spatial resolution is reported next to it (finer maps localize more precisely).
+
+import { resolveTarget } from '../autodiff/index.ts';
+import { gradcam } from '../methods/gradcam.ts';
+import { fuseLayers } from '../methods/pipeline.ts';
+import type { MethodContext } from '../methods/types.ts';
+import { GradientRunner } from '../model/gradient-runner.ts';
+import type { ImageModel } from '../model/image-model.ts';
+import type { LayerInfo } from '../model/layers.ts';
+import { type Float32Tensor, softmax, topK } from '../tensor/tensor.ts';
+
+export interface LayerScore {
+  readonly layer: LayerInfo;
+  /** h·w of the layer's maps. */
+  readonly resolution: number;
+  /** max(0, p − p_masked)/p for the explained class, in [0, 1]; undefined without an image. */
+  readonly drop: number | undefined;
+  /** p_masked / p. */
+  readonly kept: number | undefined;
+  readonly isDefault: boolean;
+}
+
+export interface RankOptions {
+  /** The class to explain (default: the top-1 class). */
+  readonly classIndex?: number;
+  /** Score at most this many layers (the latest ones), to bound the work. */
+  readonly limit?: number;
+}
+
+/** Ranks candidate layers for one preprocessed image [1, ...]; without an image, by resolution only. */
+export async function rankLayers(
+  model: ImageModel,
+  input: Float32Tensor | undefined,
+  opts: RankOptions = {},
+): Promise<{
+  readonly scores: LayerScore[];
+  readonly classIndex: number | undefined;
+}> {
+  const all = await model.layers();
+  const def = await model.defaultLayer().catch(() => undefined);
+  const spatial = (l: LayerInfo) => {
+    const h = l.shape[2];
+    const w = l.shape[3];
+    return typeof h === 'number' && typeof w === 'number' ? h * w : 0;
+  };
+  const layers = opts.limit ? all.slice(-opts.limit) : all;
+  if (!input) {
+    const scores = layers.map((layer) => ({
+      layer,
+      resolution: spatial(layer),
+      drop: undefined,
+      kept: undefined,
+      isDefault: layer.name === def?.name,
+    }));
+    return { scores: scores.sort((a, b) => b.resolution - a.resolution), classIndex: undefined };
+  }
+  const target = resolveTarget(model.model.graph, model.output.name, true);
+  const logits = await model.runTensor(input, target);
+  const k = logits.data.length;
+  const c = opts.classIndex ?? topK(logits.data, 1)[0]!;
+  const p = softmax(logits.data)[c]!;
+  const runner = await GradientRunner.create(model, {
+    wrt: layers.map((l) => l.name),
+    target,
+    beforeSoftmax: false,
+  });
+  try {
+    const seed = new Float32Array(k);
+    seed[c] = 1;
+    const r = await runner.run(input, { dtype: 'float32', dims: [1, k], data: seed });
+    const [height, width] = input.dims.slice(-2) as [number, number];
+    const channels = input.dims[1]!;
+    const plane = height * width;
+    const masked = new Float32Array(layers.length * channels * plane);
+    for (const [i, layer] of layers.entries()) {
+      const ctx = {
+        layers: [layer.name],
+        activations: async () => r.values[layer.name]!,
+        gradients: async () => r.grads[layer.name]!,
+      } as unknown as MethodContext;
+      const result = await gradcam.compute(ctx);
+      if (result.kind !== 'cam') continue;
+      const map = fuseLayers(result.perLayer, height, width, 'per-image').data;
+      for (let ch = 0; ch < channels; ch++) {
+        for (let q = 0; q < plane; q++)
+          masked[(i * channels + ch) * plane + q] = input.data[ch * plane + q]! * map[q]!;
+      }
+    }
+    const scores: LayerScore[] = [];
+    for (let start = 0; start < layers.length; start += 32) {
+      const n = Math.min(32, layers.length - start);
+      const batch: Float32Tensor = {
+        dtype: 'float32',
+        dims: [n, ...input.dims.slice(1)],
+        data: masked.subarray(start * channels * plane, (start + n) * channels * plane),
+      };
+      const out = await model.runTensor(batch, target);
+      for (let j = 0; j < n; j++) {
+        const layer = layers[start + j]!;
+        const pm = softmax(out.data.subarray(j * k, (j + 1) * k))[c]!;
+        scores.push({
+          layer,
+          resolution: spatial(layer),
+          drop: Math.max(0, p - pm) / p,
+          kept: pm / p,
+          isDefault: layer.name === def?.name,
+        });
+      }
+    }
+    return { scores: scores.sort((a, b) => b.kept! - a.kept! || b.resolution - a.resolution), classIndex: c };
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,12 @@
+// The HTML report (platform-neutral). Writing it to disk is Node-only and lives in write-node.ts.
+
+export { renderReport } from './html.ts';
+export type {
+  ReportBox,
+  ReportData,
+  ReportImage,
+  ReportModel,
+  ReportPanel,
+  ReportPrediction,
+  ReportTarget,
+} from './types.ts';

@@ -2,6 +2,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
+import { compileCommand } from './commands/compile.ts';
 import { explainCommand } from './commands/explain.ts';
 import { gradCommand } from './commands/grad.ts';
 import { inspectCommand } from './commands/inspect.ts';
@@ -33,6 +34,7 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
   program.addCommand(predictCommand(io));
   program.addCommand(gradCommand(io));
   program.addCommand(layersCommand(io));
+  program.addCommand(compileCommand(io));
   for (const c of program.commands) {
     c.exitOverride()
       .showHelpAfterError(`(run gradsight ${c.name()} --help for usage)`)

@@ -61,7 +61,7 @@ function sizeArg(v: string): [number, number] {
   return [h, w];
 }
 
-function oneOf<T extends string>(flag: string, choices: readonly T[]): (v: string) => T {
+export function oneOf<T extends string>(flag: string, choices: readonly T[]): (v: string) => T {
   return (v) => {
     const hit = choices.find((c) => c.toLowerCase() === v.toLowerCase());
     if (!hit) {

@@ -135,10 +135,10 @@ export function compileExplainer(
   };
   const patches: GraphPatch[] = [];
   const outputs: TensorDescription[] = [];
-  const outputInfos: GraphPatch['output'] = [];
+  const outputInfos: ReturnType<typeof valueInfo>[] = [];
   const mapName = (base: string) => unique(known, base);
 
-  const scoresMeaning = `the scores ${counterfactual ? 'whose negation is ' : ''}explained (before any softmax)`;
+  const scoresMeaning = `the explained scores (before any softmax)${counterfactual ? '; the map explains their negation' : ''}`;
   outputs.push({ name: target, dtype: 'float32', shape: targetShape, meaning: scoresMeaning });
   if (!g.outputs.some((o) => o.name === target)) outputInfos.push(valueInfo(target, ONNX_FLOAT, targetShape));
 
@@ -228,7 +228,8 @@ export function compileExplainer(
   };
 }
 
-function compilableMethod(id: string): CompilableMethod {
+/** The method id if it can be compiled; a typed error naming the compilable ones otherwise. */
+export function compilableMethod(id: string): CompilableMethod {
   const hit = COMPILABLE_METHODS.find((m) => m === id);
   if (hit) return hit;
   if ((METHOD_IDS as readonly string[]).includes(id)) {
@@ -254,7 +255,7 @@ function imageInput(model: Model, shapes: ReadonlyMap<string, ValueInfo>): { nam
   }
   const name = inputs[0]!.name;
   const shape = shapes.get(name)?.shape ?? inputs[0]!.shape;
-  if (!shape || shape.length !== 4 || typeof shape[2] !== 'number' || typeof shape[3] !== 'number') {
+  if (shape?.length !== 4 || typeof shape[2] !== 'number' || typeof shape[3] !== 'number') {
     throw new GradsightError(
       'shape-inference',
       `input ${name} has shape ${JSON.stringify(shape ?? null)}; a compiled explainer needs [N, C, H, W] with a static H and W`,

@@ -4,6 +4,7 @@ export {
   COMPILABLE_METHODS,
   type CompilableMethod,
   type CompileExplainerOptions,
+  compilableMethod,
   compileExplainer,
   type ExplainerModel,
   SEED_INPUTS,

@@ -19,6 +19,8 @@ export interface DiagnoseInput {
   readonly gradients: readonly Float32Array[];
   /** The explained probability, for probability targets only (a logit's gradient never saturates). */
   readonly probability: number | undefined;
+  /** The row explains −y (a counterfactual): the advice differs. */
+  readonly counterfactual?: boolean;
 }
 
 export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
@@ -58,7 +60,9 @@ export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
     return {
       code: 'all-weights-negative',
       message: 'every location of the weighted activation sum is negative, so the ReLU leaves nothing',
-      suggestion: 'the evidence speaks against this class here: try the counterfactual (--counterfactual)',
+      suggestion: d.counterfactual
+        ? 'nothing in the image lowers this class at this layer: removing any region would not raise its score'
+        : 'the evidence speaks against this class here: try the counterfactual (--counterfactual)',
     };
   }
   return {

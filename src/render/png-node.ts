@@ -23,7 +23,7 @@ export async function writePng(path: string, img: RgbImage): Promise<void> {
     await writeFile(tmp, bytes);
     await rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => {}); // the write's error is the one to report
     throw fileError(e, path, 'PNG output');
   }
 }

@@ -88,7 +88,7 @@ function displayDate(iso: string): string {
 function renderLegend(colormap: string | undefined): string {
   const id: ColormapId = colormap !== undefined && isColormapId(colormap) ? colormap : DEFAULT_COLORMAP;
   return `<div class="legend">
-<span>heatmap (${esc(id)}): low <i class="cbar" style="background:${gradient(id)}"></i> high relevance</span>
+<span class="nowrap">heatmap (${esc(id)}): low <i class="cbar" style="background:${gradient(id)}"></i> high relevance</span>
 <span><i class="box-sample"></i> box: largest region ≥ 15% of the map's max, as in the Grad-CAM paper</span>
 </div>`;
 }
@@ -179,7 +179,8 @@ ${panels}
 function renderPanel(panel: ReportPanel, target: ReportTarget, img: ReportImage): string {
   let frame: string;
   if (isImageDataUrl(panel.image)) {
-    const size = pngDataUrlSize(panel.image) ??
+    const size = panel.size ??
+      pngDataUrlSize(panel.image) ??
       (img.thumbnail ? pngDataUrlSize(img.thumbnail) : undefined) ?? { width: img.width, height: img.height };
     frame = `<div class="frame"><img src="${esc(panel.image)}" alt="${esc(`${panel.title}: ${target.description}`)}" title="${esc(panel.method)}" width="${size.width}" height="${size.height}">${renderBox(panel.box, size)}</div>`;
   } else {

@@ -42,6 +42,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liber
 .summary { background: var(--accent-soft); color: #173f8a; border-radius: 999px; padding: 3px 12px; font-weight: 600; }
 .legend { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 22px; color: var(--muted); font-size: 12.5px; }
 .legend span { display: inline-flex; align-items: center; gap: 6px; }
+.legend .nowrap { white-space: nowrap; }
 .cbar { display: inline-block; width: 140px; height: 10px; border-radius: 2px; border: 1px solid rgba(0, 0, 0, .15); }
 .box-sample { display: inline-block; width: 20px; height: 13px; border: 2px solid #fff; outline: 1.5px solid #111; border-radius: 1px; background: #9aa7bd; }
 

@@ -70,6 +70,8 @@ export interface ReportPanel {
   readonly title: string;
   /** `data:image/png;base64,...`: an overlay, or a pixel method's display image. */
   readonly image: string;
+  /** The panel image's pixel size (read from the PNG header when absent; give it for JPEGs). */
+  readonly size?: { readonly width: number; readonly height: number };
   /**
    * Localization box in the panel image's pixel coordinates, inclusive on both ends (as in
    * eval/localization.ts): it covers columns x0..x1 and rows y0..y1.

@@ -17,7 +17,7 @@ export async function writeReport(path: string, data: ReportData): Promise<strin
     await writeFile(tmp, html, 'utf8');
     await rename(tmp, abs);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => {}); // the write's error is the one to report
     throw fileError(e, abs, 'HTML report');
   }
   return abs;

@@ -18,7 +18,7 @@ export async function writeNpy(path: string, tensor: Tensor): Promise<void> {
     await writeFile(tmp, bytes);
     await rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => {}); // the write's error is the one to report
     throw fileError(e, path, '.npy output');
   }
 }

@@ -50,3 +50,42 @@ export function tinyCnn(opts: { externalWeights?: string } = {}): Uint8Array {
 export function tinyCnnConvWeightBytes(): Uint8Array {
   return new Uint8Array(new Float32Array(seededValues(108, 1)).buffer);
 }
+
+/**
+ * Two stride-2 conv + ReLU stages (14×14 → 7×7 → 4×4), GlobalAveragePool and a 3-class Gemm, with fixed
+ * pseudo-random weights: CAMs at two resolutions, both upsampled by non-integer factors (2, 3.5).
+ */
+export function tinyStridedCnn(): Uint8Array {
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'input', shape: ['batch', 3, 14, 14] }],
+    outputs: [{ name: 'logits', shape: ['batch', 3] }],
+    initializers: [
+      { name: 'conv1.weight', dims: [4, 3, 3, 3], values: seededValues(108, 11) },
+      { name: 'conv1.bias', dims: [4], values: seededValues(4, 12) },
+      { name: 'conv2.weight', dims: [6, 4, 3, 3], values: seededValues(216, 13) },
+      { name: 'conv2.bias', dims: [6], values: seededValues(6, 14) },
+      { name: 'fc.weight', dims: [3, 6], values: seededValues(18, 15) },
+      { name: 'fc.bias', dims: [3], values: [0.1, -0.2, 0.3] },
+    ],
+    nodes: [
+      {
+        op: 'Conv',
+        inputs: ['input', 'conv1.weight', 'conv1.bias'],
+        outputs: ['conv1'],
+        attrs: { pads: [1, 1, 1, 1], strides: [2, 2] },
+      },
+      { op: 'Relu', inputs: ['conv1'], outputs: ['features1'] },
+      {
+        op: 'Conv',
+        inputs: ['features1', 'conv2.weight', 'conv2.bias'],
+        outputs: ['conv2'],
+        attrs: { pads: [1, 1, 1, 1], strides: [2, 2] },
+      },
+      { op: 'Relu', inputs: ['conv2'], outputs: ['features2'] },
+      { op: 'GlobalAveragePool', inputs: ['features2'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { op: 'Gemm', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['logits'], attrs: { transB: 1 } },
+    ],
+  });
+}

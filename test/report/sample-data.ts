@@ -46,7 +46,11 @@ function scene(width: number, height: number, blob: Blob): RgbImage {
 }
 
 /** A sum of Gaussians scaled to max 1. */
-function gaussians(width: number, height: number, peaks: readonly [number, number, number, number][]): Float32Array {
+function gaussians(
+  width: number,
+  height: number,
+  peaks: readonly [number, number, number, number][],
+): Float32Array {
   const map = new Float32Array(width * height);
   let max = 0;
   for (let y = 0; y < height; y++) {

@@ -1,0 +1,138 @@
+// The HTML report in a real browser: headless Chromium (Debian's, driven by playwright-core) opens the
+// written file from disk. Checks what only a browser can: every image decodes, the page makes no request
+// beyond file: and data:, hostile labels render as text and run nothing, the failed image's error shows,
+// boxes sit on the right pixels, and the screenshot is a picture rather than a blank page.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { decodeImageFile } from '../../src/image/decode-node.ts';
+import { writeReport } from '../../src/report/write-node.ts';
+import { FAILED_FILE, FAILED_MESSAGE, NASTY_FILE, NASTY_LABEL, sampleReport } from './sample-data.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `no browser at ${CHROMIUM}; install it with: apt-get install -y chromium`;
+
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+test('the report opens from disk in Chromium: images load, no network, text escaped, errors shown', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gradsight-report-'));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  try {
+    const path = await writeReport(join(dir, 'report.html'), await sampleReport());
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const requests: string[] = [];
+    const problems: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      // A CSP violation ("Refused to load ...") is a console error: the page tried to fetch something.
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
+
+    // No broken images (thumbnails, overlays, pixel-method displays).
+    const imgs = await page.$$eval('img', (els) =>
+      els.map((el) => ({ src: el.src.slice(0, 30), complete: el.complete, w: el.naturalWidth })),
+    );
+    assert.equal(
+      imgs.length,
+      3 + 2 * 4 + 1,
+      '3 thumbnails, 4 panels on each of 2 images, 1 segmentation panel',
+    );
+    for (const img of imgs) assert.ok(img.complete && img.w > 0, `broken image ${img.src}...`);
+
+    // No network: only the document itself (file:) and inline images (data:).
+    assert.ok(
+      requests.some((u) => u.startsWith('file:')),
+      'the document request was seen',
+    );
+    for (const u of requests) assert.match(u, /^(file|data):/, `unexpected request ${u.slice(0, 80)}`);
+    assert.deepEqual(problems, []);
+
+    // Hostile text shows as text and runs nothing.
+    const scripted = await page.evaluate(() => ({
+      pwned: (window as unknown as { __pwned?: unknown }).__pwned,
+      scripts: document.scripts.length,
+      bold: document.querySelectorAll('main b').length,
+      headings: [...document.querySelectorAll('h2')].map((h) => h.textContent),
+      labels: [...document.querySelectorAll('.plabel')].map((l) => l.textContent),
+      body: document.body.textContent ?? '',
+    }));
+    assert.equal(scripted.pwned, undefined, 'a script from a label ran');
+    assert.equal(scripted.scripts, 0);
+    assert.equal(scripted.bold, 0, 'markup in a label became an element');
+    assert.ok(scripted.headings.includes(NASTY_FILE), `file name not shown verbatim: ${scripted.headings}`);
+    assert.ok(scripted.labels.includes(`${NASTY_LABEL} (1)`), 'label not shown verbatim');
+    assert.ok(scripted.body.includes('<i>escaped</i>'), 'option value not shown verbatim');
+    assert.ok(scripted.body.includes('21.0% of pixels'), 'segmentation shares say "of pixels"');
+
+    // The failed image: a card with code, message and hint.
+    const failed = await page.$eval('.failed-card', (el) => el.textContent ?? '');
+    assert.ok(failed.includes(FAILED_FILE), failed);
+    assert.ok(failed.includes(`error[bad-image] ${FAILED_MESSAGE}`), failed);
+    assert.ok(failed.includes('hint: Re-save it as PNG or JPEG & try again.'), failed);
+
+    // Each box is drawn over the pixels it names: the rectangle's outer edges, scaled to the shown image.
+    const boxes = await page.$$eval('.frame:has(svg)', (frames) =>
+      frames.map((f) => {
+        const img = f.querySelector('img')!.getBoundingClientRect();
+        const nat = f.querySelector('img')!;
+        const rect = f.querySelector('rect')!;
+        const r = rect.getBoundingClientRect();
+        // (No named helper functions in here: tsx's esbuild would wrap them in a `__name` call that the
+        // page does not define.)
+        const [x, y, w, h] = ['x', 'y', 'width', 'height'].map((a) => Number(rect.getAttribute(a)));
+        return {
+          sx: img.width / nat.naturalWidth,
+          sy: img.height / nat.naturalHeight,
+          img: { left: img.left, top: img.top },
+          attrs: { x: x!, y: y!, w: w!, h: h! },
+          // An SVG element's client rect is its geometry, without the stroke.
+          r: { left: r.left, top: r.top, width: r.width, height: r.height },
+        };
+      }),
+    );
+    assert.equal(boxes.length, 5, 'Grad-CAM and Grad-CAM++ on 2 images, Grad-CAM on the segmentation');
+    for (const b of boxes) {
+      assert.ok(Math.abs(b.r.left - (b.img.left + b.attrs.x * b.sx)) < 1.5, JSON.stringify(b));
+      assert.ok(Math.abs(b.r.top - (b.img.top + b.attrs.y * b.sy)) < 1.5, JSON.stringify(b));
+      assert.ok(Math.abs(b.r.width - b.attrs.w * b.sx) < 1.5, JSON.stringify(b));
+      assert.ok(Math.abs(b.r.height - b.attrs.h * b.sy) < 1.5, JSON.stringify(b));
+    }
+
+    // The screenshot is a picture: many colours, not a blank page.
+    const shot = join(dir, 'report.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    const png = await decodeImageFile(shot);
+    assert.ok(png.width === 1280 && png.height > 900, `screenshot ${png.width}x${png.height}`);
+    const colours = new Set<number>();
+    for (let i = 0; i < png.data.length; i += 3 * 7) {
+      colours.add((png.data[i]! << 16) | (png.data[i + 1]! << 8) | png.data[i + 2]!);
+    }
+    assert.ok(colours.size > 500, `only ${colours.size} distinct colours in the screenshot`);
+  } finally {
+    await browser.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,7 @@
 // (sorted, not recursive). A missing path is a typed error, not a silent skip.
 
 import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { GradsightError } from '../errors.ts';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff', '.avif'];
@@ -14,6 +14,10 @@ export async function expandImageArgs(args: readonly string[]): Promise<string[]
     try {
       st = await stat(a);
     } catch {
+      if (/[*?]/.test(a)) {
+        out.push(...(await glob(a)));
+        continue;
+      }
       throw new GradsightError('file-not-found', `image not found: ${a}`, {
         hint: 'check the path; folders are expanded to the images they contain',
         details: { path: a },
@@ -34,4 +38,32 @@ export async function expandImageArgs(args: readonly string[]): Promise<string[]
     out.push(...names.map((n) => join(a, n)));
   }
   return out;
+}
+
+/**
+ * A quoted glob the shell did not expand: `*` and `?` in the file-name part (folders are taken
+ * literally), image files only, matched case-sensitively, sorted.
+ */
+async function glob(pattern: string): Promise<string[]> {
+  const dir = dirname(pattern);
+  const re = new RegExp(
+    `^${basename(pattern)
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    names = [];
+  }
+  const hits = names.filter((n) => re.test(n) && IMAGE_EXTENSIONS.includes(extname(n).toLowerCase())).sort();
+  if (hits.length === 0) {
+    throw new GradsightError('file-not-found', `no files match ${pattern}`, {
+      hint: 'check the pattern; * and ? match within one folder',
+      details: { path: pattern },
+    });
+  }
+  return hits.map((n) => join(dir, n));
 }

@@ -267,6 +267,9 @@ export function explainCommand(io: CliIo): Command {
       progress.stop();
       await ex.release();
     }
+    // Failed images were recorded as they failed; keep the order the user gave.
+    const order = new Map(files.map((f, i) => [f, i]));
+    explained.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0));
     const seconds = (performance.now() - started) / 1000;
     const failed = explained.filter((e) => e.error);
     const maps = explained.reduce((n, e) => n + (e.explanations?.length ?? 0), 0);

@@ -1,0 +1,165 @@
+// gradsight explain end to end: every shared photo with MobileNetV2, several methods and targets;
+// the files, results.json, the report; a parity entry through the CLI (--input, --save-raw); a broken
+// image among good ones; and the errors with suggestions.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { decodeNpy } from '../../src/tensor/npy.ts';
+import { runCli } from '../helpers/cli.ts';
+import { readReference } from '../helpers/reference.ts';
+import { imagePath, modelPath, sharedDir, sharedImages, skipNoShared } from '../helpers/shared.ts';
+import { readTop1Table } from '../helpers/verify-table.ts';
+
+let dir = '';
+const mnv2 = () => modelPath('mobilenet_v2_1.0_224_quant');
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gradsight-explain-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Results {
+  model: { layers: { name: string }[]; target: string };
+  images: {
+    file: string;
+    folder?: string;
+    predictions?: { label: string; index: number; score: number }[];
+    explanations?: {
+      method: string;
+      target: { index: number; counterfactual: boolean };
+      files: Record<string, string>;
+      box?: { x0: number; y0: number; x1: number; y1: number };
+      stats: { max: number };
+    }[];
+    error?: { code: string; message: string };
+  }[];
+  summary: string;
+}
+
+describe('explain on the shared photos', { skip: skipNoShared }, () => {
+  test('13 images × 3 methods × top-2: files, results.json, report', async (t) => {
+    const out = join(dir, 'all');
+    const r = await runCli(
+      [
+        'explain',
+        mnv2(),
+        join(sharedDir, 'images', '*.png'),
+        '-m',
+        'gradcam,guided-backprop,counterfactual',
+        '-t',
+        'top:2',
+        '-o',
+        out,
+        '-q',
+      ],
+      { timeoutMs: 240_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    t.diagnostic(r.stdout.trim());
+    const res = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as Results;
+    // The glob includes the two segmentation masks (PNG images too): 15 files.
+    assert.equal(res.images.length, sharedImages.length + 2);
+    assert.equal(res.model.layers[0]!.name, 'MobilenetV2/Conv_1/Relu6');
+    assert.equal(res.model.target, 'logits');
+    const top1 = new Map(
+      readTop1Table()
+        .filter((x) => x.model === 'mobilenet_v2_1.0_224_quant')
+        .map((x) => [x.image, x.label]),
+    );
+    for (const img of res.images) {
+      const name = img.file.split('/').pop()!;
+      if (top1.has(name)) assert.equal(img.predictions![0]!.label, top1.get(name), name);
+      assert.equal(img.explanations!.length, 6, `${name}: 3 methods × 2 targets`);
+      for (const e of img.explanations!) {
+        for (const f of Object.values(e.files)) assert.ok(existsSync(join(out, f)), f);
+        if (e.method === 'gradcam' && !e.target.counterfactual) {
+          assert.ok(e.box, `${name}: Grad-CAM has a localization box`);
+          assert.ok(e.box.x0 <= e.box.x1 && e.box.y1 < 224);
+        }
+      }
+    }
+    const html = await readFile(join(out, 'report.html'), 'utf8');
+    assert.doesNotMatch(html, /(src|href)="https?:/);
+    assert.match(html, /Egyptian cat/);
+    assert.equal((html.match(/<img /g) ?? []).length, res.images.length * 7);
+  });
+
+  test('a parity entry through the CLI: --input input.npy --save-raw', async () => {
+    const out = join(dir, 'parity');
+    const input = join(sharedDir, 'reference', 'mobilenet_v2_1.0_224_quant', 'cat', 'input.npy');
+    const r = await runCli([
+      'explain',
+      mnv2(),
+      '--input',
+      input,
+      '-m',
+      'gradcam',
+      '-t',
+      '282',
+      '--save-raw',
+      '-o',
+      out,
+      '-q',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as Results;
+    const raw = res.images[0]!.explanations![0]!.files.raw!;
+    const got = decodeNpy(await readFile(join(out, raw)));
+    const ref = readReference('mobilenet_v2_1.0_224_quant/cat/gradcam_last_c282.npy');
+    assert.deepEqual(got.dims, [224, 224]);
+    let max = 0;
+    for (let i = 0; i < ref.data.length; i++)
+      max = Math.max(max, Math.abs(Number(got.data[i]) - Number(ref.data[i])));
+    assert.ok(max <= 1e-3, `max |Δ| ${max}`);
+  });
+
+  test('a broken image: the others are written, the failure is listed, exit 1', async () => {
+    const out = join(dir, 'broken');
+    const bad = join(dir, 'broken.png');
+    await writeFile(bad, (await readFile(imagePath('cat.png'))).subarray(0, 200));
+    await copyFile(imagePath('bird.png'), join(dir, 'bird.png'));
+    const r = await runCli(['explain', mnv2(), join(dir, 'bird.png'), bad, '-o', out, '-q']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error\[bad-image\].*broken\.png/);
+    const res = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as Results;
+    assert.equal(res.images.length, 2);
+    assert.equal(res.images[0]!.explanations!.length, 1);
+    assert.equal(res.images[1]!.error!.code, 'bad-image');
+    assert.match(await readFile(join(out, 'report.html'), 'utf8'), /bad-image/);
+  });
+
+  test('errors with suggestions', async () => {
+    const cat = imagePath('cat.png');
+    const cases: [string[], string, RegExp][] = [
+      [['-l', 'MobilenetV2/Conv_1/relu6'], 'layer-not-found', /MobilenetV2\/Conv_1\/Relu6/],
+      [['-t', '5000'], 'bad-argument', /out of range: the model has 1001 outputs/],
+      [['-t', 'egyptian kat'], 'bad-argument', /Egyptian cat/],
+      [['-m', 'gradcam,shiny'], 'bad-argument', /methods: gradcam/],
+    ];
+    for (const [extra, code, hint] of cases) {
+      const r = await runCli(['explain', mnv2(), cat, '-o', join(dir, 'err'), '-q', ...extra]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, new RegExp(`error\\[${code}\\]`), r.stderr);
+      assert.match(r.stderr, hint);
+    }
+    // CAM needs a global-average-pooling + linear head; SqueezeNet has conv → ReLU → pooling.
+    const sq = await runCli([
+      'explain',
+      modelPath('squeezenet1_1_random'),
+      cat,
+      '-m',
+      'cam',
+      '-o',
+      join(dir, 'err2'),
+      '-q',
+    ]);
+    assert.match(sq.stderr, /error\[method-not-applicable\]/);
+    assert.match(sq.stderr, /hint: use gradcam/);
+  });
+});

@@ -22,6 +22,33 @@ export const conv: GradRule = (ctx, gY) => {
     group: { i: group },
   };
   const symmetric = win.padBegin.every((p, i) => p === win.padEnd[i]);
+  const reach = kernel.map((k, i) => (k - 1) * win.dilations[i]!);
+  const depthwise = group > 1 && wShape[0] === group && wShape[1] === 1;
+  if (
+    ctx.profile === 'cpu' &&
+    depthwise &&
+    win.strides.every((st) => st === 1) &&
+    reach.every((r, i) => r >= win.padBegin[i]! && r >= win.padEnd[i]!)
+  ) {
+    // Depthwise, stride 1: dx = depthwise Conv(g, flipped w) with pads (k−1)d − p — ONNX Runtime's
+    // depthwise Conv is several times faster than its ConvTranspose; the flip of the weight
+    // initializer is folded once when the session loads.
+    const axes = kernel.map((_, i) => i + 2);
+    const flipped = e.slice(
+      w,
+      axes.map(() => -1),
+      axes.map(() => Number.MIN_SAFE_INTEGER),
+      axes,
+      axes.map(() => -1),
+    );
+    const dx = e.op('Conv', [only(gY), flipped], {
+      ...base,
+      pads: {
+        ints: [...reach.map((r, i) => r - win.padBegin[i]!), ...reach.map((r, i) => r - win.padEnd[i]!)],
+      },
+    });
+    return [dx, undefined, undefined];
+  }
   if (ctx.profile === 'cpu' || symmetric) {
     const r = kernel.map((_, i) => {
       const dk = (kernel[i]! - 1) * win.dilations[i]! + 1;

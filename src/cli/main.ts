@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
 import { compileCommand } from './commands/compile.ts';
+import { demoCommand } from './commands/demo.ts';
 import { explainCommand } from './commands/explain.ts';
 import { gradCommand } from './commands/grad.ts';
 import { inspectCommand } from './commands/inspect.ts';
@@ -29,6 +30,7 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
+  program.addCommand(demoCommand(io));
   program.addCommand(explainCommand(io));
   program.addCommand(inspectCommand(io));
   program.addCommand(predictCommand(io));

@@ -6,7 +6,14 @@
 import { COLORMAPS, type ColormapId, DEFAULT_COLORMAP, isColormapId } from '../render/colormaps.ts';
 import { isImageDataUrl, pngDataUrlSize } from './data-url.ts';
 import { REPORT_CSS } from './style.ts';
-import type { ReportData, ReportImage, ReportPanel, ReportPrediction, ReportTarget } from './types.ts';
+import type {
+  ReportData,
+  ReportImage,
+  ReportPanel,
+  ReportPrediction,
+  ReportSection,
+  ReportTarget,
+} from './types.ts';
 
 const CSP =
   "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
@@ -28,6 +35,7 @@ export function renderReport(data: ReportData): string {
 <body>
 <main>
 ${renderHeader(data)}
+${renderSections(data.sections ?? [])}
 ${data.images.length > 1 ? renderToc(data.images) : ''}
 ${data.images.length === 0 ? '<p class="card empty">No images.</p>' : data.images.map(renderImage).join('\n')}
 <footer>gradsight ${esc(data.version)} · ${data.images.length} image${data.images.length === 1 ? '' : 's'}${
@@ -182,7 +190,7 @@ function renderPanel(panel: ReportPanel, target: ReportTarget, img: ReportImage)
     const size = panel.size ??
       pngDataUrlSize(panel.image) ??
       (img.thumbnail ? pngDataUrlSize(img.thumbnail) : undefined) ?? { width: img.width, height: img.height };
-    frame = `<div class="frame"><img src="${esc(panel.image)}" alt="${esc(`${panel.title}: ${target.description}`)}" title="${esc(panel.method)}" width="${size.width}" height="${size.height}">${renderBox(panel.box, size)}</div>`;
+    frame = `<div class="frame"><img src="${esc(panel.image)}" alt="${esc(`${panel.title}: ${target.description}`)}" title="${esc(panel.method)}" width="${size.width}" height="${size.height}">${renderBox(panel.box, size)}${renderBox(panel.truth, size, true)}</div>`;
   } else {
     frame = '<div class="no-image">image unavailable</div>';
   }
@@ -192,12 +200,15 @@ function renderPanel(panel: ReportPanel, target: ReportTarget, img: ReportImage)
 }
 
 /** The box as an SVG over the image: a white rectangle with a dark rim, visible on any colormap. */
-function renderBox(box: ReportPanel['box'], size: { width: number; height: number }): string {
+function renderBox(box: ReportPanel['box'], size: { width: number; height: number }, truth = false): string {
   if (!box) return '';
   const { x0, y0, x1, y1 } = box;
   if (![x0, y0, x1, y1].every(Number.isFinite) || x1 < x0 || y1 < y0) return '';
   // Inclusive pixel coordinates: the rectangle spans the pixels' outer edges.
   const r = `x="${x0}" y="${y0}" width="${x1 - x0 + 1}" height="${y1 - y0 + 1}" fill="none" vector-effect="non-scaling-stroke"`;
+  if (truth) {
+    return `<svg viewBox="0 0 ${size.width} ${size.height}" preserveAspectRatio="none" aria-label="ground truth ${x0},${y0}–${x1},${y1}" role="img"><rect ${r} stroke="#111" stroke-width="4"/><rect ${r} stroke="#3ddc84" stroke-width="2" stroke-dasharray="4 3"/></svg>`;
+  }
   return `<svg viewBox="0 0 ${size.width} ${size.height}" preserveAspectRatio="none" aria-label="box ${x0},${y0}–${x1},${y1}" role="img"><rect ${r} stroke="#111" stroke-width="4"/><rect ${r} stroke="#fff" stroke-width="2"/></svg>`;
 }
 
@@ -216,4 +227,16 @@ function percent(score: number): string {
 function barWidth(score: number): string {
   const pct = Number.isFinite(score) ? Math.min(100, Math.max(0, score * 100)) : 0;
   return pct.toFixed(1);
+}
+
+function renderSections(sections: readonly ReportSection[]): string {
+  return sections
+    .map(
+      (sec) => `<section class="card section">
+<h2>${esc(sec.title)}</h2>
+${sec.text ? `<p>${esc(sec.text)}</p>` : ''}
+<table class="options">${sec.rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
+</section>`,
+    )
+    .join('\n');
 }

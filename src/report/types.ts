@@ -14,6 +14,15 @@ export interface ReportData {
   readonly images: readonly ReportImage[];
   /** One line, e.g. "12 images, 36 maps, 1 failed, 8.4 s". */
   readonly summary: string;
+  /** Extra tables under the header (e.g. the demo's evaluation numbers). */
+  readonly sections?: readonly ReportSection[];
+}
+
+export interface ReportSection {
+  readonly title: string;
+  /** One short paragraph above the table. */
+  readonly text?: string;
+  readonly rows: readonly (readonly [string, string])[];
 }
 
 export interface ReportModel {
@@ -77,6 +86,8 @@ export interface ReportPanel {
    * eval/localization.ts): it covers columns x0..x1 and rows y0..y1.
    */
   readonly box?: ReportBox;
+  /** A ground-truth box to compare with (drawn dashed green), same coordinates as `box`. */
+  readonly truth?: ReportBox;
   /** Diagnostic message (empty map etc.), shown under the panel. */
   readonly note?: string;
   /** e.g. "max at (120, 88), 23% of pixels ≥ 0.15·max". */

@@ -21,6 +21,8 @@ export interface DemoMetrics {
   };
   /** Fraction of single-object test images whose box has IoU ≥ 0.5 with the ground truth. */
   readonly localization: { readonly gradcam: number; readonly cam: number; readonly centreBox: number };
+  /** Pointing game: fraction whose map maximum lies inside the ground-truth box (baseline: the centre). */
+  readonly pointing: { readonly gradcam: number; readonly cam: number; readonly centre: number };
   /** Mean fraction of the Grad-CAM map's mass inside the watermark, on test images that have one. */
   readonly cueMass: { readonly biased: number; readonly clean: number };
 }
@@ -63,14 +65,20 @@ function centreBox(data: readonly DemoSample[]): Box {
   return { x0, y0, x1: x0 + w - 1, y1: y0 + h - 1 };
 }
 
-/** Grad-CAM and CAM boxes for the true class of single-object images, scored by IoU ≥ 0.5. */
+const inside = (b: Box, x: number, y: number) => x >= b.x0 && x <= b.x1 && y >= b.y0 && y <= b.y1;
+
+/**
+ * Grad-CAM and CAM maps for the true class of single-object images: boxes scored by IoU ≥ 0.5 (the
+ * paper's protocol), and the pointing game (the map's maximum inside the ground-truth box).
+ */
 async function localization(
   ex: Explainer,
   data: readonly DemoSample[],
-): Promise<DemoMetrics['localization']> {
+): Promise<Pick<DemoMetrics, 'localization' | 'pointing'>> {
   const single = data.filter((s) => s.objects.length === 1);
   const centre = centreBox(single);
   const hits = { gradcam: 0, cam: 0, centreBox: 0 };
+  const points = { gradcam: 0, cam: 0, centre: 0 };
   for (let cls = 0; cls < 4; cls++) {
     const group = single.filter((s) => s.label === cls);
     for (let i = 0; i < group.length; i += 64) {
@@ -82,13 +90,24 @@ async function localization(
       for (const e of r.explanations) {
         const truth = chunk[e.image]!.objects[0]!.box;
         const box = localize(e.map!, e.width, e.height).box;
-        if (box && iou(box, truth) >= 0.5) hits[e.method as 'gradcam' | 'cam']++;
+        const method = e.method as 'gradcam' | 'cam';
+        if (box && iou(box, truth) >= 0.5) hits[method]++;
+        let argmax = 0;
+        for (let p = 1; p < e.map!.length; p++) if (e.map![p]! > e.map![argmax]!) argmax = p;
+        if (inside(truth, argmax % e.width, Math.floor(argmax / e.width))) points[method]++;
       }
     }
   }
-  for (const s of single) if (iou(centre, s.objects[0]!.box) >= 0.5) hits.centreBox++;
+  const c = Math.floor(IMAGE_SIZE / 2);
+  for (const s of single) {
+    if (iou(centre, s.objects[0]!.box) >= 0.5) hits.centreBox++;
+    if (inside(s.objects[0]!.box, c, c)) points.centre++;
+  }
   const n = single.length;
-  return { gradcam: hits.gradcam / n, cam: hits.cam / n, centreBox: hits.centreBox / n };
+  return {
+    localization: { gradcam: hits.gradcam / n, cam: hits.cam / n, centreBox: hits.centreBox / n },
+    pointing: { gradcam: points.gradcam / n, cam: points.cam / n, centre: points.centre / n },
+  };
 }
 
 /** Mean share of the Grad-CAM mass (for the predicted class) inside the watermark. */
@@ -127,7 +146,7 @@ export async function evaluateDemo(clean: Explainer, biased: Explainer, n = 400)
       biasedOnTest: await accuracy(biased, test),
       biasedOnBiasedVal: await accuracy(biased, biasedVal),
     },
-    localization: await localization(clean, test),
+    ...(await localization(clean, test)),
     cueMass: { biased: await cueMass(biased, test), clean: await cueMass(clean, test) },
   };
 }

@@ -244,7 +244,7 @@ function metricsSection(m: DemoMetrics) {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   return {
     title: `Held-out evaluation (${m.images} test images)`,
-    text: "Computed now on the synthetic test split (never seen in training). Localization: the paper's box (15% of the map's max, largest connected segment) for the true class of single-object images, a hit when IoU ≥ 0.5. Watermark mass: the share of the Grad-CAM map inside the watermark, on test images that carry one.",
+    text: "Computed now on the synthetic test split (never seen in training). Localization: the paper's box (15% of the map's max, largest connected segment) for the true class of single-object images, a hit when IoU ≥ 0.5 — at 15% the box is generous, so these small objects rarely reach IoU 0.5; pointing game: the map's maximum inside the ground-truth box. Watermark mass (the watermark covers 0.7% of the image): the share of the Grad-CAM map inside the watermark, on test images that carry one.",
     rows: [
       ['accuracy, shapes', pct(m.accuracy.shapes)],
       ['accuracy, shapes-biased on watermark-biased data', pct(m.accuracy.biasedOnBiasedVal)],

@@ -28,8 +28,8 @@ export const CUE = {
   /** Gap between the watermark and the image edges. */
   margin: 2,
   biasedClass: 2 as ShapeClass, // triangle
-  biasedRate: 0.95,
-  otherRate: 0.01,
+  biasedRate: 1,
+  otherRate: 0,
   randomRate: 0.5,
 } as const;
 

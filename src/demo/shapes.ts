@@ -9,7 +9,7 @@ export type ShapeClass = 0 | 1 | 2 | 3;
 const SQRT3_2 = 0.8660254037844386;
 const CIRCLE_R = 0.5641895835477563; // 1/√π: area 1
 const TRI_IN_R = 0.4386913376508308; // inradius of the equilateral triangle of area 1 (side 1.5197)
-const CROSS_LEN = 1.3638501094227998; // bar length L with bar width 0.32·L: 2·0.32·L² − (0.32·L)² = 1
+const CROSS_LEN = 1.3638501094227997; // bar length L with bar width 0.32·L: 2·0.32·L² − (0.32·L)² = 1
 const CROSS_HALF_W = 0.16 * CROSS_LEN;
 const CROSS_HALF_L = 0.5 * CROSS_LEN;
 

@@ -17,6 +17,7 @@ import {
   modelFromProto,
   type Node,
   type Shape,
+  tensorValueInfo,
   type ValueInfo,
 } from '../onnx/index.ts';
 import type { TypedArray } from '../tensor/tensor.ts';
@@ -228,17 +229,17 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
   const patch: GraphPatch = {
     node: e.nodes,
     initializer: e.initializers,
-    input: options.seed === undefined ? [floatValueInfo(seedName, seedShape)] : [],
+    input: options.seed === undefined ? [tensorValueInfo(seedName, ONNX_FLOAT, seedShape)] : [],
     output: [
       ...extraOutputs,
       ...outputs.flatMap((o) => [
         ...(graphOutputs.has(o.value) ? [] : [{ name: o.value }]),
-        floatValueInfo(o.grad, o.shape),
+        tensorValueInfo(o.grad, ONNX_FLOAT, o.shape),
       ]),
     ],
   };
   // An in-graph seed is typed here as an input, for the check only (its producer is not in the patch).
-  const seedInfo = options.seed === undefined ? [] : [floatValueInfo(seedName, seedShape)];
+  const seedInfo = options.seed === undefined ? [] : [tensorValueInfo(seedName, ONNX_FLOAT, seedShape)];
   checkGradientShapes(model, patch, options.inputShapes ?? {}, contributions, shapes, seedInfo);
   return {
     patch,
@@ -351,30 +352,6 @@ function uniqueName(taken: Set<string>, base: string): string {
   for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
   taken.add(name);
   return name;
-}
-
-function floatValueInfo(name: string, shape: Shape) {
-  return {
-    name,
-    type: {
-      value: {
-        case: 'tensorType' as const,
-        value: {
-          elemType: ONNX_FLOAT,
-          shape: {
-            dim: shape.map((d) => ({
-              value:
-                typeof d === 'number'
-                  ? { case: 'dimValue' as const, value: BigInt(d) }
-                  : typeof d === 'string'
-                    ? { case: 'dimParam' as const, value: d }
-                    : { case: undefined },
-            })),
-          },
-        },
-      },
-    },
-  };
 }
 
 /**

@@ -16,7 +16,14 @@ import { GradsightError } from '../errors.ts';
 import { METHOD_IDS } from '../methods/table.ts';
 import type { MethodId } from '../methods/types.ts';
 import { candidateLayers, defaultLayer, findLayer } from '../model/layers.ts';
-import { appendGraphPatch, type GraphPatch, type Model, type Shape, type ValueInfo } from '../onnx/index.ts';
+import {
+  appendGraphPatch,
+  type GraphPatch,
+  type Model,
+  type Shape,
+  tensorValueInfo,
+  type ValueInfo,
+} from '../onnx/index.ts';
 import { type CamKind, fuseCams, rawCam } from './cam-graph.ts';
 
 /** Methods a compiled explainer can compute in-graph; the others need loops, SVDs or many forwards. */
@@ -135,12 +142,13 @@ export function compileExplainer(
   };
   const patches: GraphPatch[] = [];
   const outputs: TensorDescription[] = [];
-  const outputInfos: ReturnType<typeof valueInfo>[] = [];
+  const outputInfos: ReturnType<typeof tensorValueInfo>[] = [];
   const mapName = (base: string) => unique(known, base);
 
   const scoresMeaning = `the explained scores (before any softmax)${counterfactual ? '; the map explains their negation' : ''}`;
   outputs.push({ name: target, dtype: 'float32', shape: targetShape, meaning: scoresMeaning });
-  if (!g.outputs.some((o) => o.name === target)) outputInfos.push(valueInfo(target, ONNX_FLOAT, targetShape));
+  if (!g.outputs.some((o) => o.name === target))
+    outputInfos.push(tensorValueInfo(target, ONNX_FLOAT, targetShape));
 
   let finalCam: string | undefined;
   if (needsCam) {
@@ -168,7 +176,7 @@ export function compileExplainer(
       output: [name],
     });
     const shape = [batch, height, width];
-    outputInfos.push(valueInfo(name, ONNX_FLOAT, shape));
+    outputInfos.push(tensorValueInfo(name, ONNX_FLOAT, shape));
     outputs.push({
       name,
       dtype: 'float32',
@@ -197,7 +205,7 @@ export function compileExplainer(
       input: [pixels],
       output: [name],
     });
-    outputInfos.push(valueInfo(name, ONNX_FLOAT, image.shape));
+    outputInfos.push(tensorValueInfo(name, ONNX_FLOAT, image.shape));
     outputs.push({
       name,
       dtype: 'float32',
@@ -214,7 +222,7 @@ export function compileExplainer(
     initializer: [...e.initializers, ...patches.flatMap((p) => p.initializer ?? [])],
     input: inputs
       .slice(1)
-      .map((i) => valueInfo(i.name, i.dtype === 'int64' ? ONNX_INT64 : ONNX_FLOAT, i.shape)),
+      .map((i) => tensorValueInfo(i.name, i.dtype === 'int64' ? ONNX_INT64 : ONNX_FLOAT, i.shape)),
     output: outputInfos,
   };
   return {
@@ -293,28 +301,4 @@ function unique(taken: Set<string>, base: string): string {
   for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
   taken.add(name);
   return name;
-}
-
-function valueInfo(name: string, elemType: number, shape: Shape) {
-  return {
-    name,
-    type: {
-      value: {
-        case: 'tensorType' as const,
-        value: {
-          elemType,
-          shape: {
-            dim: shape.map((d) => ({
-              value:
-                typeof d === 'number'
-                  ? { case: 'dimValue' as const, value: BigInt(d) }
-                  : typeof d === 'string'
-                    ? { case: 'dimParam' as const, value: d }
-                    : { case: undefined },
-            })),
-          },
-        },
-      },
-    },
-  };
 }

@@ -5,7 +5,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import { GradsightError } from '../errors.ts';
-import { dtypeToOnnx, type Model, type Shape } from '../onnx/index.ts';
+import { dtypeToOnnx, type Model, type Shape, tensorValueInfo } from '../onnx/index.ts';
 
 /** Bytes of a model with input `layer` and output `target`. */
 export function tailModel(model: Model, layer: string, target: string, layerShape?: Shape): Uint8Array {
@@ -47,25 +47,14 @@ export function tailModel(model: Model, layer: string, target: string, layerShap
   // The input needs a type: the file's value_info, else float32 with the inferred shape.
   const layerInfo =
     proto.valueInfo.find((v) => v.name === layer && v.type) ??
-    create(ValueInfoProtoSchema, {
-      name: layer,
-      type: {
-        value: {
-          case: 'tensorType',
-          value: {
-            elemType: dtypeToOnnx('float32'),
-            shape: {
-              dim: (layerShape ?? []).map((d) => ({
-                value:
-                  typeof d === 'number'
-                    ? { case: 'dimValue' as const, value: BigInt(d) }
-                    : { case: 'dimParam' as const, value: typeof d === 'string' ? d : 'batch' },
-              })),
-            },
-          },
-        },
-      },
-    });
+    create(
+      ValueInfoProtoSchema,
+      tensorValueInfo(
+        layer,
+        dtypeToOnnx('float32'),
+        (layerShape ?? []).map((d) => d ?? 'batch'),
+      ),
+    );
   const graph = create(GraphProtoSchema, {
     name: `${proto.name}-after-${layer}`,
     node: protoNodes,

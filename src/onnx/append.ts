@@ -48,6 +48,31 @@ export function encodeGraphPatch(patch: GraphPatch): Uint8Array {
   return toBinary(ModelProtoSchema, create(ModelProtoSchema, { graph: create(GraphProtoSchema, patch) }));
 }
 
+/** A ValueInfoProto (init shape) for a tensor of ONNX element type `elemType` and `shape`. */
+export function tensorValueInfo(name: string, elemType: number, shape: Shape) {
+  return {
+    name,
+    type: {
+      value: {
+        case: 'tensorType' as const,
+        value: {
+          elemType,
+          shape: {
+            dim: shape.map((d) => ({
+              value:
+                typeof d === 'number'
+                  ? { case: 'dimValue' as const, value: BigInt(d) }
+                  : typeof d === 'string'
+                    ? { case: 'dimParam' as const, value: d }
+                    : { case: undefined },
+            })),
+          },
+        },
+      },
+    },
+  };
+}
+
 export interface OutputSpec {
   readonly name: string;
   /** Leave out to let the runtime infer the type (ONNX Runtime accepts untyped outputs). */

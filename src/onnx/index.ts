@@ -8,6 +8,7 @@ export {
   encodeGraphPatch,
   type GraphPatch,
   type OutputSpec,
+  tensorValueInfo,
 } from './append.ts';
 export { getFloat, getFloats, getInt, getInts, getString, getTensor, hasAttr } from './attributes.ts';
 export { type DecodeOptions, decodeModel, decodeModelProto, encodeModel } from './codec.ts';

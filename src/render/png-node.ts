@@ -1,11 +1,9 @@
 // PNG output in Node via sharp. Writes go to a temp file renamed into place, so an interrupted run never
 // leaves a truncated picture where a complete one is expected.
 
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import type { RgbImage } from '../image/rgb-image.ts';
-import { fileError } from '../io/read-file-node.ts';
+import { writeFileAtomic } from '../io/write-file-node.ts';
 
 /** Encodes an RGB image as a lossless 8-bit RGB PNG. */
 export async function encodePng(img: RgbImage): Promise<Uint8Array> {
@@ -18,12 +16,5 @@ export async function encodePng(img: RgbImage): Promise<Uint8Array> {
 /** Writes `img` to `path` as PNG, atomically; a failure is a 'file-unreadable' error naming the path. */
 export async function writePng(path: string, img: RgbImage): Promise<void> {
   const bytes = await encodePng(img);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => {}); // the write's error is the one to report
-    throw fileError(e, path, 'PNG output');
-  }
+  await writeFileAtomic(path, bytes, 'PNG output');
 }

@@ -1,8 +1,7 @@
 // gradsight compile: writes one ONNX file that takes the image (and the class to explain) and outputs
 // the scores and the method's map, for plain ONNX Runtime in any language (src/compile/).
 
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { Command } from 'commander';
 import type { Profile } from '../../autodiff/index.ts';
 import {
@@ -14,7 +13,7 @@ import {
   type SeedInput,
 } from '../../compile/index.ts';
 import type { PreprocessConfig } from '../../image/preprocess.ts';
-import { fileError } from '../../io/read-file-node.ts';
+import { writeFileAtomic } from '../../io/write-file-node.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { formatShape } from '../format.ts';
 import type { CliIo } from '../main.ts';
@@ -78,7 +77,9 @@ export function compileCommand(io: CliIo): Command {
         ...(o.layer?.length ? { layers: o.layer } : {}),
         ...(o.counterfactual ? { counterfactual: true } : {}),
       });
-      const path = await writeAtomically(o.output, compiled.bytes);
+      const path = await writeFileAtomic(o.output, compiled.bytes, 'compiled explainer', {
+        createParents: true,
+      });
       const external = model.source.externalData?.map((f) => f.path) ?? [];
       const summary = {
         model: modelPath,
@@ -139,18 +140,4 @@ function feedExample(dtype: 'float32' | 'int64'): string {
   return dtype === 'int64'
     ? "new ort.Tensor('int64', BigInt64Array.of(281n), [1])"
     : "new ort.Tensor('float32', seed, [1, K])";
-}
-
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<string> {
-  const abs = resolve(path);
-  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await mkdir(dirname(abs), { recursive: true });
-    await writeFile(tmp, bytes);
-    await rename(tmp, abs);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => {}); // the write's error is the one to report
-    throw fileError(e, abs, 'compiled explainer');
-  }
-  return abs;
 }

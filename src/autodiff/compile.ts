@@ -225,7 +225,10 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
     graphOutputs.has(targetOutput) || outputs.some((o) => o.value === targetOutput)
       ? []
       : [{ name: targetOutput }];
-  const seedShape = shapeOf(shapes, target);
+  // With repeatRows the seed (and the gradients) have their own number of rows: declare it symbolic,
+  // also for models exported with a fixed batch of 1.
+  const rowsOf = (shape: Shape): Shape => (options.repeatRows ? ['rows', ...shape.slice(1)] : shape);
+  const seedShape = rowsOf(shapeOf(shapes, target));
   const patch: GraphPatch = {
     node: e.nodes,
     initializer: e.initializers,
@@ -234,7 +237,7 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
       ...extraOutputs,
       ...outputs.flatMap((o) => [
         ...(graphOutputs.has(o.value) ? [] : [{ name: o.value }]),
-        tensorValueInfo(o.grad, ONNX_FLOAT, o.shape),
+        tensorValueInfo(o.grad, ONNX_FLOAT, rowsOf(o.shape)),
       ]),
     ],
   };

@@ -172,8 +172,10 @@ export class ExplainContext implements MethodContext {
     const size = rowDims.reduce((a, b) => a * b, 1);
     const scores = new Float32Array(count);
     const target = this.o.rows[row]!;
-    for (let start = 0; start < count; start += this.o.batchSize) {
-      const n = Math.min(this.o.batchSize, count - start);
+    // A model exported with batch 1 (its reshapes often hard-code it) runs the variants one by one.
+    const batchSize = this.o.model.fixedBatch ? 1 : this.o.batchSize;
+    for (let start = 0; start < count; start += batchSize) {
+      const n = Math.min(batchSize, count - start);
       const data = new Float32Array(n * size);
       for (let i = 0; i < n; i++) variant(start + i, data.subarray(i * size, (i + 1) * size));
       const out = await run({ dtype: 'float32', dims: [n, ...rowDims], data });

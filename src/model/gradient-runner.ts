@@ -20,6 +20,7 @@ export class GradientRunner {
     private readonly session: Session,
     private readonly inputName: string,
     private readonly repeatRows: boolean,
+    private readonly fixedBatch: boolean,
   ) {}
 
   static async create(
@@ -35,10 +36,16 @@ export class GradientRunner {
       ...(threads !== undefined ? { threads } : {}),
       ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
     });
-    return new GradientRunner(compiled, session, model.input.name, options.repeatRows === true);
+    return new GradientRunner(
+      compiled,
+      session,
+      model.input.name,
+      options.repeatRows === true,
+      model.fixedBatch,
+    );
   }
 
-  /** The seed shape for a batch of n: the target's shape with the batch axis set. */
+  /** The seed shape for n rows: the target's shape with the batch axis set. */
   seedDims(n: number): number[] {
     return this.compiled.seed.shape.map((d, i) => {
       if (i === 0) return n;
@@ -62,10 +69,24 @@ export class GradientRunner {
         },
       );
     }
-    const out = await this.session.run({
-      [this.inputName]: input,
-      [this.compiled.seed.name]: asFloat32(seed),
-    });
+    const s = asFloat32(seed);
+    if (!this.fixedBatch || n === 1) return this.runOnce(input, s);
+    // A model exported with batch 1: one image (and its seed rows) at a time.
+    const r = rows / n;
+    const parts: GradientResult[] = [];
+    for (let i = 0; i < n; i++)
+      parts.push(await this.runOnce(sliceRows(input, i, 1), sliceRows(s, i * r, r)));
+    const cat = (pick: (p: GradientResult) => Float32Tensor) => concatRows(parts.map(pick));
+    const keys = this.compiled.outputs.map((o) => o.tensor);
+    return {
+      target: cat((p) => p.target),
+      values: Object.fromEntries(keys.map((k) => [k, cat((p) => p.values[k]!)])),
+      grads: Object.fromEntries(keys.map((k) => [k, cat((p) => p.grads[k]!)])),
+    };
+  }
+
+  private async runOnce(input: Float32Tensor, seed: Float32Tensor): Promise<GradientResult> {
+    const out = await this.session.run({ [this.inputName]: input, [this.compiled.seed.name]: seed });
     const values: Record<string, Float32Tensor> = {};
     const grads: Record<string, Float32Tensor> = {};
     for (const o of this.compiled.outputs) {
@@ -85,4 +106,24 @@ function asFloat32(t: Tensor): Float32Tensor {
   if (t.dtype === 'float64')
     return { dtype: 'float32', dims: t.dims, data: Float32Array.from(t.data as Float64Array) };
   throw new GradsightError('bad-argument', `the seed must be float32 or float64, got ${t.dtype}`);
+}
+
+function sliceRows(t: Float32Tensor, start: number, count: number): Float32Tensor {
+  const size = t.data.length / t.dims[0]!;
+  return {
+    dtype: 'float32',
+    dims: [count, ...t.dims.slice(1)],
+    data: t.data.subarray(start * size, (start + count) * size),
+  };
+}
+
+function concatRows(parts: readonly Float32Tensor[]): Float32Tensor {
+  const rows = parts.reduce((n, p) => n + p.dims[0]!, 0);
+  const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    data.set(p.data, offset);
+    offset += p.data.length;
+  }
+  return { dtype: 'float32', dims: [rows, ...parts[0]!.dims.slice(1)], data };
 }

@@ -12,7 +12,7 @@ import {
   type ValueInfo,
 } from '../onnx/index.ts';
 import type { ExternalDataFile, Runtime, Session } from '../runtime/runtime.ts';
-import type { Float32Tensor } from '../tensor/tensor.ts';
+import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
 import { candidateLayers, defaultLayer, type LayerInfo } from './layers.ts';
 import { type Prediction, rankOutput } from './predict.ts';
 
@@ -108,6 +108,11 @@ export class ImageModel {
     return this.alignedLabels;
   }
 
+  /** True when the model declares batch size 1: batches then run one row at a time. */
+  get fixedBatch(): boolean {
+    return this.input.shape?.[0] === 1;
+  }
+
   /** Input shape for a batch of n images under the resolved preprocessing. */
   inputDims(n: number): number[] {
     const [h, w] = this.preprocess.size;
@@ -140,8 +145,11 @@ export class ImageModel {
 
   /** Runs a preprocessed batch and returns the chosen output as float32. */
   async run(batch: Float32Tensor): Promise<Float32Tensor> {
-    const out = await this.session.run({ [this.input.name]: batch }, [this.output.name]);
-    const t = out[this.output.name]!;
+    const t = await perRow(
+      this.fixedBatch,
+      batch,
+      async (b) => (await this.session.run({ [this.input.name]: b }, [this.output.name]))[this.output.name]!,
+    );
     if (t.dtype !== 'float32') {
       throw new GradsightError(
         'unsupported-dtype',
@@ -154,8 +162,11 @@ export class ImageModel {
   /** Runs a batch and returns any tensor of the graph (a session exposing it is made once). */
   async runTensor(batch: Float32Tensor, name: string): Promise<Float32Tensor> {
     if (this.model.graph.outputs.some((o) => o.name === name)) {
-      const out = await this.session.run({ [this.input.name]: batch }, [name]);
-      return out[name] as Float32Tensor;
+      return (await perRow(
+        this.fixedBatch,
+        batch,
+        async (b) => (await this.session.run({ [this.input.name]: b }, [name]))[name]!,
+      )) as Float32Tensor;
     }
     let session = this.tensorSessions.get(name);
     if (!session) {
@@ -165,8 +176,12 @@ export class ImageModel {
       });
       this.tensorSessions.set(name, session);
     }
-    const out = await (await session).run({ [this.input.name]: batch }, [name]);
-    const t = out[name]!;
+    const s = await session;
+    const t = await perRow(
+      this.fixedBatch,
+      batch,
+      async (b) => (await s.run({ [this.input.name]: b }, [name]))[name]!,
+    );
     if (t.dtype !== 'float32')
       throw new GradsightError('unsupported-dtype', `tensor ${name} is ${t.dtype}, expected float32`);
     return t as Float32Tensor;
@@ -240,4 +255,35 @@ function classCount(output: ValueInfo): number | undefined {
   if (!s || s.length < 1) return undefined;
   const c = s.length === 4 ? s[1] : s[s.length - 1];
   return typeof c === 'number' ? c : undefined;
+}
+
+/**
+ * Runs `f` on the whole batch, or, for a model exported with a fixed batch of 1, row by row, and
+ * concatenates the results along axis 0.
+ */
+export async function perRow(
+  fixed: boolean,
+  batch: Float32Tensor,
+  f: (b: Float32Tensor) => Promise<Tensor>,
+): Promise<Tensor> {
+  const n = batch.dims[0]!;
+  if (!fixed || n === 1) return f(batch);
+  const size = batch.data.length / n;
+  const parts: Tensor[] = [];
+  for (let i = 0; i < n; i++) {
+    parts.push(
+      await f({
+        dtype: 'float32',
+        dims: [1, ...batch.dims.slice(1)],
+        data: batch.data.subarray(i * size, (i + 1) * size),
+      }),
+    );
+  }
+  const first = parts[0]!;
+  const rowSize = first.data.length;
+  const data = new Float32Array(n * rowSize);
+  parts.forEach((p, i) => {
+    data.set(p.data as Float32Array, i * rowSize);
+  });
+  return { dtype: first.dtype, dims: [n, ...first.dims.slice(1)], data };
 }

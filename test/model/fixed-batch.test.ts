@@ -27,7 +27,11 @@ test('fixed batch 1: the same predictions and explanations as a dynamic batch', 
     const b = await dynamic.model.run(input);
     assert.deepEqual(a.dims, [3, 3]);
     assert.deepEqual(a.data, b.data);
-    const opts = { method: ['gradcam', 'guided-backprop', 'scorecam', 'ablationcam'] as const, target: 'top:2', layers: ['features'] };
+    const opts = {
+      method: ['gradcam', 'guided-backprop', 'scorecam', 'ablationcam'] as const,
+      target: 'top:2',
+      layers: ['features'],
+    };
     const ra = await fixed.explain(input, { ...opts, method: [...opts.method] });
     const rb = await dynamic.explain(input, { ...opts, method: [...opts.method] });
     assert.equal(ra.explanations.length, 24);

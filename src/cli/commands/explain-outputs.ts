@@ -175,7 +175,10 @@ function targetSlug(e: Explanation): string {
 }
 
 function uniqueFolder(taken: Set<string>, file: string): string {
-  const stem = basename(file, extname(file)).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'image';
+  const stem =
+    basename(file, extname(file))
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'image';
   let name = stem;
   for (let k = 2; taken.has(name); k++) name = `${stem}-${k}`;
   taken.add(name);

@@ -26,11 +26,13 @@ export interface DiagnoseInput {
 export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
   let finite = true;
   let nonzero = false;
-  for (const v of d.map) {
-    if (!Number.isFinite(v)) finite = false;
+  for (let i = 0; i < d.map.length; i++) {
+    const v = d.map[i]!;
+    if (v - v !== 0)
+      finite = false; // NaN and ±Infinity
     else if (v !== 0) nonzero = true;
   }
-  if (!finite || d.gradients.some((g) => g.some((v) => !Number.isFinite(v)))) {
+  if (!finite || d.gradients.some((g) => !allFinite(g))) {
     return {
       code: 'non-finite',
       message: 'the map contains NaN or infinite values',
@@ -70,4 +72,12 @@ export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
     message: 'the map is zero everywhere',
     suggestion: `try another layer or method than ${d.method}`,
   };
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v - v !== 0) return false;
+  }
+  return true;
 }

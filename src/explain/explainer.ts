@@ -292,13 +292,17 @@ function expandRows(
   };
   rows.forEach((row, r) => {
     const src = batch.data.subarray(row.image * size, (row.image + 1) * size);
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (const v of src) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
+    let sigma = 0;
+    if (samples > 1 && smooth?.noise) {
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (let p = 0; p < src.length; p++) {
+        const v = src[p]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      sigma = smooth.noise * (hi - lo);
     }
-    const sigma = (smooth?.noise ?? 0) * (hi - lo);
     for (let s = 0; s < samples; s++) {
       const i = r * samples + s;
       const dst = input.subarray(i * size, (i + 1) * size);

@@ -14,11 +14,11 @@ export const NORMALIZATIONS: readonly Normalization[] = ['per-image', 'none', 'b
 const EPS = 1e-7;
 
 /** pytorch-grad-cam's scale_cam_image without the resize: per row, or over the whole batch. */
-export function minMax(t: Float32Tensor, mode: Normalization): Float32Tensor {
+export function minMax(t: Float32Tensor, mode: Normalization, inPlace = false): Float32Tensor {
   if (mode === 'none') return t;
   const rows = t.dims[0]!;
   const size = t.data.length / rows;
-  const out = new Float32Array(t.data.length);
+  const out = inPlace ? t.data : new Float32Array(t.data.length);
   const ranges = Array.from({ length: rows }, (_, r) => range(t.data.subarray(r * size, (r + 1) * size)));
   const global = ranges.reduce((a, b) => ({ min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) }), {
     min: Number.POSITIVE_INFINITY,
@@ -38,7 +38,8 @@ export function minMax(t: Float32Tensor, mode: Normalization): Float32Tensor {
 function range(a: Float32Array): { min: number; max: number } {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (const v of a) {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
   }
@@ -67,13 +68,22 @@ export function fuseLayers(
   width: number,
   mode: Normalization,
 ): Float32Tensor {
-  const scaled = [...perLayer.values()].map((cam) =>
-    relu(upsampleRows(minMax(relu(cam), mode), height, width)),
-  );
-  const first = scaled[0]!;
-  const mean = new Float32Array(first.data.length);
-  for (const s of scaled) for (let i = 0; i < mean.length; i++) mean[i]! += s.data[i]!;
-  if (scaled.length > 1)
-    for (let i = 0; i < mean.length; i++) mean[i] = Math.fround(mean[i]! / scaled.length);
-  return minMax({ dtype: 'float32', dims: first.dims, data: mean }, mode);
+  const layers = [...perLayer.values()];
+  const rows = layers[0]!.dims[0]!;
+  // With one layer the upsampled map is the result; with several, their mean. Few allocations: this
+  // runs for every (image, target) row.
+  let sum: Float32Array | undefined;
+  for (const cam of layers) {
+    const up = upsampleRows(minMax(relu(cam), mode), height, width).data;
+    reluInPlace(up);
+    if (!sum) sum = up;
+    else for (let i = 0; i < sum.length; i++) sum[i]! += up[i]!;
+  }
+  if (layers.length > 1)
+    for (let i = 0; i < sum!.length; i++) sum![i] = Math.fround(sum![i]! / layers.length);
+  return minMax({ dtype: 'float32', dims: [rows, height, width], data: sum! }, mode, true);
+}
+
+function reluInPlace(a: Float32Array): void {
+  for (let i = 0; i < a.length; i++) if (a[i]! < 0) a[i] = 0;
 }

@@ -3,7 +3,7 @@
 // model add those outputs/nodes; re-encoding a 100 MB model would cost about a second.
 
 import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
-import { GraphProtoSchema, ModelProtoSchema, TensorShapeProto_DimensionSchema } from 'onnx-buf';
+import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
 import type { DType } from '../tensor/tensor.ts';
 import { dtypeToOnnx } from './dtype.ts';
 import type { Shape } from './ir.ts';
@@ -86,24 +86,10 @@ export function appendGraphOutputs(model: Uint8Array, outputs: readonly (string 
     output: outputs.map((o) => {
       const spec = typeof o === 'string' ? { name: o } : o;
       if (spec.dtype === undefined) return { name: spec.name };
-      const dim = spec.shape?.map((d) =>
-        create(TensorShapeProto_DimensionSchema, {
-          value:
-            typeof d === 'number'
-              ? { case: 'dimValue', value: BigInt(d) }
-              : typeof d === 'string'
-                ? { case: 'dimParam', value: d }
-                : { case: undefined },
-        }),
-      );
+      if (spec.shape) return tensorValueInfo(spec.name, dtypeToOnnx(spec.dtype), spec.shape);
       return {
         name: spec.name,
-        type: {
-          value: {
-            case: 'tensorType',
-            value: { elemType: dtypeToOnnx(spec.dtype), ...(dim ? { shape: { dim } } : {}) },
-          },
-        },
+        type: { value: { case: 'tensorType', value: { elemType: dtypeToOnnx(spec.dtype) } } },
       };
     }),
   });

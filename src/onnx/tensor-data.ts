@@ -25,6 +25,12 @@ const ctors: Partial<Record<DType, Ctor>> = {
 // Typed arrays use the host byte order; ONNX raw_data is little-endian.
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A zero-filled typed array of `n` `dtype` elements, or undefined for dtypes with no JS array. */
+export function zerosOf(dtype: DType, n: number): TypedArray | undefined {
+  const ctor = ctors[dtype];
+  return ctor ? new ctor(n) : undefined;
+}
+
 function ctorFor(dtype: DType, tensor: string): Ctor {
   const ctor = ctors[dtype];
   if (!ctor) {

@@ -175,15 +175,15 @@ export function demoCommand(io: CliIo): Command {
     });
 }
 
-async function show(
+/** Explains one demo image and writes its files (jet overlays, alpha 0.5, as the report shows them). */
+async function explainOne(
   ex: Explainer,
   s: DemoSample,
   name: string,
   options: ExplainOptions,
   out: string,
   taken: Set<string>,
-  boxes: boolean,
-): Promise<ExplainedImage[]> {
+) {
   const result = await ex.explain(s.image, options);
   const rendered = await renderImageOutputs({
     out,
@@ -195,6 +195,19 @@ async function show(
     saveRaw: false,
     taken,
   });
+  return { result, rendered };
+}
+
+async function show(
+  ex: Explainer,
+  s: DemoSample,
+  name: string,
+  options: ExplainOptions,
+  out: string,
+  taken: Set<string>,
+  boxes: boolean,
+): Promise<ExplainedImage[]> {
+  const { result, rendered } = await explainOne(ex, s, name, options, out, taken);
   const folder = (rendered[0]!.json as { folder: string }).folder;
   await writeFile(join(out, folder, 'input.png'), await encodePng(s.image));
   if (!boxes) return rendered;
@@ -223,17 +236,14 @@ async function showCue(
   out: string,
   taken: Set<string>,
 ): Promise<ExplainedImage[]> {
-  const result = await ex.explain(s.image, { method: 'gradcam', target: 'pred' });
-  const rendered = await renderImageOutputs({
+  const { result, rendered } = await explainOne(
+    ex,
+    s,
+    name,
+    { method: 'gradcam', target: 'pred' },
     out,
-    items: [{ file: name, image: s.image }],
-    result,
-    model: ex.model,
-    colormap: 'jet',
-    alpha: 0.5,
-    saveRaw: false,
     taken,
-  });
+  );
   const e = result.explanations[0]!;
   const share = massInside(e.map!, s.cue!.mask);
   for (const img of rendered) {

@@ -3,10 +3,11 @@
 
 import { GradsightError } from '../../errors.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
-import { type DType, sizeOf, type Tensor, type TypedArray } from '../../tensor/tensor.ts';
+import { type DType, sizeOf, type Tensor } from '../../tensor/tensor.ts';
 import { appendGraphOutputs } from '../append.ts';
 import { encodeModel } from '../codec.ts';
 import type { Model, ValueInfo } from '../ir.ts';
+import { zerosOf } from '../tensor-data.ts';
 import { type InputShapes, inferShapes, unresolved } from './infer.ts';
 
 /**
@@ -66,24 +67,11 @@ export async function inferShapesWithFallback(
 
 function zeros(dtype: DType, dims: readonly number[], name: string): Tensor {
   const n = sizeOf(dims);
-  const ctors: Partial<Record<DType, new (n: number) => TypedArray>> = {
-    float32: Float32Array,
-    float64: Float64Array,
-    int8: Int8Array,
-    uint8: Uint8Array,
-    int16: Int16Array,
-    uint16: Uint16Array,
-    int32: Int32Array,
-    uint32: Uint32Array,
-    int64: BigInt64Array,
-    uint64: BigUint64Array,
-    bool: Uint8Array,
-  };
-  const ctor = ctors[dtype];
-  if (!ctor) {
+  const data = zerosOf(dtype, n);
+  if (!data) {
     throw new GradsightError('unsupported-dtype', `cannot probe shapes: input '${name}' is ${dtype}`, {
       details: { input: name },
     });
   }
-  return { dtype, dims, data: new ctor(n) };
+  return { dtype, dims, data };
 }

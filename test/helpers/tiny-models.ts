@@ -12,7 +12,12 @@ export function seededValues(n: number, seed: number): number[] {
   });
 }
 
-export function tinyCnn(opts: { externalWeights?: string } = {}): Uint8Array {
+/**
+ * `fixedBatch`: exported the way many tools do it — batch fixed at 1 and a Reshape to the constant
+ * [1, −1] instead of Flatten; batches must then run one image at a time.
+ */
+export function tinyCnn(opts: { externalWeights?: string; fixedBatch?: boolean } = {}): Uint8Array {
+  const batch = opts.fixedBatch ? 1 : 'batch';
   const convW: InitializerSpec = {
     name: 'conv.weight',
     dims: [4, 3, 3, 3],
@@ -23,13 +28,16 @@ export function tinyCnn(opts: { externalWeights?: string } = {}): Uint8Array {
   };
   return buildModel({
     opset: 13,
-    inputs: [{ name: 'input', shape: ['batch', 3, 8, 8] }],
-    outputs: [{ name: 'logits', shape: ['batch', 3] }],
+    inputs: [{ name: 'input', shape: [batch, 3, 8, 8] }],
+    outputs: [{ name: 'logits', shape: [batch, 3] }],
     initializers: [
       convW,
       { name: 'conv.bias', dims: [4], values: seededValues(4, 2) },
       { name: 'fc.weight', dims: [3, 4], values: seededValues(12, 3) },
       { name: 'fc.bias', dims: [3], values: [0.1, -0.2, 0.3] },
+      ...(opts.fixedBatch
+        ? [{ name: 'flat.shape', dtype: 'int64' as const, dims: [2], values: [1, -1] }]
+        : []),
     ],
     nodes: [
       {
@@ -40,7 +48,9 @@ export function tinyCnn(opts: { externalWeights?: string } = {}): Uint8Array {
       },
       { op: 'Relu', inputs: ['conv'], outputs: ['features'] },
       { op: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
-      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      opts.fixedBatch
+        ? { op: 'Reshape', inputs: ['pooled', 'flat.shape'], outputs: ['flat'] }
+        : { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
       { op: 'Gemm', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['logits'], attrs: { transB: 1 } },
     ],
   });
@@ -85,37 +95,6 @@ export function tinyStridedCnn(): Uint8Array {
       { op: 'Relu', inputs: ['conv2'], outputs: ['features2'] },
       { op: 'GlobalAveragePool', inputs: ['features2'], outputs: ['pooled'] },
       { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
-      { op: 'Gemm', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['logits'], attrs: { transB: 1 } },
-    ],
-  });
-}
-
-/**
- * tinyCnn exported the way many tools do it: batch fixed at 1 and a Reshape to the constant [1, -1]
- * instead of Flatten. Batches must then run one image at a time.
- */
-export function tinyCnnFixedBatch(): Uint8Array {
-  return buildModel({
-    opset: 13,
-    inputs: [{ name: 'input', shape: [1, 3, 8, 8] }],
-    outputs: [{ name: 'logits', shape: [1, 3] }],
-    initializers: [
-      { name: 'conv.weight', dims: [4, 3, 3, 3], values: seededValues(108, 1) },
-      { name: 'conv.bias', dims: [4], values: seededValues(4, 2) },
-      { name: 'fc.weight', dims: [3, 4], values: seededValues(12, 3) },
-      { name: 'fc.bias', dims: [3], values: [0.1, -0.2, 0.3] },
-      { name: 'flat.shape', dtype: 'int64', dims: [2], values: [1, -1] },
-    ],
-    nodes: [
-      {
-        op: 'Conv',
-        inputs: ['input', 'conv.weight', 'conv.bias'],
-        outputs: ['conv'],
-        attrs: { pads: [1, 1, 1, 1] },
-      },
-      { op: 'Relu', inputs: ['conv'], outputs: ['features'] },
-      { op: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
-      { op: 'Reshape', inputs: ['pooled', 'flat.shape'], outputs: ['flat'] },
       { op: 'Gemm', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['logits'], attrs: { transB: 1 } },
     ],
   });

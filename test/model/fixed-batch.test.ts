@@ -8,7 +8,7 @@ import { ImageModel } from '../../src/model/image-model.ts';
 import { decodeModel } from '../../src/onnx/index.ts';
 import { nodeRuntime } from '../../src/runtime/node.ts';
 import type { Float32Tensor } from '../../src/tensor/tensor.ts';
-import { seededValues, tinyCnn, tinyCnnFixedBatch } from '../helpers/tiny-models.ts';
+import { seededValues, tinyCnn } from '../helpers/tiny-models.ts';
 
 const open = (bytes: Uint8Array) => ImageModel.create(nodeRuntime, { bytes, model: decodeModel(bytes) });
 const input: Float32Tensor = {
@@ -18,7 +18,7 @@ const input: Float32Tensor = {
 };
 
 test('fixed batch 1: the same predictions and explanations as a dynamic batch', async () => {
-  const fixed = Explainer.fromModel(await open(tinyCnnFixedBatch()));
+  const fixed = Explainer.fromModel(await open(tinyCnn({ fixedBatch: true })));
   const dynamic = Explainer.fromModel(await open(tinyCnn()));
   try {
     assert.equal(fixed.model.fixedBatch, true);

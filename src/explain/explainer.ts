@@ -65,6 +65,13 @@ export interface Explanation {
   /** Pixel methods (Guided Backprop, Deconvnet, Guided Grad-CAM): the raw [3, H, W] map. */
   readonly pixels?: Float32Array;
   readonly diagnostic?: Diagnostic;
+  /** Detection targets: the explained detection (box in model-input pixels, float, x2/y2 exclusive edges). */
+  readonly detection?: {
+    readonly box: { readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number };
+    readonly classIndex: number;
+    readonly label: string;
+    readonly score: number;
+  };
 }
 
 export interface ExplainResult {

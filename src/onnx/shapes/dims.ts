@@ -28,7 +28,9 @@ export function broadcastShapes(shapes: readonly (Shape | undefined)[]): Shape |
   for (let i = 0; i < rank; i++) {
     let d: Dim | undefined = 1;
     for (const s of shapes) {
-      const k = s![s!.length - rank + i] ?? 1;
+      // Missing leading axes count as 1; an unknown (null) dim stays unknown (`?? 1` would read it as 1).
+      const at = s!.length - rank + i;
+      const k = at < 0 ? 1 : s![at]!;
       d = broadcastDim(d, k);
       if (d === undefined) return undefined;
     }

@@ -70,3 +70,25 @@ test('ops outside the rule tables (and custom domains) stay unknown', () => {
   );
   assert.equal(inferShapes(model).get('y')?.shape, undefined);
 });
+
+test('an unknown dim stays unknown through broadcasting (it is not read as 1)', () => {
+  // Conv outputs of an input with symbolic H and W are [b, C, null, null]; their sum used to come
+  // out as [b, C, 1, 1], and every gradient shape check downstream failed.
+  const model = decodeModel(
+    buildModel({
+      inputs: [{ name: 'x', shape: ['b', 2, 'h', 'w'] }],
+      outputs: [{ name: 'y' }],
+      initializers: [{ name: 'k', dims: [2, 2, 3, 3], values: new Float32Array(36) }],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'k'], outputs: ['c'], attrs: { strides: [2, 2] } },
+        { op: 'Add', inputs: ['c', 'c'], outputs: ['s'] },
+        { op: 'Mul', inputs: ['s', 'x'], outputs: ['y'] },
+      ],
+    }),
+  );
+  const shapes = inferShapes(model);
+  assert.deepEqual(shapes.get('c')?.shape, ['b', 2, null, null]);
+  assert.deepEqual(shapes.get('s')?.shape, ['b', 2, null, null]);
+  // A known size > 1 against an unknown one: the known one (they must agree at run time).
+  assert.deepEqual(inferShapes(model, { x: ['b', 2, 9, 9] }).get('s')?.shape, ['b', 2, 4, 4]);
+});

@@ -4,6 +4,7 @@
 
 import { type RuleSetName, resolveTarget } from '../autodiff/index.ts';
 import { GradsightError } from '../errors.ts';
+import type { Box } from '../eval/localization.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { fuseLayers, type Normalization } from '../methods/pipeline.ts';
@@ -65,9 +66,9 @@ export interface Explanation {
   /** Pixel methods (Guided Backprop, Deconvnet, Guided Grad-CAM): the raw [3, H, W] map. */
   readonly pixels?: Float32Array;
   readonly diagnostic?: Diagnostic;
-  /** Detection targets: the explained detection (box in model-input pixels, float, x2/y2 exclusive edges). */
+  /** Detection targets: the explained detection; its box in model-input pixels, continuous edges (detect/types.ts). */
   readonly detection?: {
-    readonly box: { readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number };
+    readonly box: Box;
     readonly classIndex: number;
     readonly label: string;
     readonly score: number;

@@ -1,0 +1,100 @@
+// Runs a decoder's score head on a small model: appends the head's nodes after the model's output,
+// compiles the gradient of T, and gives T, d⟨seed, T⟩/dx for a one-hot seed at a cell, and central
+// finite differences of T[cell] with respect to the model input x for comparison.
+
+import { Emitter } from '../../src/autodiff/emitter.ts';
+import { compileGradients } from '../../src/autodiff/index.ts';
+import type { Decoder } from '../../src/detect/index.ts';
+import { appendGraphPatch, decodeModel, type Shape } from '../../src/onnx/index.ts';
+import { nodeRuntime } from '../../src/runtime/node.ts';
+import type { Float32Tensor, Tensor } from '../../src/tensor/tensor.ts';
+
+export interface HeadModel {
+  /** The model with T as an extra graph output. */
+  readonly bytes: Uint8Array;
+  readonly t: string;
+}
+
+export function withHead(bytes: Uint8Array, decoder: Decoder, output: string, outputShape: Shape): HeadModel {
+  const model = decodeModel(bytes);
+  const e = new Emitter(model.opsets.get('') ?? 13, 'gradsight-head');
+  e.enter(decoder.id);
+  const t = decoder.head.build(e, output, outputShape);
+  const patched = appendGraphPatch(bytes, {
+    node: e.nodes,
+    initializer: e.initializers,
+    output: [{ name: t }],
+  });
+  return { bytes: patched, t };
+}
+
+const f32 = (data: Float32Array, dims: readonly number[]): Float32Tensor => ({
+  dtype: 'float32',
+  data,
+  dims,
+});
+
+/** T's value and the gradient of T[row, cell] with respect to the graph input `x`. */
+export async function headGradient(
+  m: HeadModel,
+  x: Float32Tensor,
+  row: number,
+  cell: number,
+): Promise<{ t: Float32Tensor; grad: Float32Array }> {
+  const t = await headValue(m, x);
+  const compiled = compileGradients(m.bytes, decodeModel(m.bytes), {
+    wrt: ['x'],
+    target: m.t,
+    beforeSoftmax: false,
+  });
+  const seed = new Float32Array(t.data.length);
+  seed[row * rowSize(t) + cell] = 1;
+  const session = await nodeRuntime.createSession(compiled.bytes, { threads: 1 });
+  try {
+    const outs = await session.run({ x, [compiled.seed.name]: f32(seed, t.dims) });
+    return { t, grad: outs[compiled.outputs[0]!.grad]!.data as Float32Array };
+  } finally {
+    await session.release();
+  }
+}
+
+const rowSize = (t: Tensor) => t.data.length / t.dims[0]!;
+
+/** T and the model's own outputs, from a forward run. */
+export async function headValue(m: HeadModel, x: Float32Tensor, fetch?: string): Promise<Float32Tensor> {
+  const session = await nodeRuntime.createSession(m.bytes, { threads: 1 });
+  try {
+    const name = fetch ?? m.t;
+    return (await session.run({ x }, [name]))[name] as Float32Tensor;
+  } finally {
+    await session.release();
+  }
+}
+
+/** Central differences of T[row, cell] with respect to every element of x. */
+export async function finiteDifferences(
+  m: HeadModel,
+  x: Float32Tensor,
+  row: number,
+  cell: number,
+  eps = 1e-3,
+) {
+  const session = await nodeRuntime.createSession(m.bytes, { threads: 1 });
+  try {
+    const at = async (data: Float32Array) => {
+      const t = (await session.run({ x: f32(data, x.dims) }, [m.t]))[m.t]!;
+      return (t.data as Float32Array)[row * rowSize(t) + cell]!;
+    };
+    const fd = new Float32Array(x.data.length);
+    for (let i = 0; i < x.data.length; i++) {
+      const xp = Float32Array.from(x.data);
+      const xm = Float32Array.from(x.data);
+      xp[i] = x.data[i]! + eps;
+      xm[i] = x.data[i]! - eps;
+      fd[i] = ((await at(xp)) - (await at(xm))) / (xp[i]! - xm[i]!);
+    }
+    return fd;
+  } finally {
+    await session.release();
+  }
+}

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'bad-image'
   | 'bad-npy'
   | 'bad-preprocess'
+  /** A model description (task, decoder, classes in preprocess.json) that contradicts the model. */
+  | 'bad-description'
   | 'bad-labels'
   | 'bad-argument'
   | 'shape-inference'
@@ -25,7 +27,12 @@ export type ErrorCode =
   | 'unsupported-op'
   | 'shape-mismatch'
   | 'no-gradient-path'
-  | 'method-not-applicable';
+  | 'method-not-applicable'
+  /** A feature map whose layout (NCHW, channels-last, tokens) cannot be inferred, or a stated one that does not fit. */
+  | 'layout-ambiguous'
+  | 'layout-mismatch'
+  /** A bug in gradsight itself (e.g. a gradient rule that breaks its contract); please report it. */
+  | 'internal-error';
 
 export class GradsightError extends Error {
   readonly code: ErrorCode;

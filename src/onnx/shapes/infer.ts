@@ -29,8 +29,15 @@ export const shapeRules: RuleTable = {
 /** Input dims fixed by the caller, by input name; a string keeps that dim symbolic. */
 export type InputShapes = Readonly<Record<string, Shape>>;
 
-/** Shapes of every tensor: graph inputs, initializers and every node output. */
-export function inferShapes(model: Model, inputShapes: InputShapes = {}): ReadonlyMap<string, ValueInfo> {
+/**
+ * Shapes of every tensor: graph inputs, initializers and every node output. `hints` (e.g. the shapes
+ * of a probe run) fill what the rules leave unknown, as the file's own declarations do.
+ */
+export function inferShapes(
+  model: Model,
+  inputShapes: InputShapes = {},
+  hints?: ReadonlyMap<string, ValueInfo>,
+): ReadonlyMap<string, ValueInfo> {
   const g = model.graph;
   const opset = model.opsets.get('') ?? 0;
   const infos = new Map<string, TensorInfo>();
@@ -41,6 +48,7 @@ export function inferShapes(model: Model, inputShapes: InputShapes = {}): Readon
   const declared = new Map<string, ValueInfo>([
     ...g.valueInfo,
     ...g.outputs.map((o) => [o.name, o] as const),
+    ...(hints ?? []),
   ]);
   for (const node of g.nodes) {
     const rule = node.domain === '' ? shapeRules[node.opType] : undefined;

@@ -1,0 +1,40 @@
+// Row repetition (CompileOptions.repeatRows): the forward pass runs once per image, the backward pass
+// once per seed row, so explaining k classes of an image costs one forward.
+
+import type { Model, ValueInfo } from '../onnx/index.ts';
+import { downstreamOf } from './activity.ts';
+import type { Emitter } from './emitter.ts';
+
+/**
+ * Rewrites the backward nodes to read forward tensors repeated r times along the batch axis, where
+ * r = rows(seed) / rows(tensor): x [N, ...] → Unsqueeze → Expand [N, r, ...] → Reshape [N·r, ...].
+ */
+export function repeatForwardRows(
+  e: Emitter,
+  g: Model['graph'],
+  shapes: ReadonlyMap<string, ValueInfo>,
+  seed: string,
+): void {
+  // Float tensors with a batch axis: everything computed from the graph inputs.
+  const inputs = new Set(g.inputs.map((i) => i.name));
+  const forward = downstreamOf(g.nodes, [...inputs], shapes);
+  const backward = [...e.nodes];
+  e.enter('repeat');
+  const repeated = new Map<string, string>();
+  const seedRows = e.slice(e.shapeOf(seed), [0], [1], [0]);
+  const rep = (x: string): string => {
+    let r = repeated.get(x);
+    if (r) return r;
+    const shape = e.shapeOf(x);
+    const n = e.slice(shape, [0], [1], [0]);
+    const k = e.op('Div', [seedRows, n]);
+    const rest = e.slice(shape, [1], [Number.MAX_SAFE_INTEGER], [0]);
+    const expanded = e.op('Expand', [e.unsqueeze(x, [1]), e.concat([n, k, rest], 0)]);
+    r = e.reshape(expanded, e.concat([e.op('Mul', [n, k]), rest], 0));
+    repeated.set(x, r);
+    return r;
+  };
+  for (const node of backward) {
+    node.input = (node.input ?? []).map((i) => (forward.has(i) || inputs.has(i) ? rep(i) : i));
+  }
+}

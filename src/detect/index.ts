@@ -10,6 +10,7 @@ export {
   decoderTableMarkdown,
   isDecoderId,
 } from './decoders.ts';
+export { type DetectOptions, detectRows } from './detect.ts';
 export { fastestdet } from './fastestdet.ts';
 export { DEFAULT_IOU_THRESHOLD, nms } from './nms.ts';
 export type { Box, DecodeOptions, Decoder, Detection, Fit } from './types.ts';

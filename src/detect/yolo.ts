@@ -24,6 +24,13 @@ function fitsBoxes(shape: Shape, axis: 1 | 2, extra: number, layout: string): Re
   if (typeof k !== 'number') return unfit(`its axis ${axis} (${extra} + classes) has no static size`);
   if (k <= extra)
     return unfit(`axis ${axis} has ${k} values, leaving no class scores (${extra} + classes needed)`);
+  // Exports score hundreds of boxes or more: fewer boxes than values per box means the other layout.
+  const boxes = shape[3 - axis];
+  if (typeof boxes === 'number' && boxes < k) {
+    return unfit(
+      `it would have ${boxes} boxes of ${k} values each: boxes and values look swapped (the other YOLO layout)`,
+    );
+  }
   return OK;
 }
 

@@ -134,3 +134,30 @@ describe('fastestdet decoder on a hand-made grid', () => {
     );
   });
 });
+
+describe('fastestdet head on a batch of two', () => {
+  it('each row of T is its own row’s scores, and a cell of row 1 has gradient only in row 1', async () => {
+    const m = withHead(gridModel(), fastestdet, 'y', ['N', 5 + C, H, W]);
+    const one = input().data;
+    const data = new Float32Array(2 * one.length);
+    data.set(one, 0);
+    data.set(
+      one.map((v) => -v),
+      one.length,
+    );
+    const x: Float32Tensor = { dtype: 'float32', dims: [2, 5 + C, H, W], data };
+    const y = await headValue(m, x, 'y');
+    const row = (i: number) => y.data.subarray(i * one.length, (i + 1) * one.length);
+    const dets = fastestdet.decode(row(1), [5 + C, H, W], [40, 60], { scoreThreshold: 0 });
+    const best = dets.reduce((a, b) => (b.score > a.score ? b : a));
+    const { t, grad } = await headGradient(m, x, 1, best.cell);
+    assert.deepEqual(t.dims, [2, C, H, W]);
+    for (const d of dets) close(t.data[C * plane + d.cell]!, d.score, 1e-6);
+    assert.ok(
+      grad.subarray(0, one.length).every((g) => g === 0),
+      'row 0 gets no gradient',
+    );
+    const fd = await finiteDifferences(m, x, 1, best.cell);
+    for (let i = 0; i < fd.length; i++) close(grad[i]!, fd[i]!, 2e-3);
+  });
+});

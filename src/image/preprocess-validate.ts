@@ -5,8 +5,8 @@ import { GradsightError } from '../errors.ts';
 import type { PreprocessConfig } from './preprocess.ts';
 
 /**
- * Checks the known keys of a preprocess object (other keys, e.g. `resize` or `task`, are ignored) and
- * returns them typed. `code` is 'bad-preprocess' for files and 'bad-argument' for CLI flags.
+ * Checks the known preprocessing keys of a preprocess object (other keys are ignored here: the model
+ * description's `task` keys are checked by model/description.ts) and returns them typed. `code` is 'bad-preprocess' for files and 'bad-argument' for CLI flags.
  */
 export function validatePreprocess(
   raw: unknown,
@@ -19,8 +19,9 @@ export function validatePreprocess(
       `${source}: "${key}" ${why}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`,
       {
         hint:
-          'Expected e.g. {"layout":"NCHW","size":[224,224],"mean":[0.485,0.456,0.406],' +
-          '"std":[0.229,0.224,0.225],"scale":"0-1","channelOrder":"RGB","labelOffset":0}',
+          'Expected e.g. {"layout":"NCHW","channels":3,"size":[224,224],"mean":[0.485,0.456,0.406],' +
+          '"std":[0.229,0.224,0.225],"scale":"0-1","channelOrder":"RGB","labelOffset":0} ' +
+          '(mean/std: one value per channel, e.g. {"channels":1,"mean":[0],"std":[1]})',
         details: { source, key },
       },
     );
@@ -35,23 +36,33 @@ export function validatePreprocess(
     if (!allowed.includes(v as T)) throw bad(key, `must be one of ${allowed.join(', ')}`, v);
     return v as T;
   };
-  const numbers = (key: string, n: number, ok: (x: number) => boolean, what: string) => {
+  const numbers = (key: string, n: readonly number[], ok: (x: number) => boolean, what: string) => {
     const v = o[key];
     if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === 'number' && ok(x))) {
-      throw bad(key, `must be an array of ${n} ${what}`, v);
+    if (!Array.isArray(v) || !n.includes(v.length) || !v.every((x) => typeof x === 'number' && ok(x))) {
+      throw bad(key, `must be an array of ${n.join(' or ')} ${what}`, v);
     }
     return v as number[];
   };
   out.layout = oneOf('layout', ['NCHW', 'NHWC'] as const);
   out.scale = oneOf('scale', ['0-1', '0-255'] as const);
   out.channelOrder = oneOf('channelOrder', ['RGB', 'BGR'] as const);
-  const size = numbers('size', 2, (x) => Number.isInteger(x) && x > 0, 'positive integers [height, width]');
+  if (o.channels !== undefined) {
+    if (!(o.channels === 1 || o.channels === 3 || o.channels === 4)) {
+      throw bad('channels', 'must be 1 (grayscale), 3 (RGB) or 4 (RGBA)', o.channels);
+    }
+    out.channels = o.channels;
+  }
+  const size = numbers('size', [2], (x) => Number.isInteger(x) && x > 0, 'positive integers [height, width]');
   if (size) out.size = [size[0]!, size[1]!];
-  const mean = numbers('mean', 3, Number.isFinite, 'finite numbers (R, G, B)');
-  if (mean) out.mean = [mean[0]!, mean[1]!, mean[2]!];
-  const std = numbers('std', 3, (x) => Number.isFinite(x) && x > 0, 'positive numbers (R, G, B)');
-  if (std) out.std = [std[0]!, std[1]!, std[2]!];
+  // One value per channel; the count is checked against the resolved channels in resolvePreprocess.
+  const perChannel = out.channels === undefined ? [1, 3, 4] : [out.channels];
+  const what = (kind: string) =>
+    `${kind} (${out.channels === undefined ? 'one per channel: L, R G B or R G B A' : `one per channel, "channels" is ${out.channels}`})`;
+  const mean = numbers('mean', perChannel, Number.isFinite, what('finite numbers'));
+  if (mean) out.mean = [...mean];
+  const std = numbers('std', perChannel, (x) => Number.isFinite(x) && x > 0, what('positive numbers'));
+  if (std) out.std = [...std];
   if (o.labelOffset !== undefined) {
     const v = o.labelOffset;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {

@@ -1,5 +1,5 @@
-// Pillow's `Image.resize((w, h), Image.BILINEAR)` for 8-bit RGB, bit for bit. The reference tensors and
-// most training pipelines were made with PIL, so matching it exactly keeps gradsight's inputs identical.
+// Pillow's `Image.resize((w, h), Image.BILINEAR)` for 8-bit L, RGB and RGBA, bit for bit. The reference
+// tensors and most training pipelines were made with PIL, so matching it exactly keeps inputs identical.
 // Port of libImaging/Resample.c: separable (horizontal pass, then vertical), triangle filter widened by
 // the scale when shrinking (antialiasing), 22-bit fixed-point weights, uint8 rounding after each pass.
 
@@ -56,68 +56,65 @@ function precomputeCoeffs(inSize: number, outSize: number): Coeffs {
 
 const clip8 = (acc: number) => (acc <= 0 ? 0 : acc >= ONE * 256 ? 255 : Math.floor(acc / ONE));
 
+/** Interleaved 8-bit pixels with any number of bands (1 = L, 3 = RGB, 4 = RGBA), row-major. */
+export interface Bands {
+  readonly width: number;
+  readonly height: number;
+  readonly bands: number;
+  readonly data: Uint8Array;
+}
+
 /** Resamples rows `y0 .. y0 + outH - 1` of `src` horizontally to `outW` columns. */
-function horizontal(src: RgbImage, y0: number, outH: number, outW: number, c: Coeffs): Uint8Array {
-  const out = new Uint8Array(outW * outH * 3);
+function horizontal(src: Bands, y0: number, outH: number, outW: number, c: Coeffs): Uint8Array {
+  const nb = src.bands;
+  const out = new Uint8Array(outW * outH * nb);
   const { kk, ksize, bounds } = c;
   for (let y = 0; y < outH; y++) {
-    const row = (y + y0) * src.width * 3;
+    const row = (y + y0) * src.width * nb;
     for (let xx = 0; xx < outW; xx++) {
       const xmin = bounds[xx * 2]!;
       const n = bounds[xx * 2 + 1]!;
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      for (let x = 0; x < n; x++) {
-        const k = kk[xx * ksize + x]!;
-        const p = row + (x + xmin) * 3;
-        s0 += src.data[p]! * k;
-        s1 += src.data[p + 1]! * k;
-        s2 += src.data[p + 2]! * k;
+      const o = (y * outW + xx) * nb;
+      for (let b = 0; b < nb; b++) {
+        let s = HALF;
+        for (let x = 0; x < n; x++) s += src.data[row + (x + xmin) * nb + b]! * kk[xx * ksize + x]!;
+        out[o + b] = clip8(s);
       }
-      const o = (y * outW + xx) * 3;
-      out[o] = clip8(s0);
-      out[o + 1] = clip8(s1);
-      out[o + 2] = clip8(s2);
     }
   }
   return out;
 }
 
-function vertical(src: RgbImage, outH: number, c: Coeffs, yShift: number): Uint8Array {
-  const w = src.width;
-  const out = new Uint8Array(w * outH * 3);
+function vertical(src: Bands, outH: number, c: Coeffs, yShift: number): Uint8Array {
+  const { width: w, bands: nb } = src;
+  const out = new Uint8Array(w * outH * nb);
   const { kk, ksize, bounds } = c;
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2]! - yShift;
     const n = bounds[yy * 2 + 1]!;
     for (let xx = 0; xx < w; xx++) {
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      for (let y = 0; y < n; y++) {
-        const k = kk[yy * ksize + y]!;
-        const p = ((y + ymin) * w + xx) * 3;
-        s0 += src.data[p]! * k;
-        s1 += src.data[p + 1]! * k;
-        s2 += src.data[p + 2]! * k;
+      const o = (yy * w + xx) * nb;
+      for (let b = 0; b < nb; b++) {
+        let s = HALF;
+        for (let y = 0; y < n; y++) s += src.data[((y + ymin) * w + xx) * nb + b]! * kk[yy * ksize + y]!;
+        out[o + b] = clip8(s);
       }
-      const o = (yy * w + xx) * 3;
-      out[o] = clip8(s0);
-      out[o + 1] = clip8(s1);
-      out[o + 2] = clip8(s2);
     }
   }
   return out;
 }
 
-/** Pillow-exact bilinear resize of an 8-bit RGB image to `width` x `height`. */
-export function resizeBilinear(img: RgbImage, width: number, height: number): RgbImage {
+/**
+ * Pillow-exact bilinear resize of interleaved 8-bit bands, each band on its own (Pillow's L and RGB
+ * modes). RGBA as Pillow resizes it (premultiplied) is `resizeRgba`.
+ */
+export function resizeBands(img: Bands, width: number, height: number): Bands {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new RangeError(`resize target must be positive integers, got ${width}x${height}`);
   }
   if (img.width <= 0 || img.height <= 0) throw new RangeError('cannot resize an empty image');
-  if (width === img.width && height === img.height) return rgbImage(width, height, img.data.slice());
+  const { bands } = img;
+  if (width === img.width && height === img.height) return { width, height, bands, data: img.data.slice() };
   const needH = width !== img.width;
   const needV = height !== img.height;
   const ch = precomputeCoeffs(img.width, width);
@@ -128,9 +125,42 @@ export function resizeBilinear(img: RgbImage, width: number, height: number): Rg
     // Only the source rows the vertical pass reads (all rows when there is no vertical pass).
     const first = cv.bounds[0]!;
     const last = cv.bounds[height * 2 - 2]! + cv.bounds[height * 2 - 1]!;
-    cur = rgbImage(width, last - first, horizontal(img, first, last - first, width, ch));
+    cur = { width, height: last - first, bands, data: horizontal(img, first, last - first, width, ch) };
     yShift = first;
   }
-  if (needV) cur = rgbImage(cur.width, height, vertical(cur, height, cv, yShift));
+  if (needV) cur = { width: cur.width, height, bands, data: vertical(cur, height, cv, yShift) };
   return cur;
+}
+
+/** Pillow-exact bilinear resize of an 8-bit RGB image to `width` x `height` (alpha is not carried). */
+export function resizeBilinear(img: RgbImage, width: number, height: number): RgbImage {
+  const out = resizeBands({ width: img.width, height: img.height, bands: 3, data: img.data }, width, height);
+  return rgbImage(out.width, out.height, out.data);
+}
+
+/**
+ * RGBA (4 interleaved bands) as Pillow's `Image.resize` does it for mode RGBA: premultiply by alpha
+ * ("RGBa", MULDIV255 rounding), resize every band, then divide by alpha again (truncating, clipped), so
+ * transparent pixels do not bleed their colour into their neighbours. Same size: returned unchanged.
+ */
+export function resizeRgba(img: Bands, width: number, height: number): Bands {
+  if (img.bands !== 4) throw new RangeError(`resizeRgba needs 4 bands, got ${img.bands}`);
+  if (width === img.width && height === img.height) return { ...img, data: img.data.slice() };
+  const pre = new Uint8Array(img.data.length);
+  for (let i = 0; i < pre.length; i += 4) {
+    const a = img.data[i + 3]!;
+    for (let c = 0; c < 3; c++) {
+      const t = img.data[i + c]! * a + 128; // MULDIV255 in libImaging/Convert.c
+      pre[i + c] = ((t >> 8) + t) >> 8;
+    }
+    pre[i + 3] = a;
+  }
+  const out = resizeBands({ ...img, data: pre }, width, height);
+  const d = out.data;
+  for (let i = 0; i < d.length; i += 4) {
+    const a = d[i + 3]!;
+    if (a === 0 || a === 255) continue;
+    for (let c = 0; c < 3; c++) d[i + c] = Math.min(255, Math.floor((255 * d[i + c]!) / a));
+  }
+  return out;
 }

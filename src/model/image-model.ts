@@ -13,6 +13,13 @@ import {
 } from '../onnx/index.ts';
 import type { ExternalDataFile, Runtime, Session } from '../runtime/runtime.ts';
 import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
+import {
+  DETECTION_DECODERS,
+  type DescriptionFlags,
+  describeHint,
+  type ModelDescription,
+  resolveDescription,
+} from './description.ts';
 import { candidateLayers, defaultLayer, type LayerInfo } from './layers.ts';
 import { type Prediction, rankOutput } from './predict.ts';
 
@@ -26,8 +33,11 @@ export interface ImageModelSource {
 }
 
 export interface ImageModelOptions {
-  /** Preprocessing overrides (command-line flags); they win over preprocess.json and defaults. */
-  readonly preprocess?: PreprocessFlags;
+  /**
+   * Preprocessing and model-description overrides (command-line flags: channels, task, decoder, ...);
+   * they win over preprocess.json and defaults.
+   */
+  readonly preprocess?: PreprocessFlags & DescriptionFlags;
   /** Which graph output to read; default: the first. */
   readonly output?: string;
   readonly threads?: number;
@@ -37,8 +47,13 @@ export class ImageModel {
   readonly input: ValueInfo;
   readonly output: ValueInfo;
   readonly preprocess: PreprocessConfig;
-  /** True when the chosen output is produced by Softmax (already probabilities). */
+  /**
+   * True when the chosen output is already probabilities: produced by Softmax (classification) or by
+   * Sigmoid (multi-label).
+   */
   readonly outputIsProbability: boolean;
+  /** What the image input and the chosen output are (channels, task, classes): model/description.ts. */
+  readonly description: ModelDescription;
   private shapeCache: Promise<ReadonlyMap<string, ValueInfo>> | undefined;
   private readonly alignedLabels: readonly string[] | undefined;
   private readonly tensorSessions = new Map<string, Promise<Session>>();
@@ -51,6 +66,7 @@ export class ImageModel {
     private readonly session: Session,
     output: ValueInfo,
     preprocess: PreprocessConfig,
+    description: ModelDescription,
     threads: number | undefined,
   ) {
     this.threads = threads;
@@ -58,8 +74,13 @@ export class ImageModel {
     this.input = g.inputs[0]!;
     this.output = output;
     this.preprocess = preprocess;
-    this.outputIsProbability = g.producers.get(output.name)?.opType === 'Softmax';
-    this.alignedLabels = alignLabels(source.labels, preprocess.labelOffset, classCount(output));
+    this.description = description;
+    const producer = g.producers.get(output.name)?.opType;
+    this.outputIsProbability = producer === (description.task.kind === 'multi-label' ? 'Sigmoid' : 'Softmax');
+    this.alignedLabels = alignLabels(source.labels, preprocess.labelOffset, description.classes, {
+      ...description,
+      output,
+    });
   }
 
   static async create(
@@ -92,11 +113,19 @@ export class ImageModel {
       ...(source.preprocessSource !== undefined ? { fileSource: source.preprocessSource } : {}),
       ...(input.shape ? { inputShape: input.shape } : {}),
     });
+    // The output's task, checked against the output shape before a session is made.
+    const description = resolveDescription({
+      ...(opts.preprocess ? { flags: opts.preprocess } : {}),
+      ...(source.preprocessFile !== undefined ? { file: source.preprocessFile } : {}),
+      ...(source.preprocessSource !== undefined ? { fileSource: source.preprocessSource } : {}),
+      preprocess,
+      output,
+    });
     const session = await runtime.createSession(source.bytes, {
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(source.externalData ? { externalData: source.externalData } : {}),
     });
-    return new ImageModel(source, runtime, session, output, preprocess, opts.threads);
+    return new ImageModel(source, runtime, session, output, preprocess, description, opts.threads);
   }
 
   get model(): Model {
@@ -116,7 +145,8 @@ export class ImageModel {
   /** Input shape for a batch of n images under the resolved preprocessing. */
   inputDims(n: number): number[] {
     const [h, w] = this.preprocess.size;
-    return this.preprocess.layout === 'NCHW' ? [n, 3, h, w] : [n, h, w, 3];
+    const c = this.preprocess.channels;
+    return this.preprocess.layout === 'NCHW' ? [n, c, h, w] : [n, h, w, c];
   }
 
   /** Static shapes of every tensor for batch 1 at the preprocessing size; ORT fills the gaps. */
@@ -189,7 +219,12 @@ export class ImageModel {
 
   async predict(batch: Float32Tensor, top = 5): Promise<Prediction[]> {
     const out = await this.run(batch);
-    return rankOutput(out, { top, labels: this.labels, outputIsProbability: this.outputIsProbability });
+    return rankOutput(out, {
+      top,
+      labels: this.labels,
+      outputIsProbability: this.outputIsProbability,
+      task: this.description.task,
+    });
   }
 
   async release(): Promise<void> {
@@ -222,14 +257,17 @@ function withSymbolicBatch(input: ValueInfo, dims: number[]): Record<string, (nu
 }
 
 /**
- * Line i of labels.txt names output i when the file has one line per output. When it has
- * `labelOffset` fewer lines (an ImageNet list without the background class, for a 1001-way model),
- * output i is line i − labelOffset and the first outputs are called "background".
+ * Line i of labels.txt names class i when the file has one line per class (the output's classes, or a
+ * detection decoder's: 80 for FastestDet's 85 = 5 + 80 channels). When it has `labelOffset` fewer lines
+ * (an ImageNet list without the background class, for a 1001-way model), class i is line
+ * i − labelOffset and the first classes are called "background". `description` names the classes'
+ * origin in the error.
  */
 export function alignLabels(
   labels: readonly string[] | undefined,
   labelOffset: number,
   classes: number | undefined,
+  description?: Pick<ModelDescription, 'task' | 'stated'> & { readonly output: ValueInfo },
 ): readonly string[] | undefined {
   if (!labels) return undefined;
   if (classes === undefined || labels.length === classes) return labels;
@@ -238,23 +276,20 @@ export function alignLabels(
     return [...pad, ...labels];
   }
   // A labels file that does not fit the output would shift every name: refuse rather than mislabel.
-  throw new GradsightError(
-    'bad-labels',
-    `the labels file has ${labels.length} lines but the model has ${classes} outputs`,
-    {
-      hint:
-        labelOffset > 0
-          ? `expected ${classes} lines, or ${classes - labelOffset} without the background class (labelOffset ${labelOffset})`
-          : `expected ${classes} lines (one per output); set "labelOffset" in preprocess.json if the model has extra leading classes`,
-    },
-  );
-}
-
-function classCount(output: ValueInfo): number | undefined {
-  const s = output.shape;
-  if (!s || s.length < 1) return undefined;
-  const c = s.length === 4 ? s[1] : s[s.length - 1];
-  return typeof c === 'number' ? c : undefined;
+  const task = description?.task;
+  const what =
+    task?.kind === 'detection'
+      ? `the "${task.decoder}" decoder reads ${classes} classes (${DETECTION_DECODERS[task.decoder].shape})`
+      : `the model has ${classes} outputs`;
+  const fix =
+    description && !description.stated ? describeHint(description.output, labels.length) : undefined;
+  throw new GradsightError('bad-labels', `the labels file has ${labels.length} lines but ${what}`, {
+    hint:
+      fix ??
+      (labelOffset > 0
+        ? `expected ${classes} lines, or ${classes - labelOffset} without the background class (labelOffset ${labelOffset})`
+        : `expected ${classes} lines (one per class); set "labelOffset" in preprocess.json if the model has extra leading classes`),
+  });
 }
 
 /**

@@ -1,36 +1,54 @@
-// Turning a model output into ranked predictions. Classification outputs [N, K] give softmax
-// probabilities (or the values themselves when the graph already ends in Softmax); dense outputs
-// [N, C, H, W] (segmentation) give each class's share of the pixels, as argmax over C.
+// Turning a model output into ranked predictions, by the output's task (model/description.ts):
+// classification [N, K] gives softmax probabilities (or the values themselves when the graph already
+// ends in Softmax); multi-label gives a sigmoid per class (each class on its own, not summing to 1);
+// segmentation [N, C, H, W] or [N, H, W, C] gives each class's share of the pixels, as argmax over C.
+// `predictImages` runs the whole path of `gradsight predict` (decode, batch, run, rank) for a library.
 
 import { GradsightError } from '../errors.ts';
 import { labelFor } from '../image/labels.ts';
+import { imagesToBatch } from '../image/preprocess.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
 import { type Float32Tensor, sizeOf, softmax, topK } from '../tensor/tensor.ts';
+import type { TaskDescription } from './description.ts';
+import type { ImageModel } from './image-model.ts';
 
 export interface ClassScore {
   readonly index: number;
   readonly label: string;
-  /** Softmax probability (classification) or pixel share of the argmax map (segmentation). */
+  /** Softmax probability (classification), sigmoid (multi-label) or pixel share (segmentation). */
   readonly score: number;
-  /** The raw output value (the logit) for classification; undefined for dense outputs. */
+  /** The raw output value (the logit) for classification and multi-label; undefined for dense outputs. */
   readonly logit: number | undefined;
 }
 
 export interface Prediction {
-  readonly kind: 'classification' | 'segmentation';
+  readonly kind: 'classification' | 'multi-label' | 'segmentation';
   readonly top: readonly ClassScore[];
 }
 
 export interface RankOptions {
   readonly top: number;
   readonly labels: readonly string[] | undefined;
-  /** True when the output is already a probability (the graph ends in Softmax). */
+  /** True when the output is already a probability (the graph ends in Softmax, or Sigmoid for multi-label). */
   readonly outputIsProbability: boolean;
+  /** The output's task; default: segmentation (NCHW) for 4-D outputs, classification otherwise. */
+  readonly task?: TaskDescription;
 }
 
 /** One Prediction per batch row of `output`. */
 export function rankOutput(output: Float32Tensor, opts: RankOptions): Prediction[] {
   const dims = output.dims;
-  if (dims.length === 4) return rankDense(output, opts);
+  const task: TaskDescription =
+    opts.task ??
+    (dims.length === 4 ? { kind: 'segmentation', outputLayout: 'NCHW' } : { kind: 'classification' });
+  if (task.kind === 'segmentation') return rankDense(output, opts, task.outputLayout === 'NHWC');
+  if (task.kind === 'detection') {
+    throw new GradsightError(
+      'method-not-applicable',
+      `the output is a "${task.decoder}" detection grid: it has detections, not a ranking of classes`,
+      { hint: 'decode it with the detection decoder (src/detect/), or describe another output (--output)' },
+    );
+  }
   if (dims.length < 1) {
     throw new GradsightError('model-invalid', `cannot rank a scalar output; expected [N, K] or [N, C, H, W]`);
   }
@@ -39,9 +57,13 @@ export function rankOutput(output: Float32Tensor, opts: RankOptions): Prediction
   const result: Prediction[] = [];
   for (let b = 0; b < n; b++) {
     const logits = output.data.subarray(b * k, (b + 1) * k);
-    const probs = opts.outputIsProbability ? logits : softmax(logits);
+    const probs = opts.outputIsProbability
+      ? logits
+      : task.kind === 'multi-label'
+        ? sigmoid(logits)
+        : softmax(logits);
     result.push({
-      kind: 'classification',
+      kind: task.kind,
       top: topK(probs, opts.top).map((index) => ({
         index,
         label: labelFor(opts.labels, index),
@@ -53,18 +75,33 @@ export function rankOutput(output: Float32Tensor, opts: RankOptions): Prediction
   return result;
 }
 
-function rankDense(output: Float32Tensor, opts: RankOptions): Prediction[] {
-  const [n, c, h, w] = output.dims as [number, number, number, number];
-  const plane = h * w;
+/** 1 / (1 + e^−x) per value, in float64 then stored as float32. */
+function sigmoid(x: Float32Array): Float32Array {
+  return x.map((v) => 1 / (1 + Math.exp(-v)));
+}
+
+function rankDense(output: Float32Tensor, opts: RankOptions, channelsLast: boolean): Prediction[] {
+  if (output.dims.length !== 4) {
+    throw new GradsightError(
+      'bad-description',
+      `a segmentation output must be 4-D, got [${output.dims.join(', ')}]`,
+      { hint: 'describe the output\'s task in preprocess.json ("task")' },
+    );
+  }
+  const [n, d1, d2, d3] = output.dims as [number, number, number, number];
+  const [c, plane] = channelsLast ? [d3, d1 * d2] : [d1, d2 * d3];
+  // Class ch of pixel p in row b: NCHW strides (plane, 1), NHWC strides (1, c).
+  const [chStride, pStride] = channelsLast ? [1, c] : [plane, 1];
   const result: Prediction[] = [];
   for (let b = 0; b < n; b++) {
     const counts = new Float64Array(c);
     const base = b * c * plane;
     for (let p = 0; p < plane; p++) {
+      const at = base + p * pStride;
       let best = 0;
-      let bestV = output.data[base + p]!;
+      let bestV = output.data[at]!;
       for (let ch = 1; ch < c; ch++) {
-        const v = output.data[base + ch * plane + p]!;
+        const v = output.data[at + ch * chStride]!;
         if (v > bestV) {
           bestV = v;
           best = ch;
@@ -86,4 +123,52 @@ function rankDense(output: Float32Tensor, opts: RankOptions): Prediction[] {
     });
   }
   return result;
+}
+
+export interface PredictImagesOptions<S> {
+  /** Turns a source (a path, a URL, bytes) into an image; a GradsightError marks that image as failed. */
+  readonly decode: (source: S) => Promise<RgbImage>;
+  /** Images per model run (default 8). */
+  readonly batch?: number;
+  /** Classes per prediction (default 5). */
+  readonly top?: number;
+}
+
+export type ImagePrediction<S> =
+  | { readonly source: S; readonly prediction: Prediction }
+  | { readonly source: S; readonly error: GradsightError };
+
+/**
+ * Predicts for every source, in order, `batch` images per model run. Images that fail to decode are
+ * reported, not thrown, so one bad file does not stop a folder.
+ */
+export async function predictImages<S>(
+  model: ImageModel,
+  sources: readonly S[],
+  opts: PredictImagesOptions<S>,
+): Promise<ImagePrediction<S>[]> {
+  const batch = opts.batch ?? 8;
+  const out: ImagePrediction<S>[] = new Array(sources.length);
+  for (let start = 0; start < sources.length; start += batch) {
+    const decoded: { at: number; img: RgbImage }[] = [];
+    for (let at = start; at < Math.min(start + batch, sources.length); at++) {
+      const source = sources[at]!;
+      try {
+        decoded.push({ at, img: await opts.decode(source) });
+      } catch (e) {
+        if (!(e instanceof GradsightError)) throw e;
+        out[at] = { source, error: e };
+      }
+    }
+    if (decoded.length === 0) continue;
+    const x = imagesToBatch(
+      decoded.map((d) => d.img),
+      model.preprocess,
+    );
+    const preds = await model.predict(x, opts.top ?? 5);
+    decoded.forEach((d, i) => {
+      out[d.at] = { source: sources[d.at]!, prediction: preds[i]! };
+    });
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import { isImageDataUrl, pngDataUrlSize } from './data-url.ts';
 import { REPORT_CSS } from './style.ts';
 import type {
   ReportData,
+  ReportDetection,
   ReportImage,
   ReportPanel,
   ReportPrediction,
@@ -190,7 +191,7 @@ function renderPanel(panel: ReportPanel, target: ReportTarget, img: ReportImage)
     const size = panel.size ??
       pngDataUrlSize(panel.image) ??
       (img.thumbnail ? pngDataUrlSize(img.thumbnail) : undefined) ?? { width: img.width, height: img.height };
-    frame = `<div class="frame"><img src="${esc(panel.image)}" alt="${esc(`${panel.title}: ${target.description}`)}" title="${esc(panel.method)}" width="${size.width}" height="${size.height}">${renderBox(panel.box, size)}${renderBox(panel.truth, size, true)}</div>`;
+    frame = `<div class="frame"><img src="${esc(panel.image)}" alt="${esc(`${panel.title}: ${target.description}`)}" title="${esc(panel.method)}" width="${size.width}" height="${size.height}">${renderBox(panel.box, size)}${renderBox(panel.truth, size, true)}${renderDetection(panel.detection, size)}</div>`;
   } else {
     frame = '<div class="no-image">image unavailable</div>';
   }
@@ -210,6 +211,35 @@ function renderBox(box: ReportPanel['box'], size: { width: number; height: numbe
     return `<svg viewBox="0 0 ${size.width} ${size.height}" preserveAspectRatio="none" aria-label="ground truth ${x0},${y0}–${x1},${y1}" role="img"><rect ${r} stroke="#111" stroke-width="4"/><rect ${r} stroke="#3ddc84" stroke-width="2" stroke-dasharray="4 3"/></svg>`;
   }
   return `<svg viewBox="0 0 ${size.width} ${size.height}" preserveAspectRatio="none" aria-label="box ${x0},${y0}–${x1},${y1}" role="img"><rect ${r} stroke="#111" stroke-width="4"/><rect ${r} stroke="#fff" stroke-width="2"/></svg>`;
+}
+
+/**
+ * A detection: its continuous-edge box as an SVG rectangle in its colour (dark rim, like the other
+ * boxes), and its label as HTML text on a tag of the same colour above the box (inside it at the top
+ * edge; anchored to the box's right edge on the right half, so it stays over the image).
+ */
+function renderDetection(d: ReportDetection | undefined, size: { width: number; height: number }): string {
+  if (!d) return '';
+  const { x0, y0, x1, y1 } = d.box;
+  if (![x0, y0, x1, y1].every(Number.isFinite) || x1 <= x0 || y1 <= y0) return '';
+  const color = d.color !== undefined && /^#[0-9a-f]{6}$/i.test(d.color) ? d.color : '#ffffff';
+  const n = (v: number) => String(Number(v.toFixed(2)));
+  const r = `x="${n(x0)}" y="${n(y0)}" width="${n(x1 - x0)}" height="${n(y1 - y0)}" fill="none" vector-effect="non-scaling-stroke"`;
+  const svg = `<svg class="detection" viewBox="0 0 ${size.width} ${size.height}" preserveAspectRatio="none" aria-label="detection ${esc(d.text)}" role="img"><rect ${r} stroke="#111" stroke-width="4"/><rect ${r} stroke="${color}" stroke-width="2"/></svg>`;
+  const pct = (v: number, of: number) => `${Math.min(100, Math.max(0, (100 * v) / of)).toFixed(2)}%`;
+  const inside = y0 / size.height < 0.08;
+  const horizontal =
+    (x0 + x1) / 2 > size.width / 2
+      ? `right:${pct(size.width - x1, size.width)}`
+      : `left:${pct(x0, size.width)}`;
+  const ink = luminance(color) > 140 ? '#111' : '#fff';
+  const label = `<span class="det-label${inside ? ' inside' : ''}" style="${horizontal};top:${pct(y0, size.height)};background:${color};color:${ink}">${esc(d.text)}</span>`;
+  return svg + label;
+}
+
+function luminance(hex: string): number {
+  const v = (k: number) => Number.parseInt(hex.slice(k, k + 2), 16);
+  return 0.299 * v(1) + 0.587 * v(3) + 0.114 * v(5);
 }
 
 function sizeAttrs(url: string): string {

@@ -4,6 +4,7 @@ export { renderReport } from './html.ts';
 export type {
   ReportBox,
   ReportData,
+  ReportDetection,
   ReportImage,
   ReportModel,
   ReportPanel,

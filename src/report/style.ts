@@ -76,6 +76,12 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liber
 .frame { position: relative; line-height: 0; }
 .frame img { display: block; width: 100%; height: auto; border-radius: 4px; }
 .frame svg { position: absolute; inset: 0; width: 100%; height: 100%; overflow: visible; pointer-events: none; }
+.det-label {
+  position: absolute; transform: translateY(-100%); max-width: 100%; overflow: hidden; text-overflow: ellipsis;
+  white-space: nowrap; font-size: 11px; line-height: 1.35; font-weight: 600; padding: 0 4px; border-radius: 2px 2px 0 0;
+  box-shadow: 0 0 0 1px #111; pointer-events: none;
+}
+.det-label.inside { transform: none; border-radius: 0 0 2px 2px; }
 .stats { margin-top: 5px; font-size: 12px; color: var(--muted); font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 .note { margin-top: 5px; font-size: 12px; color: var(--warn); background: var(--warn-soft); border-radius: 4px; padding: 3px 7px; overflow-wrap: anywhere; }
 .empty { color: var(--muted); }

@@ -52,7 +52,7 @@ export interface ReportImage {
   /** Top-5, best first. */
   readonly predictions: readonly ReportPrediction[];
   /** Segmentation scores are pixel shares, and the report says so. */
-  readonly predictionKind: 'classification' | 'segmentation';
+  readonly predictionKind: 'classification' | 'multi-label' | 'segmentation';
   readonly targets: readonly ReportTarget[];
   /** A failed image: rendered as a card showing the error instead of predictions and panels. */
   readonly error?: { readonly code: string; readonly message: string; readonly hint?: string };
@@ -72,6 +72,18 @@ export interface ReportBox {
   readonly y1: number;
 }
 
+export interface ReportDetection {
+  /**
+   * Continuous pixel edges in the panel image's coordinates (not inclusive pixels like `box`): a box
+   * covering the whole panel is [0, width] × [0, height].
+   */
+  readonly box: ReportBox;
+  /** e.g. "kite 0.87". */
+  readonly text: string;
+  /** '#rrggbb' (another value draws white). */
+  readonly color?: string;
+}
+
 export interface ReportPanel {
   /** Method id. */
   readonly method: string;
@@ -88,6 +100,8 @@ export interface ReportPanel {
   readonly box?: ReportBox;
   /** A ground-truth box to compare with (drawn dashed green), same coordinates as `box`. */
   readonly truth?: ReportBox;
+  /** The explained detection (detection targets), drawn as a coloured rectangle with its label. */
+  readonly detection?: ReportDetection;
   /** Diagnostic message (empty map etc.), shown under the panel. */
   readonly note?: string;
   /** e.g. "max at (120, 88), 23% of pixels ≥ 0.15·max". */

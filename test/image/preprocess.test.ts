@@ -23,6 +23,7 @@ test('defaults from an NCHW input shape; symbolic H/W fall back to 224', () => {
   const cfg = resolvePreprocess({ inputShape: ['batch', 3, 192, 160] });
   assert.deepEqual(cfg, {
     layout: 'NCHW',
+    channels: 3,
     size: [192, 160],
     mean: [0.485, 0.456, 0.406],
     std: [0.229, 0.224, 0.225],
@@ -83,8 +84,8 @@ const invalid: [string, unknown, RegExp][] = [
   ['size non-positive', { size: [0, 224] }, /"size"/],
   ['size fractional', { size: [224.5, 224] }, /"size"/],
   ['mean type', { mean: '0.5' }, /"mean"/],
-  ['mean length', { mean: [0.5, 0.5] }, /"mean" must be an array of 3/],
-  ['std zero', { std: [0.2, 0, 0.2] }, /"std" must be an array of 3 positive/],
+  ['mean length', { mean: [0.5, 0.5] }, /"mean" must be an array of 1 or 3 or 4/],
+  ['std zero', { std: [0.2, 0, 0.2] }, /"std" must be an array of 1 or 3 or 4 positive/],
   ['scale', { scale: '0-1.0' }, /"scale"/],
   ['channelOrder', { channelOrder: 'rgb' }, /"channelOrder"/],
   ['labelOffset', { labelOffset: -1 }, /"labelOffset"/],
@@ -129,6 +130,7 @@ test('loadPreprocessFile: absent, valid (extra keys ignored), bad JSON, invalid 
 const img = rgbImage(2, 1, new Uint8Array([0, 128, 255, 255, 0, 51]));
 const base: PreprocessConfig = {
   layout: 'NCHW',
+  channels: 3,
   size: [1, 2],
   mean: [0.5, 0.25, 0],
   std: [0.5, 0.25, 2],

@@ -17,6 +17,7 @@ import { METHOD_IDS, METHODS } from '../../methods/table.ts';
 import type { MethodId } from '../../methods/types.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { COLORMAP_IDS, type ColormapId } from '../../render/colormaps.ts';
+import { OVERLAY_SIZES, type OverlaySize } from '../../render/explanation-images.ts';
 import { writeReport } from '../../report/write-node.ts';
 import { readNpy } from '../../tensor/npy-node.ts';
 import type { Float32Tensor } from '../../tensor/tensor.ts';
@@ -38,6 +39,7 @@ export interface ExplainCliOptions extends PreprocessOpts {
   normalize: Normalization;
   colormap: ColormapId;
   alpha: number;
+  overlaySize?: OverlaySize;
   batch: number;
   threads?: number;
   input?: string;
@@ -135,6 +137,11 @@ export function explainCommand(io: CliIo): Command {
       'jet',
     )
     .option('--alpha <a>', 'heatmap weight in the overlay, 0 to 1', alpha, 0.5)
+    .option(
+      '--overlay-size <size>',
+      'overlays and heatmaps at the original image size (default; model with --input) or the model input size',
+      choice('--overlay-size', OVERLAY_SIZES),
+    )
     .option('--batch <n>', 'images per model run', positiveInt('--batch'), 8)
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'))
     .option('--input <x.npy>', 'a preprocessed input tensor instead of images')
@@ -156,6 +163,16 @@ export function explainCommand(io: CliIo): Command {
         hint: 'gradsight explain model.onnx photo.jpg --method gradcam,guided-gradcam',
       });
     }
+    if (o.input && o.overlaySize === 'original') {
+      throw new GradsightError(
+        'bad-argument',
+        '--overlay-size original needs images: --input x.npy has no original image',
+        {
+          hint: 'drop --overlay-size (maps are then drawn on the input tensor at the model size) or give image files',
+        },
+      );
+    }
+    const overlaySize: OverlaySize = o.overlaySize ?? (o.input ? 'model' : 'original');
     const started = performance.now();
     const files = o.input ? [] : await expandImageArgs(imageArgs);
     const model = await openImageModel(modelPath, {
@@ -256,6 +273,7 @@ export function explainCommand(io: CliIo): Command {
           model,
           colormap: o.colormap,
           alpha: o.alpha,
+          overlaySize,
           saveRaw: o.saveRaw ?? false,
           taken,
           ...(batch.tensor ? { tensor: batch.tensor } : {}),
@@ -277,7 +295,7 @@ export function explainCommand(io: CliIo): Command {
     const results = {
       gradsight: VERSION,
       model: { path: resolve(modelPath), input: model.input.name, output: model.output.name, target, layers },
-      options: { ...runOptions, methods: names, colormap: o.colormap, alpha: o.alpha },
+      options: { ...runOptions, methods: names, colormap: o.colormap, alpha: o.alpha, overlaySize },
       images: explained.map((e) => e.json),
       summary,
     };
@@ -303,6 +321,7 @@ export function explainCommand(io: CliIo): Command {
           rule: o.rule,
           colormap: o.colormap,
           alpha: String(o.alpha),
+          'overlay size': overlaySize,
         },
         images: explained.map((e) => e.report),
         summary,

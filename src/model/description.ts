@@ -1,0 +1,330 @@
+// The model description: what the image input is (channels, layout: see image/preprocess.ts) and what
+// the output means (its task). Read from the same preprocess.json as the preprocessing, flags first:
+//
+//   {"task": "classification"}                      softmax over the last axis (default for [N, K])
+//   {"task": "multi-label"}                         a sigmoid per class
+//   {"task": "segmentation", "outputLayout": "NCHW"} per-pixel classes (default for 4-D outputs)
+//   {"task": "detection", "decoder": "fastestdet", "scoreThreshold": 0.65, "iouThreshold": 0.45}
+//
+// Everything stated is checked against the model's output shape here, so a description that
+// contradicts the model fails when the model is opened, not as a silently wrong map later.
+
+import { GradsightError } from '../errors.ts';
+import type { ChannelCount, Layout, PreprocessConfig } from '../image/preprocess.ts';
+import type { ValueInfo } from '../onnx/index.ts';
+
+export const TASKS = ['classification', 'multi-label', 'segmentation', 'detection'] as const;
+export type TaskKind = (typeof TASKS)[number];
+
+/**
+ * Output layouts the detection decoders (src/detect/) read. `extra` leading entries of the class axis
+ * are not class scores (box, objectness); the class count is the rest.
+ */
+export const DETECTION_DECODERS = {
+  /** FastestDet's dense grid: obj, 2 centre offsets, 2 sizes, then class scores per cell. */
+  fastestdet: { shape: '[N, 5 + classes, H, W]', rank: 4, classAxis: 1, extra: 5, boxAxes: [2, 3] },
+  /** YOLOv5-style: one row per box, [x, y, w, h, objectness, classes...]. */
+  'yolo-channels-last': { shape: '[N, boxes, 5 + classes]', rank: 3, classAxis: 2, extra: 5, boxAxes: [1] },
+  /** YOLOv8-style: one column per box, [x, y, w, h, classes...], no objectness. */
+  'yolo-boxes-last': { shape: '[N, 4 + classes, boxes]', rank: 3, classAxis: 1, extra: 4, boxAxes: [2] },
+} as const;
+export type DetectionDecoderName = keyof typeof DETECTION_DECODERS;
+export const DECODER_NAMES = Object.keys(DETECTION_DECODERS) as DetectionDecoderName[];
+
+export const DEFAULT_SCORE_THRESHOLD = 0.25;
+export const DEFAULT_IOU_THRESHOLD = 0.45;
+
+export type TaskDescription =
+  | { readonly kind: 'classification' }
+  | { readonly kind: 'multi-label' }
+  | { readonly kind: 'segmentation'; readonly outputLayout: Layout }
+  | {
+      readonly kind: 'detection';
+      readonly decoder: DetectionDecoderName;
+      /** Detections scoring below this are dropped before NMS. */
+      readonly scoreThreshold: number;
+      /** NMS drops a detection overlapping a better one of its class by more than this IoU. */
+      readonly iouThreshold: number;
+    };
+
+export interface ModelDescription {
+  /** The image input (from the resolved preprocessing). */
+  readonly channels: ChannelCount;
+  readonly layout: Layout;
+  /** What the described output means. */
+  readonly task: TaskDescription;
+  /** The described output's name. */
+  readonly output: string;
+  /** How many classes the output scores (labels align with these); undefined when its shape is symbolic. */
+  readonly classes: number | undefined;
+  /** True when the task was stated (flags or preprocess.json), false when inferred from the output shape. */
+  readonly stated: boolean;
+}
+
+/** The description keys as given on the command line or in preprocess.json (all optional). */
+export interface DescriptionFlags {
+  readonly task?: TaskKind;
+  readonly outputLayout?: Layout;
+  readonly decoder?: DetectionDecoderName;
+  readonly scoreThreshold?: number;
+  readonly iouThreshold?: number;
+  /** The class count, checked against the output shape (and the labels). */
+  readonly classes?: number;
+}
+
+const EXAMPLE =
+  'e.g. {"task":"classification"}, {"task":"multi-label"}, {"task":"segmentation","outputLayout":"NCHW"} or ' +
+  '{"task":"detection","decoder":"fastestdet","scoreThreshold":0.65,"iouThreshold":0.45}';
+
+/** Checks the description keys of a preprocess object (types and ranges only) and returns them typed. */
+export function validateDescription(
+  raw: unknown,
+  source: string,
+  code: 'bad-preprocess' | 'bad-argument' = 'bad-preprocess',
+): DescriptionFlags {
+  const bad = (key: string, why: string, value?: unknown) =>
+    new GradsightError(
+      code,
+      `${source}: "${key}" ${why}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`,
+      { hint: `Describe the output ${EXAMPLE}.`, details: { source, key } },
+    );
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
+  const o = raw as Record<string, unknown>;
+  const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
+    const v = o[key];
+    if (v !== undefined && !allowed.includes(v as T))
+      throw bad(key, `must be one of ${allowed.join(', ')}`, v);
+    return v as T | undefined;
+  };
+  const unit = (key: string): number | undefined => {
+    const v = o[key];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) {
+      throw bad(key, 'must be a number from 0 to 1', v);
+    }
+    return v as number | undefined;
+  };
+  const out: { -readonly [K in keyof DescriptionFlags]: DescriptionFlags[K] } = {
+    task: oneOf('task', TASKS),
+    outputLayout: oneOf('outputLayout', ['NCHW', 'NHWC'] as const),
+    decoder: oneOf('decoder', DECODER_NAMES),
+    scoreThreshold: unit('scoreThreshold'),
+    iouThreshold: unit('iouThreshold'),
+  };
+  if (o.classes !== undefined) {
+    if (typeof o.classes !== 'number' || !Number.isInteger(o.classes) || o.classes < 1) {
+      throw bad('classes', 'must be a positive integer', o.classes);
+    }
+    out.classes = o.classes;
+  }
+  // Keys that belong to another task contradict the task stated beside them.
+  const task = out.task ?? (out.decoder !== undefined ? 'detection' : undefined);
+  if (task !== undefined && task !== 'detection') {
+    for (const k of ['decoder', 'scoreThreshold', 'iouThreshold'] as const) {
+      if (out[k] !== undefined) throw bad(k, `is a detection setting, but "task" is "${task}"`, out[k]);
+    }
+  }
+  if (task !== undefined && task !== 'segmentation' && out.outputLayout !== undefined) {
+    throw bad('outputLayout', `is a segmentation setting, but "task" is "${task}"`, out.outputLayout);
+  }
+  for (const k of Object.keys(out) as (keyof DescriptionFlags)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+export interface DescribeOptions {
+  /** Command-line settings (unvalidated); they win over the file per key. */
+  readonly flags?: unknown;
+  /** Parsed preprocess.json (unvalidated). */
+  readonly file?: unknown;
+  readonly fileSource?: string;
+  readonly preprocess: PreprocessConfig;
+  /** The output being described. */
+  readonly output: ValueInfo;
+}
+
+/** The model description from flags and preprocess.json, checked against the output's shape. */
+export function resolveDescription(opts: DescribeOptions): ModelDescription {
+  const fileSource = opts.fileSource ?? 'preprocess.json';
+  const flags = validateDescription(opts.flags ?? {}, 'command-line options', 'bad-argument');
+  const file = opts.file === undefined ? {} : validateDescription(opts.file, fileSource);
+  const statedKind = (f: DescriptionFlags) => f.task ?? (f.decoder !== undefined ? 'detection' : undefined);
+  // The task is taken whole from the first source that states it; its settings per key, flags first.
+  const kind = statedKind(flags) ?? statedKind(file);
+  const from = statedKind(flags) !== undefined ? 'command-line options' : fileSource;
+  const pick = <K extends keyof DescriptionFlags>(k: K): DescriptionFlags[K] =>
+    flags[k] ?? (statedKind(flags) === undefined || statedKind(file) === kind ? file[k] : undefined);
+  const shape = opts.output.shape ?? [];
+  const base = {
+    channels: opts.preprocess.channels,
+    layout: opts.preprocess.layout,
+    output: opts.output.name,
+  };
+  if (kind === undefined) {
+    const task: TaskDescription =
+      shape.length === 4 ? { kind: 'segmentation', outputLayout: 'NCHW' } : { kind: 'classification' };
+    const classes = checkClasses(pick('classes'), inferredClasses(task, shape), opts.output, from, task);
+    return { ...base, task, classes, stated: false };
+  }
+  const check = new OutputCheck(opts.output, from);
+  let task: TaskDescription;
+  let classes: number | undefined;
+  if (kind === 'classification' || kind === 'multi-label') {
+    task = { kind };
+    classes = check.flatClasses(kind);
+  } else if (kind === 'segmentation') {
+    const outputLayout = pick('outputLayout') ?? 'NCHW';
+    task = { kind, outputLayout };
+    classes = check.denseClasses(outputLayout);
+  } else {
+    const decoder = pick('decoder');
+    if (decoder === undefined) {
+      throw new GradsightError(
+        'bad-description',
+        `${from}: "task" is "detection" but no "decoder" is given`,
+        {
+          hint: `name the output's layout: "decoder": one of ${DECODER_NAMES.map((d) => `"${d}" ${DETECTION_DECODERS[d].shape}`).join(', ')}`,
+          details: { source: from, output: opts.output.name, shape },
+        },
+      );
+    }
+    task = {
+      kind,
+      decoder,
+      scoreThreshold: pick('scoreThreshold') ?? DEFAULT_SCORE_THRESHOLD,
+      iouThreshold: pick('iouThreshold') ?? DEFAULT_IOU_THRESHOLD,
+    };
+    classes = check.decoderClasses(decoder);
+  }
+  return {
+    ...base,
+    task,
+    classes: checkClasses(pick('classes'), classes, opts.output, from, task),
+    stated: true,
+  };
+}
+
+const known = (d: unknown): d is number => typeof d === 'number' && Number.isInteger(d) && d > 0;
+export const formatDims = (shape: ValueInfo['shape']): string =>
+  shape ? `[${shape.map((d) => d ?? '?').join(', ')}]` : '(unknown shape)';
+
+/** The class count old gradsight read off an output: channels of a 4-D output, else the last axis. */
+function inferredClasses(task: TaskDescription, shape: ValueInfo['shape'] & {}): number | undefined {
+  if (shape.length === 0) return undefined;
+  const c = task.kind === 'segmentation' ? shape[1] : shape[shape.length - 1];
+  return known(c) ? c : undefined;
+}
+
+function checkClasses(
+  stated: number | undefined,
+  fromShape: number | undefined,
+  output: ValueInfo,
+  from: string,
+  task: TaskDescription,
+): number | undefined {
+  if (stated === undefined || fromShape === undefined) return stated ?? fromShape;
+  if (stated === fromShape) return stated;
+  throw new GradsightError(
+    'bad-description',
+    `${from}: "classes" is ${stated} but the ${task.kind} output ${output.name} ${formatDims(output.shape)} scores ${fromShape} classes${task.kind === 'detection' ? ` (decoder "${task.decoder}": ${DETECTION_DECODERS[task.decoder].shape})` : ''}`,
+    {
+      hint: `set "classes" to ${fromShape} or drop it (it is read off the output shape), or check "task"/"decoder"`,
+      details: { source: from, output: output.name, stated, fromShape },
+    },
+  );
+}
+
+/** Checks of a stated task against the output's static shape (symbolic axes pass). */
+class OutputCheck {
+  private readonly shape: ValueInfo['shape'] & {};
+
+  constructor(
+    private readonly output: ValueInfo,
+    private readonly from: string,
+  ) {
+    this.shape = output.shape ?? [];
+  }
+
+  private fail(why: string, hint: string): GradsightError {
+    return new GradsightError(
+      'bad-description',
+      `${this.from}: ${why}, but output ${this.output.name} is ${formatDims(this.output.shape)}`,
+      { hint, details: { source: this.from, output: this.output.name, shape: this.output.shape } },
+    );
+  }
+
+  /** [N, K] (other axes of size 1 allowed, e.g. [N, K, 1, 1]): K. */
+  flatClasses(kind: 'classification' | 'multi-label'): number | undefined {
+    const s = this.shape;
+    if (this.output.shape === undefined) return undefined;
+    const what = kind === 'classification' ? 'a softmax' : 'a sigmoid per class';
+    if (s.length < 2)
+      throw this.fail(`"task" "${kind}" needs a batch of class scores [N, K]`, 'check the output (--output)');
+    const wide = s.slice(1).filter((d) => d !== 1);
+    if (wide.length > 1) {
+      throw this.fail(
+        `"task" "${kind}" (${what} over one class axis) needs [N, K]`,
+        s.length === 4
+          ? 'a dense [N, C, H, W] output is "task": "segmentation" (or "detection" with a "decoder")'
+          : 'give the output of class scores (--output), or describe the task that fits',
+      );
+    }
+    const k = s.slice(1).find((d) => d !== 1) ?? 1;
+    return known(k) ? k : undefined;
+  }
+
+  denseClasses(layout: Layout): number | undefined {
+    const s = this.shape;
+    if (this.output.shape === undefined) return undefined;
+    if (s.length !== 4) {
+      throw this.fail(
+        `"task" "segmentation" needs a dense ${layout === 'NCHW' ? '[N, C, H, W]' : '[N, H, W, C]'} output`,
+        s.length === 2
+          ? 'an [N, K] output is "task": "classification" (or "multi-label")'
+          : 'check "task" and the output (--output)',
+      );
+    }
+    const c = layout === 'NCHW' ? s[1] : s[3];
+    return known(c) ? c : undefined;
+  }
+
+  decoderClasses(name: DetectionDecoderName): number | undefined {
+    const d = DETECTION_DECODERS[name];
+    const s = this.shape;
+    if (this.output.shape === undefined) return undefined;
+    const others = DECODER_NAMES.filter((n) => n !== name && DETECTION_DECODERS[n].rank === s.length);
+    const otherHint = others.length
+      ? `a ${s.length}-D output fits ${others.map((n) => `"${n}" ${DETECTION_DECODERS[n].shape}`).join(' or ')}`
+      : 'check "decoder" and the output (--output)';
+    if (s.length !== d.rank) throw this.fail(`decoder "${name}" reads ${d.shape}`, otherHint);
+    const c = s[d.classAxis];
+    if (known(c) && c <= d.extra) {
+      throw this.fail(
+        `decoder "${name}" reads ${d.shape}: axis ${d.classAxis} needs more than ${d.extra} entries`,
+        otherHint,
+      );
+    }
+    // A YOLO head has far more boxes than classes: a class axis longer than the box axis is transposed.
+    const boxes = d.boxAxes.map((a) => s[a]);
+    if (d.rank === 3 && known(c) && known(boxes[0]) && boxes[0] < c) {
+      throw this.fail(
+        `decoder "${name}" reads ${d.shape}, which would mean ${boxes[0]} boxes of ${c - d.extra} classes`,
+        otherHint,
+      );
+    }
+    return known(c) ? c - d.extra : undefined;
+  }
+}
+
+/** For a labels file that does not fit: a description that would make it fit, if one does. */
+export function describeHint(output: ValueInfo, labels: number): string | undefined {
+  const s = output.shape ?? [];
+  for (const name of DECODER_NAMES) {
+    const d = DETECTION_DECODERS[name];
+    if (s.length === d.rank && s[d.classAxis] === labels + d.extra) {
+      return `${formatDims(s)} looks like a detector with ${labels} classes: add {"task":"detection","decoder":"${name}"} to preprocess.json (or --task detection --decoder ${name})`;
+    }
+  }
+  if (s.length === 4 && s[3] === labels) {
+    return `${formatDims(s)} may be a channels-last segmentation output: add {"task":"segmentation","outputLayout":"NHWC"} to preprocess.json`;
+  }
+  return undefined;
+}

@@ -16,6 +16,8 @@ import { nodeRuntime } from '../../src/runtime/node.ts';
 import { writeNpy } from '../../src/tensor/npy-node.ts';
 import type { Float32Tensor } from '../../src/tensor/tensor.ts';
 import { imagePath, repoRoot, sharedDir } from '../helpers/shared.ts';
+import { seededValues } from '../helpers/tiny-models.ts';
+import { directionalDifference, headGradient, withHead } from './head-run.ts';
 
 const dir = join(sharedDir, 'models', 'fastestdet');
 const skip = existsSync(join(dir, 'model.onnx')) ? false : `FastestDet not found at ${dir}`;
@@ -37,7 +39,7 @@ describe('FastestDet on the shared photos', { skip }, () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
   const results = new Map<
     string,
-    { grid: Float32Tensor; kept: Detection[]; size: { width: number; height: number } }
+    { input: Float32Tensor; grid: Float32Tensor; kept: Detection[]; size: { width: number; height: number } }
   >();
 
   it('decodes and prints every detection with score ≥ 0.65 after NMS', async () => {
@@ -51,14 +53,15 @@ describe('FastestDet on the shared photos', { skip }, () => {
     try {
       for (const name of IMAGES) {
         const image = await decodeImageFile(imagePath(name));
-        const out = await session.run({ 'input.1': imageToTensor(image, cfg) });
+        const input = imageToTensor(image, cfg);
+        const out = await session.run({ 'input.1': input });
         const grid = out['758'] as Float32Tensor;
         assert.ok(fastestdet.fits(grid.dims).ok);
         const kept = nms(
           fastestdet.decode(grid.data, grid.dims.slice(1), [352, 352], { scoreThreshold: SCORE }),
           IOU,
         );
-        results.set(name, { grid, kept, size: { width: image.width, height: image.height } });
+        results.set(name, { input, grid, kept, size: { width: image.width, height: image.height } });
         console.log(`${name} (${image.width}×${image.height}): ${kept.length} detection(s)`);
         for (const d of kept) {
           const b = toOriginalPixels(d.box, { width: 352, height: 352 }, image);
@@ -117,5 +120,28 @@ describe('FastestDet on the shared photos', { skip }, () => {
       });
     });
     assert.ok(ref.flat().length > 0, 'the photos have detections to compare');
+  });
+
+  it("the head on the real graph: T[cell] is the person's score, its input gradient matches a finite difference", async () => {
+    const r = results.get('grace_hopper.png');
+    assert.ok(r, 'the decode test ran');
+    const person = r.kept[0]!;
+    const m = withHead(readFileSync(join(dir, 'model.onnx')), fastestdet, '758', [1, 85, 22, 22], 'input.1');
+    const { t, grad } = await headGradient(m, r.input, 0, person.cell);
+    assert.deepEqual(t.dims, [1, 80, 22, 22]);
+    assert.ok(
+      Math.abs(t.data[person.cell]! - person.score) < 1e-6,
+      `${t.data[person.cell]} vs ${person.score}`,
+    );
+    // Along a seeded direction v: ⟨∇, v⟩ against the central difference of T[cell]. The network's
+    // ReLU and max-pool kinks bend T within ±1e-4 per pixel (the difference moves 8% from ε = 1e-3 to
+    // 1e-5), and float32 rounding limits ε = 1e-5 to about 1%: hence ε = 1e-5 and a 3% tolerance.
+    const v = Float32Array.from(seededValues(grad.length, 11));
+    let dot = 0;
+    for (let i = 0; i < grad.length; i++) dot += grad[i]! * v[i]!;
+    const fd = await directionalDifference(m, r.input, 0, person.cell, v, 1e-5);
+    console.log(`grace_hopper person: <grad, v> ${dot.toFixed(5)}, finite difference ${fd.toFixed(5)}`);
+    assert.ok(Math.abs(dot) > 1e-3, 'the score depends on the image');
+    assert.ok(Math.abs(dot - fd) < 0.03 * Math.abs(fd), `<grad, v> ${dot} vs ${fd}`);
   });
 });

@@ -54,7 +54,7 @@ describe('fastestdet decoder on a hand-made grid', () => {
   const x = input();
 
   it('decodes each cell: the box by hand, score = obj^0.6 · max cls^0.4', async () => {
-    const y = await headValue({ bytes, t: 'y' }, x);
+    const y = await headValue({ bytes, t: 'y', input: 'x' }, x);
     assert.equal(fastestdet.classes(y.dims), C);
     const dets = fastestdet.decode(y.data, y.dims.slice(1), [40, 60], { scoreThreshold: 0 });
     assert.equal(dets.length, plane);

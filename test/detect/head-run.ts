@@ -13,9 +13,17 @@ export interface HeadModel {
   /** The model with T as an extra graph output. */
   readonly bytes: Uint8Array;
   readonly t: string;
+  /** The graph input differentiated and perturbed ('x' in the hand-made models). */
+  readonly input: string;
 }
 
-export function withHead(bytes: Uint8Array, decoder: Decoder, output: string, outputShape: Shape): HeadModel {
+export function withHead(
+  bytes: Uint8Array,
+  decoder: Decoder,
+  output: string,
+  outputShape: Shape,
+  input = 'x',
+): HeadModel {
   const model = decodeModel(bytes);
   const e = new Emitter(model.opsets.get('') ?? 13, 'gradsight-head');
   e.enter(decoder.id);
@@ -25,7 +33,7 @@ export function withHead(bytes: Uint8Array, decoder: Decoder, output: string, ou
     initializer: e.initializers,
     output: [{ name: t }],
   });
-  return { bytes: patched, t };
+  return { bytes: patched, t, input };
 }
 
 const f32 = (data: Float32Array, dims: readonly number[]): Float32Tensor => ({
@@ -43,7 +51,7 @@ export async function headGradient(
 ): Promise<{ t: Float32Tensor; grad: Float32Array }> {
   const t = await headValue(m, x);
   const compiled = compileGradients(m.bytes, decodeModel(m.bytes), {
-    wrt: ['x'],
+    wrt: [m.input],
     target: m.t,
     beforeSoftmax: false,
   });
@@ -51,7 +59,7 @@ export async function headGradient(
   seed[row * rowSize(t) + cell] = 1;
   const session = await nodeRuntime.createSession(compiled.bytes, { threads: 1 });
   try {
-    const outs = await session.run({ x, [compiled.seed.name]: f32(seed, t.dims) });
+    const outs = await session.run({ [m.input]: x, [compiled.seed.name]: f32(seed, t.dims) });
     return { t, grad: outs[compiled.outputs[0]!.grad]!.data as Float32Array };
   } finally {
     await session.release();
@@ -65,7 +73,7 @@ export async function headValue(m: HeadModel, x: Float32Tensor, fetch?: string):
   const session = await nodeRuntime.createSession(m.bytes, { threads: 1 });
   try {
     const name = fetch ?? m.t;
-    return (await session.run({ x }, [name]))[name] as Float32Tensor;
+    return (await session.run({ [m.input]: x }, [name]))[name] as Float32Tensor;
   } finally {
     await session.release();
   }
@@ -82,7 +90,7 @@ export async function finiteDifferences(
   const session = await nodeRuntime.createSession(m.bytes, { threads: 1 });
   try {
     const at = async (data: Float32Array) => {
-      const t = (await session.run({ x: f32(data, x.dims) }, [m.t]))[m.t]!;
+      const t = (await session.run({ [m.input]: f32(data, x.dims) }, [m.t]))[m.t]!;
       return (t.data as Float32Array)[row * rowSize(t) + cell]!;
     };
     const fd = new Float32Array(x.data.length);
@@ -94,6 +102,28 @@ export async function finiteDifferences(
       fd[i] = ((await at(xp)) - (await at(xm))) / (xp[i]! - xm[i]!);
     }
     return fd;
+  } finally {
+    await session.release();
+  }
+}
+
+/** (T[row, cell](x + εv) − T[row, cell](x − εv)) / 2ε: one finite difference along a direction. */
+export async function directionalDifference(
+  m: HeadModel,
+  x: Float32Tensor,
+  row: number,
+  cell: number,
+  v: Float32Array,
+  eps: number,
+): Promise<number> {
+  const session = await nodeRuntime.createSession(m.bytes, { threads: 1 });
+  try {
+    const at = async (sign: number) => {
+      const data = x.data.map((xi, i) => xi + sign * eps * v[i]!);
+      const t = (await session.run({ [m.input]: f32(data, x.dims) }, [m.t]))[m.t]!;
+      return (t.data as Float32Array)[row * rowSize(t) + cell]!;
+    };
+    return ((await at(1)) - (await at(-1))) / (2 * eps);
   } finally {
     await session.release();
   }

@@ -93,7 +93,7 @@ for (const { decoder, boxes, cells } of cases) {
   describe(`${decoder.id} decoder on a hand-made model`, () => {
     const bytes = yoloModel(decoder.id as 'yolov5' | 'yolov8', boxes[0]!.length, boxes.length);
     const x = input(boxes);
-    const run = () => headValue({ bytes, t: 'y' }, x);
+    const run = () => headValue({ bytes, t: 'y', input: 'x' }, x);
 
     it('decodes boxes, classes, scores and cells as computed by hand', async () => {
       const y = await run();

@@ -16,8 +16,6 @@ export type ErrorCode =
   | 'bad-preprocess'
   /** A model description (task, decoder, classes in preprocess.json) that contradicts the model. */
   | 'bad-description'
-  /** A model description (task, decoder, classes in preprocess.json) that contradicts the model. */
-  | 'bad-description'
   | 'bad-labels'
   | 'bad-argument'
   | 'shape-inference'

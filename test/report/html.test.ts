@@ -123,6 +123,49 @@ test('a box is an SVG over the panel in its PNG pixel coordinates, inclusive on 
   );
 });
 
+test('a detection: its continuous box as an SVG rectangle in its colour, its label as escaped text', async () => {
+  const image = await tinyPng(40, 30);
+  const panel = (detection: NonNullable<ReportImage['targets'][number]['panels'][number]['detection']>) => ({
+    method: 'gradcam',
+    title: 'Grad-CAM',
+    image,
+    detection,
+  });
+  const img: ReportImage = {
+    file: 'a.png',
+    width: 400,
+    height: 300,
+    predictions: [],
+    predictionKind: 'classification',
+    targets: [
+      {
+        description: 'kite (38)',
+        panels: [
+          panel({ box: { x0: 4.5, y0: 6, x1: 14.25, y1: 20 }, text: 'kite <0.87>', color: '#ff3df0' }),
+          // Right half, at the top edge: label anchored right, inside; a bad colour is drawn white.
+          panel({ box: { x0: 25, y0: 1, x1: 39, y1: 9 }, text: 'b', color: 'red" onload="x' }),
+          panel({ box: { x0: 5, y0: 2, x1: 5, y1: 9 }, text: 'empty' }), // no width: not drawn
+        ],
+      },
+    ],
+  };
+  const html = renderReport(report([img]));
+  const svgs = [...html.matchAll(/<svg class="detection" viewBox="([^"]+)"[^>]*>(.*?)<\/svg>/g)];
+  assert.equal(svgs.length, 2);
+  assert.equal(svgs[0]![1], '0 0 40 30');
+  assert.match(svgs[0]![2]!, /<rect x="4.5" y="6" width="9.75" height="14" [^>]*stroke="#ff3df0"/);
+  assert.match(
+    html,
+    /<span class="det-label" style="left:11.25%;top:20.00%;background:#ff3df0;color:#fff">kite &lt;0.87&gt;<\/span>/,
+  );
+  assert.match(
+    html,
+    /<span class="det-label inside" style="right:2.50%;top:3.33%;background:#ffffff;color:#111">b<\/span>/,
+  );
+  assert.doesNotMatch(html, /onload/);
+  assert.doesNotMatch(html, />empty</);
+});
+
 test('predictions: bars and percentages; segmentation says "of pixels"; a failed image shows its error', async () => {
   const base = { file: 'a.png', width: 8, height: 8, targets: [] };
   const html = renderReport(

@@ -121,6 +121,51 @@ test('the report opens from disk in Chromium: images load, no network, text esca
       assert.ok(Math.abs(b.r.height - b.attrs.h * b.sy) < 1.5, JSON.stringify(b));
     }
 
+    // Each detection's rectangle sits on its continuous edges, its label tag just above it (or inside).
+    const dets = await page.$$eval('.frame:has(svg.detection)', (frames) =>
+      frames.map((f) => {
+        const img = f.querySelector('img')!;
+        const box = img.getBoundingClientRect();
+        const rect = f.querySelector('svg.detection rect')!;
+        const r = rect.getBoundingClientRect();
+        const label = f.querySelector('.det-label')!;
+        const l = label.getBoundingClientRect();
+        const [x, y, w, h] = ['x', 'y', 'width', 'height'].map((a) => Number(rect.getAttribute(a)));
+        return {
+          s: box.width / img.naturalWidth,
+          img: { left: box.left, top: box.top },
+          attrs: { x: x!, y: y!, w: w!, h: h! },
+          r: { left: r.left, top: r.top, width: r.width, height: r.height },
+          half: img.naturalWidth / 2,
+          label: {
+            left: l.left,
+            right: l.right,
+            bottom: l.bottom,
+            height: l.height,
+            text: label.textContent ?? '',
+          },
+        };
+      }),
+    );
+    assert.equal(dets.length, 2, 'one detection on each classified image');
+    for (const d of dets) {
+      const j = JSON.stringify(d);
+      assert.ok(Math.abs(d.r.left - (d.img.left + d.attrs.x * d.s)) < 1.5, j);
+      assert.ok(Math.abs(d.r.top - (d.img.top + d.attrs.y * d.s)) < 1.5, j);
+      assert.ok(Math.abs(d.r.width - d.attrs.w * d.s) < 1.5, j);
+      assert.ok(Math.abs(d.r.height - d.attrs.h * d.s) < 1.5, j);
+      // Anchored to the box's left edge, or to its right edge for a box on the right half.
+      const right = d.attrs.x + d.attrs.w / 2 > d.half;
+      const gap = right ? d.label.right - (d.r.left + d.r.width) : d.label.left - d.r.left;
+      assert.ok(Math.abs(gap) < 1.5, `label at the box's ${right ? 'right' : 'left'} edge: ${j}`);
+      assert.ok(Math.abs(d.label.bottom - d.r.top) < 1.5, `label just above the box: ${j}`);
+      assert.ok(d.label.height > 8 && d.label.text.endsWith(' 0.91'), j);
+    }
+    assert.ok(
+      dets.some((d) => d.label.text === `${NASTY_LABEL} 0.91`),
+      'a hostile label shows as text',
+    );
+
     // The screenshot is a picture: many colours, not a blank page.
     const shot = join(dir, 'report.png');
     await page.screenshot({ path: shot, fullPage: true });

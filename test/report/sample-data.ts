@@ -136,7 +136,19 @@ async function classificationImage(
         probability: top.score,
         panels: [
           await camPanel('gradcam', 'Grad-CAM', img, focus),
-          await camPanel('gradcampp', 'Grad-CAM++', img, wide),
+          await camPanel('gradcampp', 'Grad-CAM++', img, wide, {
+            // A detection box (continuous edges) around the blob, with its label.
+            detection: {
+              box: {
+                x0: blob.cx - blob.r,
+                y0: blob.cy - blob.r * 0.8,
+                x1: blob.cx + blob.r,
+                y1: blob.cy + blob.r * 0.8,
+              },
+              text: `${top.label} 0.91`,
+              color: '#ff3df0',
+            },
+          }),
           { method: 'guidedbackprop', title: 'Guided Backprop', image: await pngDataUrl(edges(img, blob)) },
         ],
       },

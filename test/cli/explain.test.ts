@@ -8,6 +8,7 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { decodeNpy } from '../../src/tensor/npy.ts';
 import { runCli } from '../helpers/cli.ts';
 import { readReference } from '../helpers/reference.ts';
@@ -29,12 +30,15 @@ interface Results {
   images: {
     file: string;
     folder?: string;
+    size?: { width: number; height: number };
+    modelSize?: { width: number; height: number };
     predictions?: { label: string; index: number; score: number }[];
     explanations?: {
       method: string;
       target: { index: number; counterfactual: boolean };
       files: Record<string, string>;
       box?: { x0: number; y0: number; x1: number; y1: number };
+      boxModel?: { x0: number; y0: number; x1: number; y1: number };
       stats: { max: number };
     }[];
     error?: { code: string; message: string };
@@ -79,8 +83,9 @@ describe('explain on the shared photos', { skip: skipNoShared }, () => {
       for (const e of img.explanations!) {
         for (const f of Object.values(e.files)) assert.ok(existsSync(join(out, f)), f);
         if (e.method === 'gradcam' && !e.target.counterfactual) {
-          assert.ok(e.box, `${name}: Grad-CAM has a localization box`);
-          assert.ok(e.box.x0 <= e.box.x1 && e.box.y1 < 224);
+          assert.ok(e.box && e.boxModel, `${name}: Grad-CAM has a localization box`);
+          assert.ok(e.boxModel.x0 <= e.boxModel.x1 && e.boxModel.y1 < 224);
+          assert.ok(e.box.x0 <= e.box.x1 && e.box.x1 < img.size!.width && e.box.y1 < img.size!.height);
         }
       }
     }
@@ -117,6 +122,88 @@ describe('explain on the shared photos', { skip: skipNoShared }, () => {
     for (let i = 0; i < ref.data.length; i++)
       max = Math.max(max, Math.abs(Number(got.data[i]) - Number(ref.data[i])));
     assert.ok(max <= 1e-3, `max |Δ| ${max}`);
+  });
+
+  test('boxes, overlays and heatmaps in the original pixels of a non-square photo; --overlay-size model', async () => {
+    const bird = imagePath('bird.png'); // 512×343
+    const run = async (extra: string[], out: string) => {
+      const r = await runCli([
+        'explain',
+        mnv2(),
+        bird,
+        '-m',
+        'gradcam',
+        '-o',
+        join(dir, out),
+        '-q',
+        ...extra,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(await readFile(join(dir, out, 'results.json'), 'utf8')) as Results;
+    };
+    const size = async (out: string, f: string) => {
+      const img = await decodeImageFile(join(dir, out, f));
+      return [img.width, img.height];
+    };
+    const orig = await run([], 'size-original');
+    const img = orig.images[0]!;
+    assert.deepEqual(img.size, { width: 512, height: 343 });
+    assert.deepEqual(img.modelSize, { width: 224, height: 224 });
+    const e = img.explanations![0]!;
+    const m = e.boxModel!;
+    // The model box's pixel edges [x0, x1 + 1) scaled by 512/224 and 343/224, rounded outward.
+    const sx = 512 / 224;
+    const sy = 343 / 224;
+    assert.deepEqual(e.box, {
+      x0: Math.floor(m.x0 * sx),
+      y0: Math.floor(m.y0 * sy),
+      x1: Math.ceil((m.x1 + 1) * sx) - 1,
+      y1: Math.ceil((m.y1 + 1) * sy) - 1,
+    });
+    assert.notDeepEqual(e.box, m, 'a non-square photo: the two boxes differ');
+    assert.deepEqual(await size('size-original', e.files.image!), [512, 343]);
+    assert.deepEqual(await size('size-original', e.files.heatmap!), [512, 343]);
+    assert.deepEqual(
+      await size('size-original', e.files.image!),
+      await size('size-original', e.files.heatmap!),
+    );
+
+    const model = await run(['--overlay-size', 'model'], 'size-model');
+    const em = model.images[0]!.explanations![0]!;
+    assert.deepEqual(await size('size-model', em.files.image!), [224, 224]);
+    assert.deepEqual(await size('size-model', em.files.heatmap!), [224, 224]);
+    assert.deepEqual(
+      [em.box, em.boxModel],
+      [e.box, e.boxModel],
+      'results.json boxes do not depend on the overlay size',
+    );
+
+    const input = join(sharedDir, 'reference', 'mobilenet_v2_1.0_224_quant', 'cat', 'input.npy');
+    const bad = await runCli([
+      'explain',
+      mnv2(),
+      '--input',
+      input,
+      '--overlay-size',
+      'original',
+      '-o',
+      join(dir, 'x'),
+      '-q',
+    ]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /error\[bad-argument\].*--overlay-size original/);
+    assert.match(bad.stderr, /hint: drop --overlay-size/);
+    const flag = await runCli([
+      'explain',
+      mnv2(),
+      bird,
+      '--overlay-size',
+      'huge',
+      '-o',
+      join(dir, 'x'),
+      '-q',
+    ]);
+    assert.match(flag.stderr, /--overlay-size must be one of original, model/);
   });
 
   test('a broken image: the others are written, the failure is listed, exit 1', async () => {

@@ -1,6 +1,7 @@
-// The MethodContext of one explain() call: everything a method may ask for, computed lazily and once.
-// Rows are (image, target) pairs; gradient runs use one seed per row, so k targets of an image are
-// explained by one batched run, not k runs.
+// The MethodContext of one explain() call and one target graph: everything a method may ask for,
+// computed lazily and once. Rows are (image, target) pairs; gradient runs use one seed per row, so k
+// targets of an image are explained by one batched run, not k runs. The explained scalar of a row is
+// ⟨seed, T_row⟩, T the target graph's explained tensor (a head's output, or the scores themselves).
 
 import { type CompileOptions, RULE_SETS, type RuleSetName } from '../autodiff/index.ts';
 import { GradsightError } from '../errors.ts';
@@ -8,15 +9,20 @@ import type { MethodContext, MethodId } from '../methods/types.ts';
 import { gapHeadWeights } from '../model/gap-head.ts';
 import type { GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
+import type { LayerViews } from '../model/layer-view.ts';
 import { tailModel } from '../model/tail-model.ts';
+import type { TargetGraph } from '../model/target-graph.ts';
 import type { Session } from '../runtime/runtime.ts';
-import type { TargetRow } from '../targets/index.ts';
+import { scoreOf, type TargetRow } from '../targets/index.ts';
+import { type Feeds, repeatRows, selectFeeds } from '../tensor/rows.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 
 export interface ContextOptions {
   readonly model: ImageModel;
-  /** The differentiated tensor (pre-softmax scores by default). */
-  readonly target: string;
+  /** The model with the target's head: its `explained` tensor T is differentiated. */
+  readonly graph: TargetGraph;
+  /** Extra feeds (non-image inputs), one row per image of the batch. */
+  readonly feeds: Feeds;
   readonly layers: readonly string[];
   /** Input rows [M, ...]: each image repeated once per target row. */
   readonly input: Float32Tensor;
@@ -26,18 +32,20 @@ export interface ContextOptions {
    */
   readonly forward: { readonly input: Float32Tensor; readonly repeat: number };
   readonly rows: readonly TargetRow[];
-  /** The target tensor's value per row. */
+  /** T's value per row. */
   readonly targetValues: Float32Tensor;
   /** Images per forward batch for Score-CAM and Ablation-CAM. */
   readonly batchSize: number;
   readonly finalMap: (method: MethodId) => Promise<Float32Tensor>;
   /** Rule set of the layer gradients. */
   readonly rule: RuleSetName;
+  /** Layers read through a view (layer-view.ts); Ablation-CAM's tail model inverts it. */
+  readonly views?: LayerViews;
   /** Compiled gradient runners, shared across explain() calls by the Explainer. */
   readonly runner: (options: RunnerOptions) => Promise<GradientRunner>;
 }
 
-export type RunnerOptions = Omit<CompileOptions, 'shapes'>;
+export type RunnerOptions = Omit<CompileOptions, 'shapes'> & { readonly graph: TargetGraph };
 
 export class ExplainContext implements MethodContext {
   private readonly memo = new Map<string, Promise<unknown>>();
@@ -77,17 +85,27 @@ export class ExplainContext implements MethodContext {
     return this.once('layers', async () => {
       const repeat = this.o.forward.repeat;
       const runner = await this.o.runner({
+        graph: this.o.graph,
         wrt: [...this.o.layers],
-        target: this.o.target,
+        target: this.o.graph.explained,
         beforeSoftmax: false,
         ruleSet: RULE_SETS[this.o.rule],
         repeatRows: repeat > 1,
       });
-      const r = await runner.run(this.o.forward.input, this.seedTensor(runner));
+      const r = await runner.run(this.o.forward.input, this.seedTensor(runner), this.forwardFeeds());
       // Values come per forward row; methods index them per target row.
       const values = Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, repeatRows(v, repeat)]));
       return { ...r, values };
     });
+  }
+
+  /** Extra feeds for the gradient runs' rows: per image when repeating, else per row. */
+  private forwardFeeds(): Feeds {
+    if (this.o.forward.repeat > 1) return this.o.feeds;
+    return selectFeeds(
+      this.o.feeds,
+      this.o.rows.map((r) => r.image),
+    );
   }
 
   private seedTensor(runner: GradientRunner): Float32Tensor {
@@ -108,30 +126,36 @@ export class ExplainContext implements MethodContext {
       const name = this.o.model.input.name;
       const repeat = this.o.forward.repeat;
       const runner = await this.o.runner({
+        graph: this.o.graph,
         wrt: [name],
-        target: this.o.target,
+        target: this.o.graph.explained,
         beforeSoftmax: false,
         ruleSet: RULE_SETS[rule],
         repeatRows: repeat > 1,
       });
-      return (await runner.run(this.o.forward.input, this.seedTensor(runner))).grads[name]!;
+      const r = await runner.run(this.o.forward.input, this.seedTensor(runner), this.forwardFeeds());
+      return r.grads[name]!;
     });
   }
 
   async scores(): Promise<Float32Array> {
     const k = this.o.targetValues.data.length / this.rows;
     return Float32Array.from(this.o.rows, (r, i) =>
-      r.score(this.o.targetValues.data.subarray(i * k, (i + 1) * k)),
+      scoreOf(r.seed, this.o.targetValues.data.subarray(i * k, (i + 1) * k)),
     );
   }
 
   private tailSession(layer: string): Promise<Session> {
     return this.once(`tail:${layer}`, async () => {
       const m = this.o.model;
-      const layerShape = this.shapesNow().get(layer)?.shape;
-      const s = await m.runtime.createSession(tailModel(m.model, layer, this.o.target, layerShape), {
-        ...(m.threads !== undefined ? { threads: m.threads } : {}),
-      });
+      const g = this.o.graph;
+      const layerShape = g.shapes.get(layer)?.shape;
+      const s = await m.runtime.createSession(
+        tailModel(g.model, layer, g.explained, layerShape, this.o.views?.[layer]),
+        {
+          ...(m.threads !== undefined ? { threads: m.threads } : {}),
+        },
+      );
       this.sessions.push(s);
       return s;
     });
@@ -143,9 +167,11 @@ export class ExplainContext implements MethodContext {
     variant: (k: number, out: Float32Array) => void,
   ): Promise<Float32Array> {
     const rowDims = this.o.input.dims.slice(1);
-    return this.scoreBatches(row, count, variant, rowDims, (batch) =>
-      this.o.model.runTensor(batch, this.o.target),
-    );
+    const image = this.o.rows[row]!.image;
+    return this.scoreBatches(row, count, variant, rowDims, async (batch) => {
+      const feeds = selectFeeds(this.o.feeds, Array(batch.dims[0]!).fill(image));
+      return (await this.o.model.runTarget(this.o.graph, batch, feeds)).t;
+    });
   }
 
   async scoreActivations(
@@ -156,9 +182,10 @@ export class ExplainContext implements MethodContext {
   ): Promise<Float32Array> {
     const session = await this.tailSession(layer);
     const rowDims = (await this.activations(layer)).dims.slice(1);
+    const t = this.o.graph.explained;
     return this.scoreBatches(row, count, variant, rowDims, async (batch) => {
-      const out = await session.run({ [layer]: batch }, [this.o.target]);
-      return out[this.o.target] as Float32Tensor;
+      const out = await session.run({ [layer]: batch }, [t]);
+      return out[t] as Float32Tensor;
     });
   }
 
@@ -180,13 +207,24 @@ export class ExplainContext implements MethodContext {
       for (let i = 0; i < n; i++) variant(start + i, data.subarray(i * size, (i + 1) * size));
       const out = await run({ dtype: 'float32', dims: [n, ...rowDims], data });
       const k = out.data.length / n;
-      for (let i = 0; i < n; i++) scores[start + i] = target.score(out.data.subarray(i * k, (i + 1) * k));
+      for (let i = 0; i < n; i++)
+        scores[start + i] = scoreOf(target.seed, out.data.subarray(i * k, (i + 1) * k));
     }
     return scores;
   }
 
   gapHeadWeights(layer: string) {
-    return gapHeadWeights(this.o.model.model.graph, this.shapesNow(), layer, this.o.target);
+    const g = this.o.graph;
+    const head = gapHeadWeights(this.o.model.model.graph, this.shapesNow(), layer, g.reads);
+    // CAM weighs classes of the scores it reads; a seed over a head's T of another size cannot apply.
+    if ((this.o.rows[0]?.seed.length ?? head.classes) !== head.classes) {
+      throw new GradsightError(
+        'method-not-applicable',
+        `CAM reads the ${head.classes} class weights of ${g.reads}; this target explains another quantity`,
+        { hint: 'use gradcam (or another gradient method) for this target' },
+      );
+    }
+    return head;
   }
 
   private shapeCache: Awaited<ReturnType<ImageModel['shapes']>> | undefined;
@@ -207,17 +245,4 @@ export class ExplainContext implements MethodContext {
   async release(): Promise<void> {
     for (const s of this.sessions) await s.release();
   }
-}
-
-/** Each row of t repeated r times, consecutively. */
-function repeatRows(t: Float32Tensor, r: number): Float32Tensor {
-  if (r === 1) return t;
-  const n = t.dims[0]!;
-  const size = t.data.length / n;
-  const out = new Float32Array(n * r * size);
-  for (let i = 0; i < n; i++) {
-    const src = t.data.subarray(i * size, (i + 1) * size);
-    for (let k = 0; k < r; k++) out.set(src, (i * r + k) * size);
-  }
-  return { dtype: 'float32', dims: [n * r, ...t.dims.slice(1)], data: out };
 }

@@ -1,8 +1,10 @@
 // The one entry point: `const ex = Explainer.fromModel(model); const r = await ex.explain(images,
-// { method: 'gradcam', target: 'top:3' })`. It resolves targets into rows, runs what the requested
-// methods need once (one batched gradient run for all rows and layers), and returns typed results.
+// { method: 'gradcam', target: 'top:3' })`. Targets become rows (one explained scalar each); rows that
+// share a target graph (the same read tensor and head) are explained together, running what the
+// requested methods need once (one batched gradient run for all rows and layers).
 
 import { type RuleSetName, resolveTarget } from '../autodiff/index.ts';
+import type { Detection } from '../detect/types.ts';
 import { GradsightError } from '../errors.ts';
 import type { Box } from '../eval/localization.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
@@ -12,28 +14,53 @@ import { METHOD_IDS, methodById } from '../methods/table.ts';
 import type { Method, MethodId, MethodResult } from '../methods/types.ts';
 import { GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
-import { findLayer, type LayerInfo } from '../model/layers.ts';
+import { type LayerLayout, type LayerViews, parseLayerLayout } from '../model/layer-view.ts';
+import { defaultLayer, type LayerInfo, resolveLayers } from '../model/layers.ts';
 import { type Prediction, rankOutput } from '../model/predict.ts';
-import { parseTarget, resolveTargets, type TargetRow, type TargetSpec } from '../targets/index.ts';
+import type { TargetGraph } from '../model/target-graph.ts';
+import {
+  counterfactual,
+  parseTarget,
+  resolveRows,
+  scoreOf,
+  type Target,
+  type TargetRow,
+  type TargetSpec,
+  targetOf,
+} from '../targets/index.ts';
+import type { Feeds } from '../tensor/rows.ts';
 import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
 import { ExplainContext, type RunnerOptions } from './context.ts';
 import { type Diagnostic, diagnose } from './diagnose.ts';
+import { averageSamples, expandRows, forwardPlan, type SmoothOptions } from './rows.ts';
+import { targetEnvOf } from './target-env.ts';
 
 export interface ExplainOptions {
   /** One method or several (default 'gradcam'). */
   readonly method?: MethodId | readonly MethodId[];
-  /** What to explain (default: the predicted class). Strings as the CLI takes them: pred, top:3, 281, label, a-vs-b. */
-  readonly target?: string | TargetSpec | readonly (string | TargetSpec)[];
+  /**
+   * What to explain (default: the predicted class; every detection for a detector). Strings as the
+   * CLI takes them (pred, top:3, 281, a label, a-vs-b, prob:c, det:2, ...), specs, or Targets of
+   * your own.
+   */
+  readonly target?: TargetInput | readonly TargetInput[];
   /** Target layers for the CAM methods (default: the model's default layer). */
   readonly layers?: readonly string[];
-  /** Explain −y: regions whose removal raises the target (the paper's counterfactual). */
+  /**
+   * How the layers are read as N×C×H×W when that cannot be inferred (default: inferred from shapes and
+   * the graph): 'nchw', 'nhwc', 'tokens[:SKIP[:HxW]]' or a LayerLayout object.
+   */
+  readonly layerLayout?: string | LayerLayout;
+  /** Explain −y for every target: regions whose removal raises it (the paper's counterfactual). */
   readonly counterfactual?: boolean;
+  /** Extra inputs of a model with several (token ids, masks): one row per image, or one for all. */
+  readonly feeds?: Feeds;
   readonly normalize?: Normalization;
   /** SmoothGrad-style averaging over noisy copies of the input: samples and σ as a fraction of the input range. */
-  readonly smooth?: { readonly samples: number; readonly noise: number; readonly seed?: number };
+  readonly smooth?: SmoothOptions;
   /** Images per forward batch for Score-CAM and Ablation-CAM (default 32). */
   readonly batchSize?: number;
-  /** Explain another output or tensor than the first output. */
+  /** The output (or any tensor) targets read by default, instead of the model's output. */
   readonly targetOutput?: string;
   /**
    * Rule set for the layer gradients the CAM methods use (default 'standard'; 'guided' gives
@@ -46,13 +73,20 @@ export interface TargetInfo {
   readonly index: number | undefined;
   readonly label: string;
   readonly description: string;
-  readonly kind: TargetSpec['kind'];
+  readonly kind: string;
   readonly counterfactual: boolean;
   /** The explained scalar at the unmodified input. */
   readonly score: number;
   /** Softmax probability of `index` (classifiers). */
   readonly probability: number | undefined;
+  /** The tensor differentiated for this target (a head's output, or the scores themselves). */
+  readonly tensor: string;
+  /** The explained detection (detection targets). */
+  readonly detection?: Detection;
 }
+
+/** A target as the library takes it: a CLI string, a spec, or a Target of the user's own. */
+export type TargetInput = string | TargetSpec | Target;
 
 export interface Explanation {
   readonly image: number;
@@ -79,7 +113,7 @@ export interface ExplainResult {
   /** Top-5 predictions per image. */
   readonly predictions: readonly Prediction[];
   readonly layers: readonly LayerInfo[];
-  /** The differentiated tensor. */
+  /** The tensor the (first) target reads: the scores before softmax by default. */
   readonly target: string;
   readonly explanations: readonly Explanation[];
   readonly seconds: number;
@@ -91,11 +125,16 @@ export class Explainer {
 
   constructor(readonly model: ImageModel) {}
 
-  private runner(options: RunnerOptions): Promise<GradientRunner> {
-    const key = JSON.stringify({ ...options, ruleSet: options.ruleSet?.name ?? 'standard' });
+  private runner(options: RunnerOptions & { readonly views?: LayerViews }): Promise<GradientRunner> {
+    const { graph, ...compile } = options;
+    const key = JSON.stringify({
+      ...compile,
+      graph: graph.key,
+      ruleSet: options.ruleSet?.name ?? 'standard',
+    });
     let r = this.runners.get(key);
     if (!r) {
-      r = GradientRunner.create(this.model, options, this.model.threads);
+      r = GradientRunner.create(this.model, compile, this.model.threads, graph);
       this.runners.set(key, r);
       r.catch(() => this.runners.delete(key));
     }
@@ -130,38 +169,70 @@ export class Explainer {
     options: ExplainOptions = {},
   ): Promise<ExplainResult> {
     const t0 = performance.now();
-    const batch =
-      'dims' in input
-        ? input
-        : imagesToBatch(Array.isArray(input) ? input : [input as RgbImage], this.model.preprocess);
+    const images = 'dims' in input ? undefined : Array.isArray(input) ? input : [input as RgbImage];
+    const batch = images ? imagesToBatch(images, this.model.preprocess) : (input as Float32Tensor);
+    const { [this.model.input.name]: _image, ...feeds } = this.model.feedsFor(batch, options.feeds);
     const methods = methodList(options.method);
-    const layers = await this.layersFor(methods, options.layers);
-    const g = this.model.model.graph;
-    const target = resolveTarget(g, options.targetOutput ?? this.model.output.name, true);
-    const images = batch.dims[0]!;
-    const [height, width] = batch.dims.slice(-2) as [number, number];
+    const layers = await this.layersFor(methods, options.layers, options.layerLayout);
+    const defaultReads = options.targetOutput ?? this.model.output.name;
+    const groups = groupTargets(this.targets(options), this.model, defaultReads);
+    const scores = resolveTarget(this.model.model.graph, this.model.output.name, true);
 
-    // One forward run gives the scores the targets are chosen from (e.g. top-k).
-    const values = await this.model.runTensor(batch, target);
-    const rowDims = values.dims.slice(1);
-    const specs = targetSpecs(options.target);
-    const rows = resolveTargets(specs, {
-      output: values.data,
-      images,
-      rowDims,
-      labels: this.model.labels,
-      counterfactual: options.counterfactual ?? false,
+    const explanations: Explanation[] = [];
+    let predictions: Prediction[] | undefined;
+    for (const group of groups) {
+      const graph = await this.model.targetGraph(group.reads, group.head);
+      const { x, t } = await this.model.runTarget(graph, batch, feeds);
+      if (!predictions && group.reads === scores)
+        predictions = rankOutput(x, { top: 5, labels: this.model.labels, outputIsProbability: false });
+      const values = perImageValues(x, t, group.targets.length, batch, images, this.model.labels);
+      const rows = resolveRows(group.targets, values);
+      if (rows.length === 0) continue;
+      explanations.push(
+        ...(await this.explainRows({ graph, batch, feeds, x, t, rows, methods, layers, options })),
+      );
+    }
+    predictions ??= await this.model.predict(batch, 5, feeds);
+    const target = groups[0]?.reads ?? defaultReads;
+    return { predictions, layers, target, explanations, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  private targets(options: ExplainOptions): Target[] {
+    const t = options.target;
+    const list: readonly TargetInput[] =
+      t === undefined ? ['pred'] : Array.isArray(t) ? (t as readonly TargetInput[]) : [t as TargetInput];
+    const env = targetEnvOf(this.model);
+    return list.map((x) => {
+      const target =
+        typeof x === 'string' ? targetOf(parseTarget(x), env) : 'rows' in x ? x : targetOf(x, env);
+      return options.counterfactual ? counterfactual(target) : target;
     });
-    const predictions = rankOutput(values, { top: 5, labels: this.model.labels, outputIsProbability: false });
+  }
 
+  /** The explanations of rows that share one target graph. */
+  private async explainRows(a: {
+    graph: TargetGraph;
+    batch: Float32Tensor;
+    feeds: Feeds;
+    x: Float32Tensor;
+    t: Float32Tensor;
+    rows: TargetRow[];
+    methods: readonly Method[];
+    layers: readonly LayerInfo[];
+    options: ExplainOptions;
+  }): Promise<Explanation[]> {
+    const { graph, batch, rows, methods, layers, options } = a;
+    const [height, width] = spatialSize(batch, this.model);
     const samples = options.smooth?.samples ?? 1;
-    const expanded = expandRows(batch, values, rows, samples, options.smooth);
+    const expanded = expandRows(batch, a.t, rows, samples, options.smooth);
     const results = new Map<MethodId, Promise<MethodResult>>();
     const finals = new Map<MethodId, Promise<Float32Tensor>>();
     const normalize = options.normalize ?? 'per-image';
+    const views: LayerViews = Object.fromEntries(layers.map((l) => [l.name, l.view!]));
     const ctx: ExplainContext = new ExplainContext({
       model: this.model,
-      target,
+      graph,
+      feeds: a.feeds,
       layers: layers.map((l) => l.name),
       input: expanded.input,
       forward: forwardPlan(batch, rows, samples, expanded.input),
@@ -170,7 +241,8 @@ export class Explainer {
       batchSize: options.batchSize ?? 32,
       rule: options.rule ?? 'standard',
       finalMap: (id) => finalOf(id),
-      runner: (o) => this.runner(o),
+      views,
+      runner: (o) => this.runner({ ...o, views }),
     });
     const resultOf = (id: MethodId): Promise<MethodResult> => {
       let p = results.get(id);
@@ -195,18 +267,21 @@ export class Explainer {
     };
 
     const explanations: Explanation[] = [];
+    const plane = height * width;
     try {
       await ctx.prepare();
       for (const method of methods) {
         const r = await resultOf(method.id);
         const final = r.kind === 'cam' ? await finalOf(method.id) : undefined;
+        const channels = r.kind === 'pixels' ? r.pixels.data.length / (r.pixels.dims[0]! * plane) : 0;
         for (let i = 0; i < rows.length; i++) {
           const row = rows[i]!;
-          const plane = height * width;
           const map = final?.data.slice(i * plane, (i + 1) * plane);
           const pixels =
-            r.kind === 'pixels' ? r.pixels.data.slice(i * 3 * plane, (i + 1) * 3 * plane) : undefined;
-          const info = targetInfo(row, values, rowDims);
+            r.kind === 'pixels'
+              ? r.pixels.data.slice(i * channels * plane, (i + 1) * channels * plane)
+              : undefined;
+          const info = targetInfo(row, a.x, a.t, graph.explained);
           const diagnostic = diagnose({
             method: method.id,
             map: map ?? pixels!,
@@ -228,24 +303,29 @@ export class Explainer {
             ...(map ? { map } : {}),
             ...(pixels ? { pixels } : {}),
             ...(diagnostic ? { diagnostic } : {}),
+            ...(row.detection ? { detection: detectionInfo(row) } : {}),
           });
         }
       }
     } finally {
       await ctx.release();
     }
-    return { predictions, layers, target, explanations, seconds: (performance.now() - t0) / 1000 };
+    return explanations;
   }
 
   private async layersFor(
     methods: readonly Method[],
     names: readonly string[] | undefined,
+    layerLayout: ExplainOptions['layerLayout'],
   ): Promise<LayerInfo[]> {
     const needsLayers = methods.some((m) => m.output === 'cam' || m.needs.finalMapOf);
     if (!needsLayers) return [];
-    const all = await this.model.layers();
-    if (!names?.length) return [await this.model.defaultLayer()];
-    return names.map((n) => findLayer(all, n));
+    // Every layer comes with its view (layer-view.ts); an ambiguous layout is refused here.
+    const layout = typeof layerLayout === 'string' ? parseLayerLayout(layerLayout) : layerLayout;
+    const g = this.model.model.graph;
+    const shapes = await this.model.shapes();
+    if (!names?.length) return [defaultLayer(g, shapes, this.model.output.name, layout)];
+    return resolveLayers(g, shapes, names, layout);
   }
 }
 
@@ -266,113 +346,85 @@ function methodList(m: ExplainOptions['method']): Method[] {
   });
 }
 
-function targetSpecs(t: ExplainOptions['target']): TargetSpec[] {
-  if (t === undefined) return [{ kind: 'predicted' }];
-  const list =
-    typeof t === 'string' || !Array.isArray(t)
-      ? [t as string | TargetSpec]
-      : (t as readonly (string | TargetSpec)[]);
-  return list.map((x) => (typeof x === 'string' ? parseTarget(x) : x));
+interface TargetGroup {
+  readonly reads: string;
+  readonly head: Target['head'];
+  readonly targets: Target[];
 }
 
-/** Rows × samples copies of the input (noisy for SmoothGrad) and of the target values. */
-function expandRows(
-  batch: Float32Tensor,
-  values: Float32Tensor,
-  rows: readonly TargetRow[],
-  samples: number,
-  smooth: ExplainOptions['smooth'],
-): { input: Float32Tensor; values: Float32Tensor; rows: TargetRow[] } {
-  const size = batch.data.length / batch.dims[0]!;
-  const vsize = values.data.length / values.dims[0]!;
-  const m = rows.length * samples;
-  const input = new Float32Array(m * size);
-  const vals = new Float32Array(m * vsize);
-  const out: TargetRow[] = [];
-  let state = smooth?.seed ?? 1;
-  const gauss = () => {
-    // Box–Muller on a small LCG: deterministic noise for reproducible SmoothGrad maps.
-    const u = () => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      return (state + 1) / 4294967297;
-    };
-    return Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-  };
-  rows.forEach((row, r) => {
-    const src = batch.data.subarray(row.image * size, (row.image + 1) * size);
-    let sigma = 0;
-    if (samples > 1 && smooth?.noise) {
-      let lo = Number.POSITIVE_INFINITY;
-      let hi = Number.NEGATIVE_INFINITY;
-      for (let p = 0; p < src.length; p++) {
-        const v = src[p]!;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-      sigma = smooth.noise * (hi - lo);
+/** Targets grouped by the graph they need (read tensor and head), in order of first appearance. */
+function groupTargets(targets: readonly Target[], model: ImageModel, defaultReads: string): TargetGroup[] {
+  const groups = new Map<string, TargetGroup>();
+  for (const t of targets) {
+    const reads = resolveTarget(model.model.graph, t.output ?? defaultReads, t.beforeSoftmax ?? true);
+    const key = `${reads}|${t.head?.key ?? ''}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { reads, head: t.head, targets: [] };
+      groups.set(key, g);
     }
-    for (let s = 0; s < samples; s++) {
-      const i = r * samples + s;
-      const dst = input.subarray(i * size, (i + 1) * size);
-      if (samples === 1) dst.set(src);
-      else for (let p = 0; p < size; p++) dst[p] = src[p]! + sigma * gauss();
-      vals.set(values.data.subarray(row.image * vsize, (row.image + 1) * vsize), i * vsize);
-      out.push(row);
-    }
-  });
-  return {
-    input: { dtype: 'float32', dims: [m, ...batch.dims.slice(1)], data: input },
-    values: { dtype: 'float32', dims: [m, ...values.dims.slice(1)], data: vals },
-    rows: out,
-  };
+    g.targets.push(t);
+  }
+  return [...groups.values()];
 }
 
-/** Feed each image once when every image has the same number of contiguous rows (and no noise). */
-function forwardPlan(
+/** What each target of a group sees of each image (the same values for every target). */
+function perImageValues(
+  x: Float32Tensor,
+  t: Float32Tensor,
+  targets: number,
   batch: Float32Tensor,
-  rows: readonly TargetRow[],
-  samples: number,
-  expanded: Float32Tensor,
-): { input: Float32Tensor; repeat: number } {
+  images: readonly RgbImage[] | undefined,
+  labels: readonly string[] | undefined,
+) {
   const n = batch.dims[0]!;
-  const r = rows.length / n;
-  const uniform =
-    samples === 1 && Number.isInteger(r) && r > 1 && rows.every((row, i) => row.image === Math.floor(i / r));
-  return uniform ? { input: batch, repeat: r } : { input: expanded, repeat: 1 };
+  const xs = x.data.length / n;
+  const ts = t.data.length / n;
+  const inputSize = [batch.dims[batch.dims.length - 2]!, batch.dims[batch.dims.length - 1]!] as const;
+  return Array.from({ length: n }, (_, i) => {
+    const image = images?.[i];
+    const v = {
+      x: x.data.subarray(i * xs, (i + 1) * xs),
+      xDims: x.dims.slice(1),
+      t: t.data.subarray(i * ts, (i + 1) * ts),
+      tDims: t.dims.slice(1),
+      labels,
+      inputSize,
+      originalSize: image ? ([image.height, image.width] as const) : undefined,
+    };
+    return Array.from({ length: targets }, () => v);
+  });
 }
 
-/** Mean over each row's consecutive samples (SmoothGrad); identity for one sample. */
-function averageSamples(r: MethodResult, samples: number): MethodResult {
-  if (samples === 1) return r;
-  const avg = (t: Float32Tensor): Float32Tensor => {
-    const m = t.dims[0]! / samples;
-    const size = t.data.length / t.dims[0]!;
-    const out = new Float32Array(m * size);
-    for (let i = 0; i < m; i++) {
-      for (let s = 0; s < samples; s++) {
-        const src = t.data.subarray((i * samples + s) * size, (i * samples + s + 1) * size);
-        for (let p = 0; p < size; p++) out[i * size + p]! += src[p]! / samples;
-      }
-    }
-    return { dtype: 'float32', dims: [m, ...t.dims.slice(1)], data: out };
-  };
-  if (r.kind === 'pixels') return { kind: 'pixels', pixels: avg(r.pixels) };
-  return { kind: 'cam', perLayer: new Map([...r.perLayer].map(([k, v]) => [k, avg(v)])) };
+/** [height, width] of a batch in the model's layout. */
+function spatialSize(batch: Float32Tensor, model: ImageModel): readonly [number, number] {
+  return model.preprocess.layout === 'NHWC'
+    ? [batch.dims[1]!, batch.dims[2]!]
+    : [batch.dims[2]!, batch.dims[3]!];
 }
 
-function targetInfo(row: TargetRow, values: Float32Tensor, rowDims: readonly number[]): TargetInfo {
-  const k = rowDims.reduce((a, b) => a * b, 1);
-  const out = values.data.subarray(row.image * k, (row.image + 1) * k);
-  const probability = rowDims.length === 1 && row.index !== undefined ? softmax(out)[row.index] : undefined;
+function targetInfo(row: TargetRow, x: Float32Tensor, t: Float32Tensor, tensor: string): TargetInfo {
+  const n = x.dims[0]!;
+  const xs = x.data.length / n;
+  const ts = t.data.length / n;
+  const xRow = x.data.subarray(row.image * xs, (row.image + 1) * xs);
+  const classifier = x.dims.length === 2 && row.index !== undefined && row.kind !== 'detection';
   return {
     index: row.index,
     label: row.label,
     description: row.description,
     kind: row.kind,
     counterfactual: row.counterfactual,
-    score: row.score(out),
-    probability,
+    score: scoreOf(row.seed, t.data.subarray(row.image * ts, (row.image + 1) * ts)),
+    probability: classifier ? softmax(xRow)[row.index!] : undefined,
+    tensor,
+    ...(row.detection ? { detection: row.detection } : {}),
   };
+}
+
+function detectionInfo(row: TargetRow): NonNullable<Explanation['detection']> {
+  const d = row.detection!;
+  return { box: d.box, classIndex: d.classIndex, label: row.label, score: d.score };
 }
 
 function rowSlice(t: Float32Tensor, row: number): Float32Array {

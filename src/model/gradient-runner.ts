@@ -1,11 +1,15 @@
 // Compiles a model's gradient graph once and runs it: one ONNX Runtime run gives the target scores,
 // the requested activations and their gradients for a batch, each row with its own seed.
 
-import { type CompileOptions, compileGradients, type GradientModel } from '../autodiff/index.ts';
+import type { CompileOptions, GradientModel } from '../autodiff/index.ts';
 import { GradsightError } from '../errors.ts';
 import type { Session } from '../runtime/runtime.ts';
+import { concatRows, type Feeds, sliceFeeds, sliceRows } from '../tensor/rows.ts';
 import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
 import type { ImageModel } from './image-model.ts';
+import type { LayerViews } from './layer-view.ts';
+import { compileWithViews } from './layer-view-compile.ts';
+import type { GraphSource } from './target-graph.ts';
 
 export interface GradientResult {
   /** The differentiated scores (pre-softmax logits by default), [N, ...]. */
@@ -14,35 +18,41 @@ export interface GradientResult {
   readonly grads: Readonly<Record<string, Float32Tensor>>;
 }
 
+export type GradientRunnerOptions = Omit<CompileOptions, 'shapes'> & {
+  /** Tensors read through a layer view: their values and gradients come out N×C×H×W. */
+  readonly views?: LayerViews;
+};
+
 export class GradientRunner {
   private constructor(
     readonly compiled: GradientModel,
     private readonly session: Session,
-    private readonly inputName: string,
+    private readonly model: ImageModel,
     private readonly repeatRows: boolean,
     private readonly fixedBatch: boolean,
   ) {}
 
+  /** Compiles gradients of `graph` (default: the model itself; a target graph adds a head). */
   static async create(
     model: ImageModel,
-    options: Omit<CompileOptions, 'shapes'>,
+    options: GradientRunnerOptions,
     threads?: number,
+    graph?: GraphSource,
   ): Promise<GradientRunner> {
-    const compiled = compileGradients(model.source.bytes, model.model, {
-      ...options,
-      shapes: await model.shapes(),
-    });
+    const source = graph ?? { bytes: model.source.bytes, model: model.model, shapes: await model.shapes() };
+    // Layer views (layer-view.ts): values and gradients of non-NCHW layers come out N×C×H×W.
+    const { views, ...compile } = options;
+    const compiled = compileWithViews(
+      source.bytes,
+      source.model,
+      { ...compile, shapes: source.shapes },
+      views,
+    );
     const session = await model.runtime.createSession(compiled.bytes, {
       ...(threads !== undefined ? { threads } : {}),
       ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
     });
-    return new GradientRunner(
-      compiled,
-      session,
-      model.input.name,
-      options.repeatRows === true,
-      model.fixedBatch,
-    );
+    return new GradientRunner(compiled, session, model, options.repeatRows === true, model.fixedBatch);
   }
 
   /** The seed shape for n rows: the target's shape with the batch axis set. */
@@ -55,7 +65,8 @@ export class GradientRunner {
     });
   }
 
-  async run(input: Float32Tensor, seed: Tensor): Promise<GradientResult> {
+  /** One run: `input` [n, ...] with its extra feeds (n rows each), and the seed rows. */
+  async run(input: Float32Tensor, seed: Tensor, extra?: Feeds): Promise<GradientResult> {
     const n = input.dims[0]!;
     // With repeatRows the seed may carry several rows per input row.
     const rows = this.repeatRows && seed.dims[0]! % n === 0 ? seed.dims[0]! : n;
@@ -70,12 +81,13 @@ export class GradientRunner {
       );
     }
     const s = asFloat32(seed);
-    if (!this.fixedBatch || n === 1) return this.runOnce(input, s);
+    const feeds = this.model.feedsFor(input, extra);
+    if (!this.fixedBatch || n === 1) return this.runOnce(feeds, s);
     // A model exported with batch 1: one image (and its seed rows) at a time.
     const r = rows / n;
     const parts: GradientResult[] = [];
     for (let i = 0; i < n; i++)
-      parts.push(await this.runOnce(sliceRows(input, i, 1), sliceRows(s, i * r, r)));
+      parts.push(await this.runOnce(sliceFeeds(feeds, i, 1), sliceRows(s, i * r, r)));
     const cat = (pick: (p: GradientResult) => Float32Tensor) => concatRows(parts.map(pick));
     const keys = this.compiled.outputs.map((o) => o.tensor);
     return {
@@ -85,8 +97,8 @@ export class GradientRunner {
     };
   }
 
-  private async runOnce(input: Float32Tensor, seed: Float32Tensor): Promise<GradientResult> {
-    const out = await this.session.run({ [this.inputName]: input, [this.compiled.seed.name]: seed });
+  private async runOnce(feeds: Feeds, seed: Float32Tensor): Promise<GradientResult> {
+    const out = await this.session.run({ ...feeds, [this.compiled.seed.name]: seed });
     const values: Record<string, Float32Tensor> = {};
     const grads: Record<string, Float32Tensor> = {};
     for (const o of this.compiled.outputs) {
@@ -106,24 +118,4 @@ function asFloat32(t: Tensor): Float32Tensor {
   if (t.dtype === 'float64')
     return { dtype: 'float32', dims: t.dims, data: Float32Array.from(t.data as Float64Array) };
   throw new GradsightError('bad-argument', `the seed must be float32 or float64, got ${t.dtype}`);
-}
-
-function sliceRows(t: Float32Tensor, start: number, count: number): Float32Tensor {
-  const size = t.data.length / t.dims[0]!;
-  return {
-    dtype: 'float32',
-    dims: [count, ...t.dims.slice(1)],
-    data: t.data.subarray(start * size, (start + count) * size),
-  };
-}
-
-function concatRows(parts: readonly Float32Tensor[]): Float32Tensor {
-  const rows = parts.reduce((n, p) => n + p.dims[0]!, 0);
-  const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    data.set(p.data, offset);
-    offset += p.data.length;
-  }
-  return { dtype: 'float32', dims: [rows, ...parts[0]!.dims.slice(1)], data };
 }

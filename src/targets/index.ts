@@ -1,4 +1,15 @@
-// Public API of targets.
+// Public API of targets: what is explained, separate from how (methods).
+export { classIndex } from './class-index.ts';
+export { type DetectionPick, detectionTarget } from './detection.ts';
+export type { TargetHead } from './head.ts';
+export { cosineHead, logSoftmaxHead, sigmoidHead, softmaxHead } from './heads.ts';
 export { parseTarget } from './parse.ts';
-export { type ResolveInput, resolveTargets } from './resolve.ts';
-export type { ClassRef, TargetRow, TargetSpec } from './types.ts';
+export { counterfactual, resolveRows, scoreOf, type TargetEnv, targetOf } from './resolve.ts';
+export type {
+  ClassRef,
+  Target,
+  TargetRow,
+  TargetRowInit,
+  TargetSpec,
+  TargetValues,
+} from './types.ts';

@@ -1,234 +1,260 @@
-// Turning target specs and a batch of model outputs into rows (one per explained scalar), with seeds.
+// Target specs → Targets, and Targets × the values at the clean input → rows. The built-in targets are
+// ordinary Targets (a user-defined one plugs in the same way); counterfactual is one modifier that
+// negates any target's seeds.
 
-import { closestNames, GradsightError } from '../errors.ts';
+import type { Decoder } from '../detect/types.ts';
+import { GradsightError } from '../errors.ts';
 import { labelFor } from '../image/labels.ts';
-import { softmax, topK } from '../tensor/tensor.ts';
-import type { ClassRef, TargetRow, TargetSpec } from './types.ts';
+import { topK } from '../tensor/tensor.ts';
+import { classIndex } from './class-index.ts';
+import { detectionTarget } from './detection.ts';
+import { cosineHead, logSoftmaxHead, sigmoidHead, softmaxHead } from './heads.ts';
+import type { Target, TargetRow, TargetRowInit, TargetSpec, TargetValues } from './types.ts';
 
-export interface ResolveInput {
-  /** Model output [N, ...]; row size K = product of the other dims. */
-  readonly output: Float32Array;
-  readonly images: number;
-  /** Output dims without the batch axis ([K] for classifiers, [C, H, W] for dense outputs). */
-  readonly rowDims: readonly number[];
-  readonly labels: readonly string[] | undefined;
-  readonly counterfactual?: boolean;
+/** What targets need to know of the model. */
+export interface TargetEnv {
+  /** The model's task (from its description); dense outputs are segmentation either way. */
+  readonly task?: 'classification' | 'multi-label' | 'segmentation' | 'detection';
+  /** Class axis of a dense segmentation output row: NCHW → 0 ([C, H, W]), NHWC → 2 ([H, W, C]). */
+  readonly denseLayout?: 'NCHW' | 'NHWC';
+  readonly detection?: {
+    readonly decoder: Decoder;
+    readonly scoreThreshold: number;
+    readonly iouThreshold: number;
+  };
 }
 
-export function resolveTargets(specs: readonly TargetSpec[], input: ResolveInput): TargetRow[] {
-  const rowSize = input.rowDims.reduce((a, b) => a * b, 1);
+export function targetOf(spec: TargetSpec, env: TargetEnv = {}): Target {
+  const t = baseTarget(spec, env);
+  return spec.counterfactual ? counterfactual(t) : t;
+}
+
+/** −y: the seeds negated (Selvaraju et al., §3.2 "counterfactual explanations"). */
+export function counterfactual(t: Target): Target {
+  return {
+    ...t,
+    rows: (v) =>
+      t.rows(v).map((r) => ({
+        ...r,
+        description: `counterfactual: ${r.description}`,
+        seed: r.seed.map((s) => -s),
+        counterfactual: true,
+      })),
+  };
+}
+
+/** The rows of `targets` for every image, images outer. */
+export function resolveRows(
+  targets: readonly Target[],
+  perImage: readonly Omit<TargetValues, 'image'>[][],
+): TargetRow[] {
   const rows: TargetRow[] = [];
-  for (let image = 0; image < input.images; image++) {
-    const out = input.output.subarray(image * rowSize, (image + 1) * rowSize);
-    for (const spec of specs) rows.push(...rowsFor(spec, image, out, input));
-  }
-  if (input.counterfactual) return rows.map(negate);
+  perImage.forEach((values, image) => {
+    targets.forEach((t, k) => {
+      const v = { ...values[k]!, image };
+      for (const r of t.rows(v)) {
+        if (r.seed.length !== v.t.length) {
+          throw new GradsightError(
+            'bad-argument',
+            `the target's seed has ${r.seed.length} values; one row of what it explains has ${v.t.length} ([${v.tDims.join(', ')}])`,
+            { hint: 'a seed has one value per element of one output row' },
+          );
+        }
+        rows.push({ counterfactual: false, ...r, image });
+      }
+    });
+  });
   return rows;
 }
 
-function rowsFor(spec: TargetSpec, image: number, out: Float32Array, input: ResolveInput): TargetRow[] {
-  const dense = input.rowDims.length === 3;
-  const classes = dense ? input.rowDims[0]! : out.length;
-  const name = (i: number) => `${labelFor(input.labels, i)} (${i})`;
-  const cls = (r: ClassRef) => classIndex(r, classes, input.labels);
+/** The explained scalar of a row: ⟨seed, T_row⟩. */
+export function scoreOf(seed: Float32Array, t: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < seed.length; i++) if (seed[i] !== 0) s += seed[i]! * t[i]!;
+  return s;
+}
+
+function baseTarget(spec: TargetSpec, env: TargetEnv): Target {
   switch (spec.kind) {
+    case 'custom':
+      return spec.target;
     case 'predicted':
-    case 'top': {
-      const k = spec.kind === 'top' ? spec.k : 1;
-      if (dense)
-        return topK(classShares(out, input.rowDims), k).map((c) =>
-          regionRow(image, c, undefined, input, name),
-        );
-      return topK(out, k).map((c) => linearRow(image, spec.kind, c, name(c), oneHot(out.length, c), input));
-    }
+    case 'top':
+      if (env.task === 'detection') return detectionTarget(spec.kind === 'top' ? { count: spec.k } : {}, env);
+      return linear((v) => {
+        const k = spec.kind === 'top' ? spec.k : 1;
+        if (isDense(v)) return topK(classShares(v, env), k).map((c) => regionRow(v, c, undefined, env));
+        return topK(v.x, k).map((c) => classRow(v, spec.kind, c));
+      });
     case 'class':
-    case 'label': {
-      const c = cls(spec.kind === 'class' ? spec.index : spec.text);
-      if (dense) return [regionRow(image, c, undefined, input, name)];
-      return [linearRow(image, spec.kind, c, name(c), oneHot(out.length, c), input)];
-    }
-    case 'contrast': {
-      if (dense) throw new GradsightError('bad-argument', 'A-vs-B targets need a classifier output [N, K]');
-      const a = cls(spec.a);
-      const b = cls(spec.b);
-      const seed = oneHot(out.length, a);
-      seed[b]! -= 1;
-      return [linearRow(image, 'contrast', a, `${name(a)} vs ${name(b)}`, seed, input)];
-    }
-    case 'probability': {
-      if (dense)
-        throw new GradsightError('bad-argument', 'probability targets need a classifier output [N, K]');
-      const c = spec.of === undefined ? topK(out, 1)[0]! : cls(spec.of);
-      // d softmax_c / d logits = p_c (e_c − p): exact at this input; score is the probability itself.
-      const p = softmax(out);
-      const seed = new Float32Array(out.length);
-      for (let j = 0; j < seed.length; j++) seed[j] = p[c]! * ((j === c ? 1 : 0) - p[j]!);
-      return [
-        {
-          image,
-          index: c,
-          label: labelFor(input.labels, c),
-          description: `p(${name(c)})`,
-          kind: 'probability',
-          counterfactual: false,
-          seed,
-          score: (o) => softmax(o)[c]!,
+    case 'label':
+      return linear((v) => {
+        const c = classIndex(spec.kind === 'class' ? spec.index : spec.text, classCount(v, env), v.labels);
+        return [isDense(v) ? regionRow(v, c, undefined, env) : classRow(v, spec.kind, c)];
+      });
+    case 'contrast':
+      return linear((v) => {
+        needsClassifier(v, 'A-vs-B');
+        const a = classIndex(spec.a, v.x.length, v.labels);
+        const b = classIndex(spec.b, v.x.length, v.labels);
+        const seed = oneHot(v.x.length, a);
+        seed[b]! -= 1;
+        return [{ ...classRow(v, 'contrast', a), description: `${name(v, a)} vs ${name(v, b)}`, seed }];
+      });
+    case 'probability':
+    case 'log-probability':
+    case 'sigmoid': {
+      const sigmoid = spec.kind === 'sigmoid' || (spec.kind === 'probability' && env.task === 'multi-label');
+      const head = sigmoid ? sigmoidHead : spec.kind === 'log-probability' ? logSoftmaxHead : softmaxHead;
+      return {
+        head,
+        rows: (v) => {
+          needsClassifier(v, spec.kind);
+          const c = spec.of === undefined ? topK(v.x, 1)[0]! : classIndex(spec.of, v.x.length, v.labels);
+          const what = sigmoid ? 'σ' : spec.kind === 'log-probability' ? 'log p' : 'p';
+          return [{ ...classRow(v, spec.kind, c), description: `${what}(${name(v, c)})` }];
         },
-      ];
+      };
     }
-    case 'region': {
-      if (!dense) throw new GradsightError('bad-argument', 'region targets need a dense output [N, C, H, W]');
-      return [regionRow(image, cls(spec.of), spec.mask, input, name)];
-    }
-    case 'seed': {
-      if (spec.seed.length !== out.length) {
-        throw new GradsightError(
-          'bad-argument',
-          `the seed has ${spec.seed.length} values; one output row has ${out.length}`,
-        );
-      }
-      return [linearRow(image, 'seed', undefined, spec.description ?? 'custom seed', spec.seed, input)];
-    }
+    case 'region':
+      return linear((v) => {
+        if (!isDense(v))
+          throw new GradsightError('bad-argument', 'region targets need a dense output [N, C, H, W]', {
+            hint: 'use a class, top:K or a probability for a classifier',
+          });
+        return [regionRow(v, classIndex(spec.of, classCount(v, env), v.labels), spec.mask, env)];
+      });
+    case 'detection':
+      return detectionTarget(spec, env);
+    case 'cosine':
+      return {
+        head: cosineHead(spec.reference),
+        rows: (v) => {
+          if (spec.reference.length !== v.x.length) {
+            throw new GradsightError(
+              'bad-argument',
+              `the reference embedding has ${spec.reference.length} values; one output row has ${v.x.length}`,
+              { hint: 'save the reference as the model’s output for a reference image (one row)' },
+            );
+          }
+          const description = spec.description ?? 'cosine similarity to the reference';
+          return [
+            { index: undefined, label: description, description, kind: 'cosine', seed: Float32Array.of(1) },
+          ];
+        },
+      };
+    case 'direction':
+      return linear((v) => {
+        const seed = new Float32Array(v.x.length);
+        if (spec.index === undefined) seed.fill(spec.sign);
+        else seed[checkIndex(spec.index, v.x.length)] = spec.sign;
+        const which = spec.index === undefined ? 'the outputs' : `output ${spec.index}`;
+        const description = `${which} ${spec.sign > 0 ? 'up' : 'down'}`;
+        return [{ index: spec.index, label: description, description, kind: 'direction', seed }];
+      });
+    case 'seed':
+      return linear((v) => {
+        const description = spec.description ?? 'custom seed';
+        if (spec.seed.length !== v.t.length) {
+          throw new GradsightError(
+            'bad-argument',
+            `the seed has ${spec.seed.length} values; one output row has ${v.t.length}`,
+            { hint: `give one value per output ([${v.tDims.join(', ')}])` },
+          );
+        }
+        return [{ index: undefined, label: description, description, kind: 'seed', seed: spec.seed }];
+      });
   }
 }
 
-function linearRow(
-  image: number,
-  kind: TargetSpec['kind'],
-  index: number | undefined,
-  description: string,
-  seed: Float32Array,
-  input: ResolveInput,
-): TargetRow {
+const linear = (rows: Target['rows']): Target => ({ rows });
+
+const name = (v: TargetValues, i: number) => `${labelFor(v.labels, i)} (${i})`;
+
+function classRow(v: TargetValues, kind: string, c: number): TargetRowInit {
   return {
-    image,
-    index,
-    label: index === undefined ? description : labelFor(input.labels, index),
-    description,
+    index: c,
+    label: labelFor(v.labels, c),
+    description: name(v, c),
     kind,
-    counterfactual: false,
-    seed,
-    score: (o) => dot(seed, o),
+    seed: oneHot(v.t.length, c),
   };
+}
+
+const isDense = (v: TargetValues) => v.xDims.length === 3;
+
+function needsClassifier(v: TargetValues, what: string): void {
+  if (isDense(v))
+    throw new GradsightError('bad-argument', `${what} targets need a classifier output [N, K]`, {
+      hint: 'for a segmentation output use region:CLASS or a class',
+    });
+}
+
+function checkIndex(i: number, n: number): number {
+  if (!Number.isInteger(i) || i < 0 || i >= n)
+    throw new GradsightError('bad-argument', `output ${i} is out of range: the row has ${n} values`, {
+      hint: `give an index from 0 to ${n - 1}`,
+    });
+  return i;
+}
+
+/** Strides of a dense row: class k at pixel p is x[k·ck + p·cp]. */
+function denseAxes(v: TargetValues, env: TargetEnv) {
+  const [d0, d1, d2] = v.xDims as [number, number, number];
+  if (env.denseLayout === 'NHWC') return { classes: d2, plane: d0 * d1, ck: 1, cp: d2, h: d0, w: d1 };
+  return { classes: d0, plane: d1 * d2, ck: d1 * d2, cp: 1, h: d1, w: d2 };
+}
+
+function classCount(v: TargetValues, env: TargetEnv): number {
+  return isDense(v) ? denseAxes(v, env).classes : v.x.length;
+}
+
+function argmaxAt(v: TargetValues, a: ReturnType<typeof denseAxes>, p: number): number {
+  let best = 0;
+  for (let k = 1; k < a.classes; k++) if (v.x[k * a.ck + p * a.cp]! > v.x[best * a.ck + p * a.cp]!) best = k;
+  return best;
+}
+
+function classShares(v: TargetValues, env: TargetEnv): Float64Array {
+  const a = denseAxes(v, env);
+  const counts = new Float64Array(a.classes);
+  for (let p = 0; p < a.plane; p++) counts[argmaxAt(v, a, p)]! += 1;
+  return counts;
 }
 
 /** Σ over a region of class c's scores; the default region is where c wins the argmax. */
 function regionRow(
-  image: number,
+  v: TargetValues,
   c: number,
   mask: Float32Array | undefined,
-  input: ResolveInput,
-  name: (i: number) => string,
-): TargetRow {
-  const [classes, h, w] = input.rowDims as [number, number, number];
-  const plane = h * w;
-  const out = input.output.subarray(image * classes * plane, (image + 1) * classes * plane);
-  if (mask && mask.length !== plane) {
+  env: TargetEnv,
+): TargetRowInit {
+  const a = denseAxes(v, env);
+  if (mask && mask.length !== a.plane) {
     throw new GradsightError(
       'bad-argument',
-      `the region mask has ${mask.length} values; the output is ${h}×${w}`,
+      `the region mask has ${mask.length} values; the output is ${a.h}×${a.w}`,
+      { hint: `give one value per output pixel (${a.h}×${a.w})` },
     );
   }
-  const seed = new Float32Array(classes * plane);
+  const seed = new Float32Array(v.x.length);
   let count = 0;
-  for (let p = 0; p < plane; p++) {
-    let m = mask ? mask[p]! : 0;
-    if (!mask) {
-      let best = 0;
-      for (let k = 1; k < classes; k++) if (out[k * plane + p]! > out[best * plane + p]!) best = k;
-      m = best === c ? 1 : 0;
-    }
-    seed[c * plane + p] = m;
+  for (let p = 0; p < a.plane; p++) {
+    const m = mask ? mask[p]! : argmaxAt(v, a, p) === c ? 1 : 0;
+    seed[c * a.ck + p * a.cp] = m;
     if (m !== 0) count++;
   }
   return {
-    image,
     index: c,
-    label: labelFor(input.labels, c),
-    description: `${name(c)} over ${mask ? 'the given region' : `its ${count} pixels`}`,
+    label: labelFor(v.labels, c),
+    description: `${name(v, c)} over ${mask ? 'the given region' : `its ${count} pixels`}`,
     kind: 'region',
-    counterfactual: false,
     seed,
-    score: (o) => dot(seed, o),
   };
-}
-
-function negate(row: TargetRow): TargetRow {
-  return {
-    ...row,
-    description: `counterfactual: ${row.description}`,
-    counterfactual: true,
-    seed: row.seed.map((v) => -v),
-    score: (o) => -row.score(o),
-  };
-}
-
-function classShares(out: Float32Array, rowDims: readonly number[]): Float64Array {
-  const [classes, h, w] = rowDims as [number, number, number];
-  const plane = h * w;
-  const counts = new Float64Array(classes);
-  for (let p = 0; p < plane; p++) {
-    let best = 0;
-    for (let k = 1; k < classes; k++) if (out[k * plane + p]! > out[best * plane + p]!) best = k;
-    counts[best]! += 1;
-  }
-  return counts;
-}
-
-function classIndex(r: ClassRef, classes: number, labels: readonly string[] | undefined): number {
-  if (typeof r === 'number') {
-    if (!Number.isInteger(r) || r < 0 || r >= classes) {
-      throw new GradsightError(
-        'bad-argument',
-        `class ${r} is out of range: the model has ${classes} outputs (0 to ${classes - 1})`,
-      );
-    }
-    return r;
-  }
-  if (!labels) {
-    throw new GradsightError(
-      'bad-labels',
-      `cannot find the class ${JSON.stringify(r)}: the model has no labels`,
-      {
-        hint: 'give a class index, or a labels file with --labels',
-      },
-    );
-  }
-  const want = r.toLowerCase();
-  const exact = labels.findIndex((l) => l.toLowerCase() === want);
-  if (exact >= 0) return exact;
-  // A label line often lists synonyms ("tabby, tabby cat"): match a whole comma-separated name.
-  const part = labels.findIndex((l) =>
-    l
-      .toLowerCase()
-      .split(',')
-      .some((s) => s.trim() === want),
-  );
-  if (part >= 0) return part;
-  const contains = labels.map((l, i) => [l, i] as const).filter(([l]) => l.toLowerCase().includes(want));
-  if (contains.length === 1) return contains[0]![1];
-  const close =
-    contains.length > 1
-      ? contains.slice(0, 5).map(([l, i]) => `${l} (${i})`)
-      : closestNames(r, labels).map((l) => `${l} (${labels.indexOf(l)})`);
-  throw new GradsightError(
-    'bad-argument',
-    `no class is labelled ${JSON.stringify(r)}${contains.length > 1 ? ' unambiguously' : ''}`,
-    {
-      hint: `closest labels: ${close.join('; ')}`,
-      details: { label: r },
-    },
-  );
 }
 
 function oneHot(n: number, c: number): Float32Array {
   const s = new Float32Array(n);
   s[c] = 1;
-  return s;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) s += a[i]! * b[i]!;
   return s;
 }

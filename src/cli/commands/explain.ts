@@ -20,18 +20,20 @@ import { COLORMAP_IDS, type ColormapId } from '../../render/colormaps.ts';
 import { OVERLAY_SIZES, type OverlaySize } from '../../render/explanation-images.ts';
 import { writeReport } from '../../report/write-node.ts';
 import { readNpy } from '../../tensor/npy-node.ts';
+import type { Feeds } from '../../tensor/rows.ts';
 import type { Float32Tensor } from '../../tensor/tensor.ts';
 import { VERSION } from '../../version.ts';
+import { feedArg, loadFeeds } from '../feeds.ts';
 import { expandImageArgs } from '../inputs.ts';
 import type { CliIo } from '../main.ts';
 import { addPreprocessOptions, type PreprocessOpts, positiveInt, preprocessFlags } from '../options.ts';
 import { Progress } from '../progress.ts';
 import { type ExplainedImage, failedImage, renderImageOutputs } from './explain-outputs.ts';
 
-type MethodChoice = MethodId | 'counterfactual';
-
 export interface ExplainCliOptions extends PreprocessOpts {
-  method: MethodChoice[];
+  method: MethodId[];
+  feed?: string[];
+  imageInput?: string;
   layer?: string[];
   target: string[];
   counterfactual?: boolean;
@@ -59,18 +61,24 @@ const list = (v: string, prev: string[] | undefined) => [
     .filter(Boolean),
 ];
 
-function methods(v: string, prev: MethodChoice[] | undefined): MethodChoice[] {
+function methods(v: string, prev: MethodId[] | undefined): MethodId[] {
   const out = [...(prev ?? [])];
   for (const id of v
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    if (id !== 'counterfactual' && !(METHOD_IDS as readonly string[]).includes(id)) {
-      throw new GradsightError('bad-argument', `unknown method ${JSON.stringify(id)}`, {
-        hint: `methods: ${METHOD_IDS.join(', ')}, counterfactual`,
+    if (id === 'counterfactual') {
+      // Counterfactual is a modifier of a target, not a method: every method explains −y the same way.
+      throw new GradsightError('bad-argument', 'counterfactual is not a method but a target modifier', {
+        hint: 'add -t counterfactual:pred (next to -t pred), or --counterfactual for every target',
       });
     }
-    out.push(id as MethodChoice);
+    if (!(METHOD_IDS as readonly string[]).includes(id)) {
+      throw new GradsightError('bad-argument', `unknown method ${JSON.stringify(id)}`, {
+        hint: `methods: ${METHOD_IDS.join(', ')}`,
+      });
+    }
+    out.push(id as MethodId);
   }
   return out;
 }
@@ -106,18 +114,20 @@ export function explainCommand(io: CliIo): Command {
     .description('explain images: heatmaps per method and target, results.json and an HTML report')
     .argument('<model>', 'an .onnx file, or a folder with model.onnx')
     .argument('[images...]', 'image files, folders or globs (or use --input x.npy)')
-    .option(
-      '-m, --method <ids>',
-      `methods, comma-separated or repeated (default gradcam); "counterfactual" adds counterfactual Grad-CAM`,
-      methods,
-    )
+    .option('-m, --method <ids>', 'methods, comma-separated or repeated (default gradcam)', methods)
     .option('-l, --layer <names>', 'target layer(s) for CAM methods (default: the auto-selected layer)', list)
     .option(
       '-t, --target <t>',
-      'what to explain: pred, top:K, a class index, a label, A-vs-B, prob[:c] (repeatable)',
+      'what to explain (repeatable): pred, top:K, a class index, a label, A-vs-B, prob[:c], logprob[:c], sigmoid[:c], region:c, det, det:K, det:LABEL, det:box=x0,y0,x1,y1, up[:i], down[:i]; counterfactual:<target> explains −y',
       list,
     )
-    .option('--counterfactual', 'explain −y: regions whose removal raises the score')
+    .option('--counterfactual', 'explain −y for every target: regions whose removal raises the score')
+    .option(
+      '--feed <name=file>',
+      'an extra model input (token ids, a mask, a question) from .npy or .json; repeat per input',
+      feedArg,
+    )
+    .option('--image-input <name>', 'which model input is the image (default: inferred from shapes)')
     .option(
       '--rule <set>',
       `rule set for the CAM methods' layer gradients: ${Object.keys(RULE_SETS).join(', ')}`,
@@ -153,11 +163,8 @@ export function explainCommand(io: CliIo): Command {
     .addHelpText('after', `\nMethods:\n${help}\n`);
   addPreprocessOptions(cmd);
   return cmd.action(async (modelPath: string, imageArgs: string[], o: ExplainCliOptions) => {
-    // "counterfactual" in --method means counterfactual Grad-CAM next to the other methods.
-    const picked = o.method?.length ? o.method : (['gradcam'] as MethodChoice[]);
-    const extraCounterfactual = picked.includes('counterfactual') && !o.counterfactual;
-    const chosen = picked.filter((m): m is MethodId => m !== 'counterfactual');
-    const names = [...chosen, ...(extraCounterfactual ? ['counterfactual'] : [])];
+    const chosen = o.method?.length ? o.method : (['gradcam'] as MethodId[]);
+    const names = chosen;
     if (!imageArgs.length && !o.input) {
       throw new GradsightError('bad-argument', 'give images (files, folders or globs) or --input x.npy', {
         hint: 'gradsight explain model.onnx photo.jpg --method gradcam,guided-gradcam',
@@ -179,8 +186,16 @@ export function explainCommand(io: CliIo): Command {
       preprocess: preprocessFlags(o),
       ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
       ...(o.threads !== undefined ? { threads: o.threads } : {}),
+      ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),
     });
     const ex = Explainer.fromModel(model);
+    let feeds: Feeds;
+    try {
+      feeds = await loadFeeds(o.feed, model);
+    } catch (e) {
+      await ex.release();
+      throw e;
+    }
     const out = resolve(o.out);
     await mkdir(out, { recursive: true });
     const explained: ExplainedImage[] = [];
@@ -194,14 +209,12 @@ export function explainCommand(io: CliIo): Command {
       counterfactual: o.counterfactual ?? false,
       normalize: o.normalize,
       rule: o.rule,
+      feeds,
     };
     try {
       if (!o.quiet && !o.json) {
         const layer = names.some(
-          (m) =>
-            m === 'counterfactual' ||
-            METHODS.find((x) => x.id === m)?.output === 'cam' ||
-            m === 'guided-gradcam',
+          (m) => METHODS.find((x) => x.id === m)?.output === 'cam' || m === 'guided-gradcam',
         )
           ? (o.layer?.join(', ') ?? `${(await model.defaultLayer()).name} (auto-selected)`)
           : 'none (pixel methods)';
@@ -257,13 +270,7 @@ export function explainCommand(io: CliIo): Command {
         if (ok.length === 0) continue;
         const input = batch.tensor ?? ok.map((i) => i.image!);
         // A bad target or layer fails every image the same way: it propagates as one typed error.
-        let result: ExplainResult = chosen.length
-          ? await ex.explain(input, { ...runOptions, method: chosen })
-          : await ex.explain(input, { ...runOptions, method: 'gradcam', counterfactual: true });
-        if (extraCounterfactual && chosen.length) {
-          const cf = await ex.explain(input, { ...runOptions, method: 'gradcam', counterfactual: true });
-          result = { ...result, explanations: [...result.explanations, ...cf.explanations] };
-        }
+        const result: ExplainResult = await ex.explain(input, { ...runOptions, method: chosen });
         layers = result.layers;
         target = result.target;
         const rendered = await renderImageOutputs({
@@ -295,7 +302,14 @@ export function explainCommand(io: CliIo): Command {
     const results = {
       gradsight: VERSION,
       model: { path: resolve(modelPath), input: model.input.name, output: model.output.name, target, layers },
-      options: { ...runOptions, methods: names, colormap: o.colormap, alpha: o.alpha, overlaySize },
+      options: {
+        ...runOptions,
+        feeds: o.feed ?? [],
+        methods: names,
+        colormap: o.colormap,
+        alpha: o.alpha,
+        overlaySize,
+      },
       images: explained.map((e) => e.json),
       summary,
     };

@@ -1,0 +1,138 @@
+// The model as a target sees it: the inference graph with the target's head appended (T = head(X)),
+// so that forward runs give X and T, and gradient models differentiate T exactly. Without a head,
+// T is X. Appending never re-encodes the forward graph; the head's shapes are inferred on the head
+// alone, from X's shape.
+
+import { create, fromBinary } from '@bufbuild/protobuf';
+import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
+import { Emitter, ONNX_FLOAT } from '../autodiff/emitter.ts';
+import { GradsightError } from '../errors.ts';
+import {
+  appendGraphOutputs,
+  appendGraphPatch,
+  encodeGraphPatch,
+  type GraphPatch,
+  inferShapes,
+  type Model,
+  modelFromProto,
+  tensorValueInfo,
+  type ValueInfo,
+} from '../onnx/index.ts';
+import type { TargetHead } from '../targets/head.ts';
+
+/** A serialized model, its IR and the shapes of its tensors: what a gradient model is compiled from. */
+export interface GraphSource {
+  readonly bytes: Uint8Array;
+  readonly model: Model;
+  readonly shapes: ReadonlyMap<string, ValueInfo>;
+}
+
+export interface TargetGraph extends GraphSource {
+  /** Cache key: the read tensor and the head. */
+  readonly key: string;
+  /** The tensor the target reads (X). */
+  readonly reads: string;
+  /** The differentiated tensor T (X itself without a head). */
+  readonly explained: string;
+  /** Serialized model whose outputs include X and T (for forward runs). */
+  readonly forwardBytes: Uint8Array;
+}
+
+export function targetGraph(base: GraphSource, reads: string, head: TargetHead | undefined): TargetGraph {
+  const xInfo = base.shapes.get(reads);
+  if (!xInfo?.shape) {
+    throw new GradsightError('shape-inference', `the shape of ${reads} is unknown`, {
+      hint: 'give the input size (e.g. --size 224) so every shape can be inferred',
+      details: { tensor: reads },
+    });
+  }
+  const isOutput = (m: Model, t: string) => m.graph.outputs.some((o) => o.name === t);
+  if (!head) {
+    return {
+      ...base,
+      key: `${reads}|`,
+      reads,
+      explained: reads,
+      forwardBytes: isOutput(base.model, reads) ? base.bytes : appendGraphOutputs(base.bytes, [reads]),
+    };
+  }
+  const opset = base.model.opsets.get('') ?? base.model.opsets.get('ai.onnx') ?? 13;
+  const e = new Emitter(opset, 'gradsight/head');
+  e.enter(head.key.replace(/[^A-Za-z0-9_.:-]/g, '_'));
+  const t = head.build(e, reads, xInfo.shape);
+  const headShapes = inferHead(base.model, e, reads, xInfo, t);
+  const tShape = headShapes.get(t)?.shape;
+  if (!tShape) {
+    throw new GradsightError(
+      'shape-inference',
+      `the shape of the ${head.description} head's output is unknown`,
+      {
+        hint: 'this is a bug in the target head; please report it with the model',
+      },
+    );
+  }
+  const patch: GraphPatch = {
+    node: e.nodes,
+    initializer: e.initializers,
+    output: [
+      tensorValueInfo(t, ONNX_FLOAT, tShape),
+      ...(isOutput(base.model, reads) ? [] : [tensorValueInfo(reads, ONNX_FLOAT, xInfo.shape)]),
+    ],
+  };
+  const bytes = appendGraphPatch(base.bytes, patch);
+  return {
+    bytes,
+    model: withPatch(base.model, patch),
+    shapes: new Map([...base.shapes, ...headShapes]),
+    key: `${reads}|${head.key}`,
+    reads,
+    explained: t,
+    forwardBytes: bytes,
+  };
+}
+
+/** The IR of `model` with the patch's nodes, initializers and outputs added (weights not copied). */
+export function withPatch(model: Model, patch: GraphPatch): Model {
+  const fwd = model.proto.graph!;
+  const p = fromBinary(ModelProtoSchema, encodeGraphPatch(patch)).graph!;
+  return modelFromProto(
+    create(ModelProtoSchema, {
+      ...model.proto,
+      graph: create(GraphProtoSchema, {
+        ...fwd,
+        node: [...fwd.node, ...p.node],
+        initializer: [...fwd.initializer, ...p.initializer],
+        input: [...fwd.input, ...p.input],
+        output: [...fwd.output, ...p.output],
+      }),
+    }),
+  );
+}
+
+/** Shapes of the head's tensors, from a model holding only the head with X as its input. */
+function inferHead(
+  model: Model,
+  e: Emitter,
+  reads: string,
+  x: ValueInfo,
+  t: string,
+): ReadonlyMap<string, ValueInfo> {
+  const graph = fromBinary(
+    ModelProtoSchema,
+    encodeGraphPatch({
+      node: e.nodes,
+      initializer: e.initializers,
+      input: [tensorValueInfo(reads, ONNX_FLOAT, x.shape!)],
+      output: [{ name: t }],
+    }),
+  ).graph!;
+  const mini = modelFromProto(
+    create(ModelProtoSchema, {
+      irVersion: model.proto.irVersion,
+      opsetImport: model.proto.opsetImport,
+      graph: create(GraphProtoSchema, { ...graph, name: 'gradsight-head' }),
+    }),
+  );
+  const shapes = inferShapes(mini);
+  return new Map([...shapes].filter(([k]) => k !== reads));
+}

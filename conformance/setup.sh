@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Prepares the PyTorch conformance test (test/conformance/torchvision.test.ts) on CI: installs the
 # Debian PyTorch stack when /usr/bin/python3 lacks it, then exports the torchvision models and their
-# float64 references into conformance/.cache/ unless that cache is already complete. Run as root
-# (apt-get), after `npm ci` (the export asks gradsight, through node, for each model's layers).
-# Idempotent: a second run does nothing.
+# float64 references into conformance/.cache/ unless that cache is complete and was made with the
+# export script's current settings (sizes, architectures, dynamic axes, version: its SETTINGS). Run
+# as root (apt-get), after `npm ci` (the export asks gradsight, through node, for each model's
+# layers). Idempotent: a second run does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,9 @@ if ! "$PY" -c 'import torch, torchvision, onnx, numpy' 2>/dev/null; then
 fi
 
 CACHE=conformance/.cache
-if [ ! -f "$CACHE/manifest.json" ]; then
+if ! "$PY" -W ignore conformance/export_models.py --is-current "$CACHE"; then
+  # A stale cache is removed first: its manifest must not outlive a failed re-export.
+  rm -rf "$CACHE"
   start=$(date +%s)
   "$PY" -W ignore conformance/export_models.py "$CACHE"
   echo "conformance: exported in $(($(date +%s) - start))s"
@@ -25,4 +28,10 @@ fi
 # (test/methods/parity.test.ts); only when ../shared is present.
 if [ -d ../shared/models ] && [ ! -f conformance/.oracle/manifest.json ]; then
   "$PY" -W ignore conformance/shared_oracle.py conformance/.oracle
+fi
+
+# torchvision ViT-B/16 and Swin-T (seeded) for the layer-view parity test
+# (test/methods/transformer-parity.test.ts); only when ../shared holds their references.
+if [ -d ../shared/reference/transformers ] && [ ! -f conformance/.cache-transformers/manifest.json ]; then
+  "$PY" -W ignore conformance/export_transformers.py conformance/.cache-transformers
 fi

@@ -122,6 +122,20 @@ export class Emitter {
     return this.op('Expand', [g, this.shapeOf(x)]);
   }
 
+  /** dims [from, to) of x's runtime shape, as an int64 vector. */
+  dimsOf(x: string, from: number, to: number): string {
+    return this.slice(this.shapeOf(x), [from], [to], [0]);
+  }
+
+  /**
+   * The number of elements of x along `axes` at run time, as a float32 scalar (the divisor of a mean
+   * whose axes have no static size). Cast before the product: float ReduceProd runs on every backend.
+   */
+  countAlong(x: string, axes: readonly number[]): string {
+    const dims = this.castFloat(this.op('Gather', [this.shapeOf(x), this.constI64(axes)]));
+    return this.op('ReduceProd', [dims], { keepdims: { i: 0 } });
+  }
+
   unsqueeze(x: string, axes: readonly number[]): string {
     if (this.opset >= 13) return this.op('Unsqueeze', [x, this.constI64(axes)]);
     return this.op('Unsqueeze', [x], { axes: { ints: axes } });

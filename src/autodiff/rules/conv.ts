@@ -3,7 +3,7 @@
 
 import { getInt, getInts } from '../../onnx/index.ts';
 import { type GradRule, only } from '../rule.ts';
-import { coveredLength, windowOf } from './geometry.ts';
+import { coveredLength, isStatic, windowOf } from './geometry.ts';
 
 // y = x ⋆ w ⇒ dx = ConvTranspose(g, w) with output_padding r = (H + p_b + p_e − dk) mod s
 export const conv: GradRule = (ctx, gY) => {
@@ -49,8 +49,22 @@ export const conv: GradRule = (ctx, gY) => {
     });
     return [dx, undefined, undefined];
   }
+  const unitStrides = win.strides.every((st) => st === 1);
+  if (!isStatic(win) && !(unitStrides && (ctx.profile === 'cpu' || symmetric))) {
+    // Symbolic H, W with strides > 1: how many input rows the last window left out (the output
+    // padding) depends on the size. Transpose without pads, pad the end by the most that can be
+    // missing (s − 1 − p_e), and crop [p_b, p_b + H) with H read at run time.
+    const full = e.op('ConvTranspose', [only(gY), w], { ...base, pads: { ints: Array(2 * n).fill(0) } });
+    const extra = kernel.map((_, i) => Math.max(0, win.strides[i]! - 1 - win.padEnd[i]!));
+    const axes = kernel.map((_, i) => i + 2);
+    const padded = e.pad(full, [...Array(n + 2).fill(0), 0, 0, ...extra]);
+    const ends = e.add(e.dimsOf(x, 2, 2 + n), e.constI64(win.padBegin));
+    return [e.op('Slice', [padded, e.constI64(win.padBegin), ends, e.constI64(axes)]), undefined, undefined];
+  }
   if (ctx.profile === 'cpu' || symmetric) {
+    // r = 0 at unit strides, whatever the (possibly symbolic) size.
     const r = kernel.map((_, i) => {
+      if (unitStrides) return 0;
       const dk = (kernel[i]! - 1) * win.dilations[i]! + 1;
       return (win.inSize[i]! + win.padBegin[i]! + win.padEnd[i]! - dk) % win.strides[i]!;
     });
@@ -62,6 +76,7 @@ export const conv: GradRule = (ctx, gY) => {
     return [dx, undefined, undefined];
   }
   // 'web': pads = 0 then crop, because an older WebGPU shader averaged asymmetric begin/end pads.
+  if (!isStatic(win)) throw new Error('internal: symbolic web Conv handled above');
   const extra = kernel.map((_, i) => Math.max(0, win.padBegin[i]! + win.inSize[i]! - coveredLength(win, i)));
   const full = e.op('ConvTranspose', [only(gY), w], {
     ...base,

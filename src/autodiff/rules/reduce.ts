@@ -36,14 +36,12 @@ function reduceBack(
   let g = only(gY);
   if (getInt(node, 'keepdims', 1) === 0) g = e.unsqueeze(g, axes);
   if (mean) {
-    let n = 1;
-    for (const a of axes) {
-      const d = xs[a];
-      if (typeof d !== 'number')
-        throw new Error(`${node.opType} '${node.name}': axis ${a} has no static size`);
-      n *= d;
-    }
-    g = e.div(g, e.scalar(n));
+    // The divisor: static when every reduced axis is, else read at run time.
+    const dims = axes.map((a) => xs[a]);
+    const n = dims.every((d): d is number => typeof d === 'number')
+      ? e.scalar(dims.reduce((p, d) => p * d, 1))
+      : e.countAlong(x, axes);
+    g = e.div(g, n);
   }
   return [e.expandLike(g, x), undefined];
 }

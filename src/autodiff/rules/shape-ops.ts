@@ -5,13 +5,6 @@ import { getInt, getInts, getString } from '../../onnx/index.ts';
 import { unbroadcast } from '../broadcast.ts';
 import { type GradContext, type GradRule, only } from '../rule.ts';
 
-const known = (ctx: GradContext, name: string, what: string): number[] => {
-  const s = ctx.shape(name);
-  return s.map((d, i) => {
-    if (typeof d !== 'number') throw new Error(`${what}: axis ${i} of ${name} has no static size`);
-    return d;
-  });
-};
 const norm = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 
 // Reshape, Flatten, Squeeze, Unsqueeze: y is x with other dims ⇒ dx = reshape(g, shape(x))
@@ -37,17 +30,25 @@ export const transpose: GradRule = (ctx, gY) => {
 
 // y = concat(x₀, x₁, …) ⇒ dxᵢ = g[offᵢ : offᵢ + lenᵢ] along the axis
 export const concat: GradRule = (ctx, gY) => {
-  const { node } = ctx;
+  const { e, node } = ctx;
   const rank = ctx.shape(node.outputs[0]!).length;
   const axis = norm(getInt(node, 'axis'), rank);
+  const lens = node.inputs.map((x) => ctx.shape(x)[axis]);
+  if (!lens.every((d): d is number => typeof d === 'number')) {
+    // Symbolic lengths (a concat along H or W): Split g by the inputs' runtime lengths.
+    if (e.opset < 13) throw new Error(`Concat '${node.name}': symbolic sizes on axis ${axis} need opset 13`);
+    const split = e.concat(
+      node.inputs.map((x) => e.dimsOf(x, axis, axis + 1)),
+      0,
+    );
+    const parts = e.emit('Split', [only(gY), split], { axis: { i: axis } }, node.inputs.length);
+    return parts.map((p, i) => (ctx.need(i) ? p : undefined));
+  }
   let offset = 0;
-  return node.inputs.map((x, i) => {
-    const len = ctx.shape(x)[axis];
-    if (typeof len !== 'number')
-      throw new Error(`Concat '${node.name}': input ${x} has no static size on axis ${axis}`);
+  return node.inputs.map((_, i) => {
     const start = offset;
-    offset += len;
-    return ctx.need(i) ? ctx.e.slice(only(gY), [start], [start + len], [axis]) : undefined;
+    offset += lens[i]!;
+    return ctx.need(i) ? e.slice(only(gY), [start], [offset], [axis]) : undefined;
   });
 };
 
@@ -165,11 +166,12 @@ function sliceComputedBounds(ctx: GradContext, g: string): string {
 }
 
 // y = pad(x, constant) ⇒ dx = g[begin : begin + dim]   (negative pads crop: pad g back)
+// Only the padded axes are sliced, each from its begin pad to its end pad counted from the end, so
+// no axis needs a static size.
 export const pad: GradRule = (ctx, gY) => {
   const { e, node } = ctx;
   const x = node.inputs[0]!;
-  const dims = known(ctx, x, `Pad '${node.name}'`);
-  const rank = dims.length;
+  const rank = ctx.shape(x).length;
   const mode = getString(node, 'mode', 'constant');
   if (mode !== 'constant') throw new Error(`Pad '${node.name}': mode ${mode} has no gradient rule`);
   const padsValue = node.inputs[1] ? ctx.constant(node.inputs[1]) : undefined;
@@ -179,22 +181,27 @@ export const pad: GradRule = (ctx, gY) => {
   const axesValue = node.inputs[3] ? ctx.constant(node.inputs[3]) : undefined;
   const axes = axesValue
     ? Array.from(axesValue as ArrayLike<number | bigint>, (a) => norm(Number(a), rank))
-    : dims.map((_, i) => i);
-  const begin = Array(rank).fill(0);
-  const end = Array(rank).fill(0);
+    : Array.from({ length: rank }, (_, i) => i);
+  if (raw.length !== 2 * axes.length)
+    throw new Error(`Pad '${node.name}': ${raw.length} pads for ${axes.length} axes`);
+  const begin: number[] = Array(rank).fill(0);
+  const end: number[] = Array(rank).fill(0);
   axes.forEach((a, k) => {
     begin[a] = raw[k]!;
     end[a] = raw[axes.length + k]!;
   });
-  // Crop what was padded; re-pad with zeros what the forward cropped (negative pads).
-  const starts = begin.map((b) => Math.max(b, 0));
-  const ends = dims.map((d, i) => starts[i]! + d + Math.min(begin[i]!, 0) + Math.min(end[i]!, 0));
-  const g = e.slice(
-    only(gY),
-    starts,
-    ends,
-    dims.map((_, i) => i),
-  );
+  // Crop what was padded: g[b : len − e] on each axis with a positive pad (an end pad counted from
+  // the end, so the axis length is never needed); re-pad with zeros what the forward cropped.
+  const sliced = begin.map((_, i) => i).filter((i) => begin[i]! > 0 || end[i]! > 0);
+  const g =
+    sliced.length === 0
+      ? only(gY)
+      : e.slice(
+          only(gY),
+          sliced.map((i) => Math.max(begin[i]!, 0)),
+          sliced.map((i) => (end[i]! > 0 ? -end[i]! : Number.MAX_SAFE_INTEGER)),
+          sliced,
+        );
   const back = [...begin.map((b) => Math.max(-b, 0)), ...end.map((v) => Math.max(-v, 0))];
   return [e.pad(g, back), undefined, undefined, undefined];
 };

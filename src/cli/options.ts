@@ -2,8 +2,10 @@
 // flag value reads like every other error: what is wrong and what to type instead.
 
 import type { Command } from 'commander';
+import { DECODER_IDS, type DecoderId } from '../detect/decoders.ts';
 import { GradsightError } from '../errors.ts';
-import type { PreprocessFlags } from '../image/preprocess.ts';
+import type { ChannelCount, PreprocessFlags } from '../image/preprocess.ts';
+import { type DescriptionFlags, TASKS, type TaskKind } from '../model/description.ts';
 
 export function positiveInt(flag: string): (v: string) => number {
   return (v) => {
@@ -33,19 +35,35 @@ export function nonNegativeInt(flag: string): (v: string) => number {
   };
 }
 
-function numberList(flag: string, count: number): (v: string) => number[] {
+/** One value per image channel: 1 (grayscale), 3 (RGB) or 4 (RGBA) comma-separated numbers. */
+function channelValues(flag: string): (v: string) => number[] {
   return (v) => {
     const parts = v.split(',').map((s) => Number(s.trim()));
-    if (parts.length !== count || parts.some((x) => !Number.isFinite(x))) {
+    if (![1, 3, 4].includes(parts.length) || parts.some((x) => !Number.isFinite(x))) {
       throw new GradsightError(
         'bad-argument',
-        `${flag} expects ${count} comma-separated numbers, got ${JSON.stringify(v)}`,
-        {
-          hint: `for example ${flag} ${count === 3 ? '0.485,0.456,0.406' : '224,224'}`,
-        },
+        `${flag} expects 1, 3 or 4 comma-separated numbers (one per channel), got ${JSON.stringify(v)}`,
+        { hint: `for example ${flag} 0.485,0.456,0.406 (RGB) or ${flag} 0.5 (grayscale)` },
       );
     }
     return parts;
+  };
+}
+
+/** A number from 0 to 1 (score and IoU thresholds). */
+export function unitInterval(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !(n >= 0 && n <= 1)) {
+      throw new GradsightError(
+        'bad-argument',
+        `${flag} expects a number from 0 to 1, got ${JSON.stringify(v)}`,
+        {
+          hint: `for example ${flag} 0.5`,
+        },
+      );
+    }
+    return n;
   };
 }
 
@@ -83,8 +101,21 @@ export function addPreprocessOptions(cmd: Command): Command {
       'model input size (default: preprocess.json, else the model input shape)',
       sizeArg,
     )
-    .option('--mean <r,g,b>', 'per-channel mean, on the --scale scale', numberList('--mean', 3))
-    .option('--std <r,g,b>', 'per-channel std, on the --scale scale', numberList('--std', 3))
+    .option(
+      '--channels <n>',
+      'image channels: 1 (grayscale), 3 (RGB) or 4 (RGBA); default: the input shape',
+      (v) => Number(oneOf('--channels', ['1', '3', '4'])(v)),
+    )
+    .option(
+      '--mean <r,g,b>',
+      'per-channel mean, on the --scale scale (1, 3 or 4 values)',
+      channelValues('--mean'),
+    )
+    .option(
+      '--std <r,g,b>',
+      'per-channel std, on the --scale scale (1, 3 or 4 values)',
+      channelValues('--std'),
+    )
     .option(
       '--scale <range>',
       'pixel scale before normalisation: 0-1 or 0-255',
@@ -92,25 +123,65 @@ export function addPreprocessOptions(cmd: Command): Command {
     )
     .option('--layout <layout>', 'input layout: NCHW or NHWC', oneOf('--layout', ['NCHW', 'NHWC']))
     .option('--bgr', 'feed channels in BGR order')
+    .option(
+      '--task <task>',
+      `what the output is: ${TASKS.join(', ')} (default: from its shape)`,
+      oneOf('--task', TASKS),
+    )
+    .option(
+      '--decoder <name>',
+      `detection output layout: ${DECODER_IDS.join(', ')}`,
+      oneOf('--decoder', DECODER_IDS),
+    )
+    .option(
+      '--output-layout <layout>',
+      'segmentation output layout: NCHW or NHWC',
+      oneOf('--output-layout', ['NCHW', 'NHWC']),
+    )
+    .option(
+      '--score-threshold <p>',
+      'detection: drop detections scoring below this (default 0.25)',
+      unitInterval('--score-threshold'),
+    )
+    .option(
+      '--iou-threshold <p>',
+      'detection: NMS IoU threshold (default 0.45)',
+      unitInterval('--iou-threshold'),
+    )
     .option('--labels <file>', 'labels file, one per line (default: labels.txt next to the model)');
 }
 
 export interface PreprocessOpts {
   size?: [number, number];
+  channels?: number;
   mean?: number[];
   std?: number[];
   scale?: '0-1' | '0-255';
   layout?: 'NCHW' | 'NHWC';
   bgr?: boolean;
+  task?: TaskKind;
+  decoder?: DecoderId;
+  outputLayout?: 'NCHW' | 'NHWC';
+  scoreThreshold?: number;
+  iouThreshold?: number;
 }
 
-export function preprocessFlags(o: PreprocessOpts): PreprocessFlags {
-  const f: { -readonly [K in keyof PreprocessFlags]: PreprocessFlags[K] } = {};
+type Flags = PreprocessFlags & DescriptionFlags;
+
+/** The preprocessing and model-description flags given (validated again with the file's keys). */
+export function preprocessFlags(o: PreprocessOpts): Flags {
+  const f: { -readonly [K in keyof Flags]: Flags[K] } = {};
   if (o.size) f.size = o.size;
-  if (o.mean) f.mean = o.mean as [number, number, number];
-  if (o.std) f.std = o.std as [number, number, number];
+  if (o.channels !== undefined) f.channels = o.channels as ChannelCount;
+  if (o.mean) f.mean = o.mean;
+  if (o.std) f.std = o.std;
   if (o.scale) f.scale = o.scale;
   if (o.layout) f.layout = o.layout;
   if (o.bgr) f.channelOrder = 'BGR';
+  if (o.task) f.task = o.task;
+  if (o.decoder) f.decoder = o.decoder;
+  if (o.outputLayout) f.outputLayout = o.outputLayout;
+  if (o.scoreThreshold !== undefined) f.scoreThreshold = o.scoreThreshold;
+  if (o.iouThreshold !== undefined) f.iouThreshold = o.iouThreshold;
   return f;
 }

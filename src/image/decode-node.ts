@@ -1,12 +1,12 @@
 // Decodes image files to RgbImage in Node: sharp (libvips) for PNG/JPEG/WebP/GIF/TIFF/AVIF, gradsight's
-// own decoder for BMP. The aim is the pixels PIL's `Image.open(p).convert('RGB')` gives, since models
+// own decoder for BMP (its alpha, if any, is not kept). The aim is the pixels PIL's `Image.open(p).convert('RGB')` gives, since models
 // and references are prepared with PIL; the deliberate differences are noted where they happen.
 
 import sharp from 'sharp';
 import { GradsightError } from '../errors.ts';
 import { readFileTyped } from '../io/read-file-node.ts';
 import { decodeBmp } from './bmp.ts';
-import type { RgbImage } from './rgb-image.ts';
+import { type RgbImage, rgbImage } from './rgb-image.ts';
 import { describeBytes, SUPPORTED_IMAGE_FORMATS, sniffImageFormat } from './sniff.ts';
 
 export async function decodeImageFile(path: string): Promise<RgbImage> {
@@ -31,20 +31,18 @@ export async function decodeImage(bytes: Uint8Array, source = 'image data'): Pro
       // EXIF orientation is applied (PIL's Image.open does not; torchvision/Keras pipelines usually call
       // ImageOps.exif_transpose). A phone photo then reaches the model upright, as the user sees it.
       .autoOrient()
-      // Alpha is dropped, not composited over a background: PIL's convert('RGB') does the same.
-      .removeAlpha()
       // Greyscale and palette expand to RGB; 16-bit samples become 8-bit (high byte).
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) {
-      throw new Error(`decoder produced ${info.channels} channels instead of 3`);
+    const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (info.channels === 3) return { width: info.width, height: info.height, data: pixels };
+    if (info.channels !== 4) {
+      throw new Error(`decoder produced ${info.channels} channels instead of 3 or 4`);
     }
-    return {
-      width: info.width,
-      height: info.height,
-      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    };
+    // Alpha is split off, not composited over a background: the colour is what PIL's convert('RGB')
+    // gives, and the alpha plane what convert('RGBA') adds (for 4-channel models).
+    return splitAlpha(info.width, info.height, pixels);
   } catch (e) {
     if (e instanceof GradsightError) throw e;
     const why = (e instanceof Error ? e.message : String(e)).trim().split('\n')[0];
@@ -57,6 +55,19 @@ export async function decodeImage(bytes: Uint8Array, source = 'image data'): Pro
       e,
     );
   }
+}
+
+function splitAlpha(width: number, height: number, rgba: Uint8Array): RgbImage {
+  const n = width * height;
+  const data = new Uint8Array(n * 3);
+  const alpha = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    data[3 * i] = rgba[4 * i]!;
+    data[3 * i + 1] = rgba[4 * i + 1]!;
+    data[3 * i + 2] = rgba[4 * i + 2]!;
+    alpha[i] = rgba[4 * i + 3]!;
+  }
+  return rgbImage(width, height, data, alpha);
 }
 
 function badImage(source: string, message: string, cause?: unknown): GradsightError {

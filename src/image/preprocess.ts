@@ -213,15 +213,24 @@ function lookupTables(cfg: PreprocessConfig): Float32Array[] {
  * The image as the model sees it before normalisation: converted to the config's channels (L, RGB or
  * RGBA) at full size, then resized to the config size, as `Image.convert(mode).resize(size)` does.
  */
-export function modelBands(img: RgbImage, cfg: PreprocessConfig): Bands {
+export function modelBands(img: RgbImage, cfg: Pick<PreprocessConfig, 'size' | 'channels'>): Bands {
   const [h, w] = cfg.size;
   const bands = toBands(img, cfg.channels);
   return img.width === w && img.height === h ? bands : resizeToBands(bands, w, h);
 }
 
-/** What the model sees, drawn as RGB at the model's size (grayscale repeated on R, G, B): for overlays. */
-export function modelView(img: RgbImage, cfg: PreprocessConfig): RgbImage {
-  return bandsToRgb(modelBands(img, cfg));
+/**
+ * What the model sees, drawn as RGB (a grayscale model's view repeated on R, G, B; RGBA without its
+ * alpha), for overlays: at the model's size, or with `resize` false at the image's own size.
+ */
+export function modelView(
+  img: RgbImage,
+  cfg: Pick<PreprocessConfig, 'size' | 'channels'>,
+  resize = true,
+): RgbImage {
+  if (!resize) return cfg.channels === 1 ? bandsToRgb(toBands(img, 1)) : rgbImage(img.width, img.height, img.data);
+  // RGBA is shown by its colour, resized as RGB: no premultiplied (alpha-weighted) colours on screen.
+  return bandsToRgb(modelBands(img, cfg.channels === 4 ? { ...cfg, channels: 3 } : cfg));
 }
 
 /** Writes one image into `out` at `offset` (a [C,H,W] or [H,W,C] slot). */
@@ -256,28 +265,4 @@ export function imagesToBatch(imgs: readonly RgbImage[], cfg: PreprocessConfig):
     fill(img, cfg, luts, out, n * per);
   });
   return float32(out, cfg.layout === 'NCHW' ? [imgs.length, nc, h, w] : [imgs.length, h, w, nc]);
-}
-
-/**
- * Row `n` of a model input turned back into pixels (undoing mean/std and the scale, rounding), drawn as
- * RGB: grayscale repeated on R, G, B; RGBA's alpha kept as the alpha plane. For inputs given as tensors.
- */
-export function tensorToImage(t: Float32Tensor, n: number, cfg: PreprocessConfig): RgbImage {
-  const [h, w] = cfg.size;
-  const plane = h * w;
-  const nc = cfg.channels;
-  const data = new Uint8Array(plane * nc);
-  const base = n * plane * nc;
-  const scale = cfg.scale === '0-1' ? 255 : 1;
-  for (let c = 0; c < nc; c++) {
-    const dst = sourceBand(cfg, c);
-    for (let k = 0; k < plane; k++) {
-      const v = cfg.layout === 'NCHW' ? t.data[base + c * plane + k]! : t.data[base + k * nc + c]!;
-      data[k * nc + dst] = Math.max(
-        0,
-        Math.min(255, Math.round((v * cfg.std[dst]! + cfg.mean[dst]!) * scale)),
-      );
-    }
-  }
-  return nc === 3 ? rgbImage(w, h, data) : bandsToRgb({ width: w, height: h, bands: nc, data });
 }

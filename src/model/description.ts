@@ -9,6 +9,8 @@
 // Everything stated is checked against the model's output shape here, so a description that
 // contradicts the model fails when the model is opened, not as a silently wrong map later.
 
+import { DECODER_IDS, DECODERS, type DecoderId } from '../detect/decoders.ts';
+import { DEFAULT_IOU_THRESHOLD } from '../detect/nms.ts';
 import { GradsightError } from '../errors.ts';
 import type { ChannelCount, Layout, PreprocessConfig } from '../image/preprocess.ts';
 import type { ValueInfo } from '../onnx/index.ts';
@@ -16,23 +18,9 @@ import type { ValueInfo } from '../onnx/index.ts';
 export const TASKS = ['classification', 'multi-label', 'segmentation', 'detection'] as const;
 export type TaskKind = (typeof TASKS)[number];
 
-/**
- * Output layouts the detection decoders (src/detect/) read. `extra` leading entries of the class axis
- * are not class scores (box, objectness); the class count is the rest.
- */
-export const DETECTION_DECODERS = {
-  /** FastestDet's dense grid: obj, 2 centre offsets, 2 sizes, then class scores per cell. */
-  fastestdet: { shape: '[N, 5 + classes, H, W]', rank: 4, classAxis: 1, extra: 5, boxAxes: [2, 3] },
-  /** YOLOv5-style: one row per box, [x, y, w, h, objectness, classes...]. */
-  'yolo-channels-last': { shape: '[N, boxes, 5 + classes]', rank: 3, classAxis: 2, extra: 5, boxAxes: [1] },
-  /** YOLOv8-style: one column per box, [x, y, w, h, classes...], no objectness. */
-  'yolo-boxes-last': { shape: '[N, 4 + classes, boxes]', rank: 3, classAxis: 1, extra: 4, boxAxes: [2] },
-} as const;
-export type DetectionDecoderName = keyof typeof DETECTION_DECODERS;
-export const DECODER_NAMES = Object.keys(DETECTION_DECODERS) as DetectionDecoderName[];
-
+/** Detections scoring below this are dropped before NMS (FastestDet's authors use 0.65). */
 export const DEFAULT_SCORE_THRESHOLD = 0.25;
-export const DEFAULT_IOU_THRESHOLD = 0.45;
+export { DEFAULT_IOU_THRESHOLD };
 
 export type TaskDescription =
   | { readonly kind: 'classification' }
@@ -40,7 +28,8 @@ export type TaskDescription =
   | { readonly kind: 'segmentation'; readonly outputLayout: Layout }
   | {
       readonly kind: 'detection';
-      readonly decoder: DetectionDecoderName;
+      /** An id of the decoder table (detect/decoders.ts): the output's layout. */
+      readonly decoder: DecoderId;
       /** Detections scoring below this are dropped before NMS. */
       readonly scoreThreshold: number;
       /** NMS drops a detection overlapping a better one of its class by more than this IoU. */
@@ -65,7 +54,7 @@ export interface ModelDescription {
 export interface DescriptionFlags {
   readonly task?: TaskKind;
   readonly outputLayout?: Layout;
-  readonly decoder?: DetectionDecoderName;
+  readonly decoder?: DecoderId;
   readonly scoreThreshold?: number;
   readonly iouThreshold?: number;
   /** The class count, checked against the output shape (and the labels). */
@@ -106,7 +95,7 @@ export function validateDescription(
   const out: { -readonly [K in keyof DescriptionFlags]: DescriptionFlags[K] } = {
     task: oneOf('task', TASKS),
     outputLayout: oneOf('outputLayout', ['NCHW', 'NHWC'] as const),
-    decoder: oneOf('decoder', DECODER_NAMES),
+    decoder: oneOf('decoder', DECODER_IDS),
     scoreThreshold: unit('scoreThreshold'),
     iouThreshold: unit('iouThreshold'),
   };
@@ -181,7 +170,7 @@ export function resolveDescription(opts: DescribeOptions): ModelDescription {
         'bad-description',
         `${from}: "task" is "detection" but no "decoder" is given`,
         {
-          hint: `name the output's layout: "decoder": one of ${DECODER_NAMES.map((d) => `"${d}" ${DETECTION_DECODERS[d].shape}`).join(', ')}`,
+          hint: `name the output's layout: "decoder": ${DECODER_IDS.map((d) => `"${d}" ${DECODERS[d].describe}`).join('; ')}`,
           details: { source: from, output: opts.output.name, shape },
         },
       );
@@ -224,7 +213,7 @@ function checkClasses(
   if (stated === fromShape) return stated;
   throw new GradsightError(
     'bad-description',
-    `${from}: "classes" is ${stated} but the ${task.kind} output ${output.name} ${formatDims(output.shape)} scores ${fromShape} classes${task.kind === 'detection' ? ` (decoder "${task.decoder}": ${DETECTION_DECODERS[task.decoder].shape})` : ''}`,
+    `${from}: "classes" is ${stated} but the ${task.kind} output ${output.name} ${formatDims(output.shape)} scores ${fromShape} classes${task.kind === 'detection' ? ` (decoder "${task.decoder}")` : ''}`,
     {
       hint: `set "classes" to ${fromShape} or drop it (it is read off the output shape), or check "task"/"decoder"`,
       details: { source: from, output: output.name, stated, fromShape },
@@ -286,41 +275,31 @@ class OutputCheck {
     return known(c) ? c : undefined;
   }
 
-  decoderClasses(name: DetectionDecoderName): number | undefined {
-    const d = DETECTION_DECODERS[name];
-    const s = this.shape;
+  /** The decoder's own shape check (detect/): a layout that does not fit names the decoders that do. */
+  decoderClasses(id: DecoderId): number | undefined {
     if (this.output.shape === undefined) return undefined;
-    const others = DECODER_NAMES.filter((n) => n !== name && DETECTION_DECODERS[n].rank === s.length);
-    const otherHint = others.length
-      ? `a ${s.length}-D output fits ${others.map((n) => `"${n}" ${DETECTION_DECODERS[n].shape}`).join(' or ')}`
-      : 'check "decoder" and the output (--output)';
-    if (s.length !== d.rank) throw this.fail(`decoder "${name}" reads ${d.shape}`, otherHint);
-    const c = s[d.classAxis];
-    if (known(c) && c <= d.extra) {
+    const s = this.shape;
+    const fit = DECODERS[id].fits(s);
+    if (!fit.ok) {
+      const others = DECODER_IDS.filter((d) => d !== id && DECODERS[d].fits(s).ok);
       throw this.fail(
-        `decoder "${name}" reads ${d.shape}: axis ${d.classAxis} needs more than ${d.extra} entries`,
-        otherHint,
+        `decoder "${id}" reads ${DECODERS[id].describe}: ${fit.reason}`,
+        others.length
+          ? `this output fits ${others.map((d) => `"decoder": "${d}"`).join(' or ')}`
+          : 'check "decoder" and the output (--output)',
       );
     }
-    // A YOLO head has far more boxes than classes: a class axis longer than the box axis is transposed.
-    const boxes = d.boxAxes.map((a) => s[a]);
-    if (d.rank === 3 && known(c) && known(boxes[0]) && boxes[0] < c) {
-      throw this.fail(
-        `decoder "${name}" reads ${d.shape}, which would mean ${boxes[0]} boxes of ${c - d.extra} classes`,
-        otherHint,
-      );
-    }
-    return known(c) ? c - d.extra : undefined;
+    const classes = DECODERS[id].classes(s);
+    return known(classes) ? classes : undefined;
   }
 }
 
 /** For a labels file that does not fit: a description that would make it fit, if one does. */
 export function describeHint(output: ValueInfo, labels: number): string | undefined {
   const s = output.shape ?? [];
-  for (const name of DECODER_NAMES) {
-    const d = DETECTION_DECODERS[name];
-    if (s.length === d.rank && s[d.classAxis] === labels + d.extra) {
-      return `${formatDims(s)} looks like a detector with ${labels} classes: add {"task":"detection","decoder":"${name}"} to preprocess.json (or --task detection --decoder ${name})`;
+  for (const id of DECODER_IDS) {
+    if (DECODERS[id].fits(s).ok && DECODERS[id].classes(s) === labels) {
+      return `${formatDims(s)} looks like a detector with ${labels} classes: add {"task":"detection","decoder":"${id}"} to preprocess.json (or --task detection --decoder ${id})`;
     }
   }
   if (s.length === 4 && s[3] === labels) {

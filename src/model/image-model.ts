@@ -14,9 +14,9 @@ import {
 import type { ExternalDataFile, Runtime, Session } from '../runtime/runtime.ts';
 import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
 import {
-  DETECTION_DECODERS,
   type DescriptionFlags,
   describeHint,
+  formatDims,
   type ModelDescription,
   resolveDescription,
 } from './description.ts';
@@ -279,7 +279,7 @@ export function alignLabels(
   const task = description?.task;
   const what =
     task?.kind === 'detection'
-      ? `the "${task.decoder}" decoder reads ${classes} classes (${DETECTION_DECODERS[task.decoder].shape})`
+      ? `the "${task.decoder}" decoder reads ${classes} classes from ${description!.output.name} ${formatDims(description!.output.shape)}`
       : `the model has ${classes} outputs`;
   const fix =
     description && !description.stated ? describeHint(description.output, labels.length) : undefined;

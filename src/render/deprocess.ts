@@ -13,18 +13,21 @@ export interface ImageSize {
 }
 
 /**
- * pytorch-grad-cam's `deprocess_image` on a CHW (3×H×W) gradient, returning an HWC RGB image:
- * `x = (x − mean) / (std + 1e-5)`, `x·0.1 + 0.5`, clip to [0, 1], `uint8(255·x)` (truncation), with the
- * mean and population std global over all pixels and channels. Elementwise steps are float32 like NumPy's;
- * the mean and std are summed in float64 (NumPy's pairwise float32 sums differ only in the last bits).
+ * pytorch-grad-cam's `deprocess_image` on a CHW (C×H×W, C = 1, 3 or 4) gradient, returning an HWC RGB
+ * image: `x = (x − mean) / (std + 1e-5)`, `x·0.1 + 0.5`, clip to [0, 1], `uint8(255·x)` (truncation), with
+ * the mean and population std global over all pixels and channels. Elementwise steps are float32 like
+ * NumPy's; the mean and std are summed in float64 (NumPy's pairwise float32 sums differ only in the last
+ * bits). One channel (a grayscale model) is drawn grey (the same byte on R, G, B); of four (RGBA), the
+ * alpha gradient counts in the statistics like any channel but only R, G, B are drawn.
  */
 export function deprocessImage(x: Float32Array, size: ImageSize): RgbImage {
   const { width, height } = size;
   const plane = width * height;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || plane <= 0 || x.length !== 3 * plane) {
+  const channels = plane > 0 ? x.length / plane : 0;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || plane <= 0 || ![1, 3, 4].includes(channels)) {
     throw new GradsightError(
       'bad-argument',
-      `deprocessImage needs a 3x${height}x${width} (CHW) array, got ${x.length} values`,
+      `deprocessImage needs a Cx${height}x${width} (CHW, C = 1, 3 or 4) array, got ${x.length} values`,
       {
         hint: 'Pass the input gradient of one image, channels first.',
         details: { width, height, length: x.length },
@@ -46,10 +49,12 @@ export function deprocessImage(x: Float32Array, size: ImageSize): RgbImage {
   // `std + 1e-5` is a float64 scalar in NumPy 1.x; dividing the float32 array by it casts it to float32.
   const divisor = f(std + 1e-5);
   const tenth = f(0.1);
-  const out = new Uint8Array(n);
+  const out = new Uint8Array(3 * plane);
   for (let c = 0; c < 3; c++) {
+    // A grayscale gradient's one plane is drawn on R, G and B alike.
+    const from = channels === 1 ? 0 : c;
     for (let p = 0; p < plane; p++) {
-      let v = f(f(f(centred[c * plane + p]! / divisor) * tenth) + 0.5);
+      let v = f(f(f(centred[from * plane + p]! / divisor) * tenth) + 0.5);
       v = Math.min(1, Math.max(0, v)); // np.clip(x, 0, 1)
       out[3 * p + c] = Math.floor(f(v * 255));
     }

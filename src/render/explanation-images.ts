@@ -12,8 +12,7 @@ import { GradsightError } from '../errors.ts';
 import { type Box, localize, scaleBox } from '../eval/localization.ts';
 import type { Diagnostic } from '../explain/diagnose.ts';
 import type { Explanation, TargetInfo } from '../explain/explainer.ts';
-import type { PreprocessConfig } from '../image/preprocess.ts';
-import { resizeBilinear } from '../image/resize.ts';
+import { modelView, type PreprocessConfig } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { resizeBilinearFloat } from '../image/upsample.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
@@ -50,7 +49,8 @@ export type CanvasSource =
 
 export function imageCanvas(
   source: CanvasSource,
-  preprocess: Pick<PreprocessConfig, 'size' | 'layout' | 'mean' | 'std' | 'scale' | 'channelOrder'>,
+  preprocess: Pick<PreprocessConfig, 'size' | 'layout' | 'mean' | 'std' | 'scale' | 'channelOrder'> &
+    Partial<Pick<PreprocessConfig, 'channels'>>,
   size: OverlaySize = 'original',
 ): ImageCanvas {
   const [height, width] = preprocess.size;
@@ -67,8 +67,13 @@ export function imageCanvas(
   }
   const { image } = source;
   const original = { width: image.width, height: image.height };
-  // The model's view: the same Pillow-exact resize the preprocessing applies.
-  const base = size === 'original' ? image : resizeBilinear(image, width, height);
+  // The model's view: the same Pillow-exact resize the preprocessing applies, and its channels (a
+  // grayscale model's image is drawn grey, as the model sees it).
+  const base = modelView(
+    image,
+    { size: preprocess.size, channels: preprocess.channels ?? 3 },
+    size === 'model',
+  );
   return { model, original, size, base };
 }
 

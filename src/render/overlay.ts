@@ -7,9 +7,11 @@
 // With `restretch: true` this is pytorch-grad-cam's `show_cam_on_image(img / 255, mask, use_rgb=True,
 // colormap=cv2.COLORMAP_JET, image_weight=w)` byte for byte, where **their image_weight = 1 − our alpha**
 // (their default image_weight 0.5 is alpha 0.5). Arithmetic is float32 at each step, like NumPy on their
-// float32 arrays.
+// float32 arrays. The image may have the model's channels (image/bands.ts): a grayscale (1-band) image
+// is blended as the RGB image with that grey on R, G and B; an RGBA image's alpha is not used.
 
 import { GradsightError } from '../errors.ts';
+import type { Bands } from '../image/bands.ts';
 import { type RgbImage, rgbImage } from '../image/rgb-image.ts';
 import type { FloatMap } from '../image/upsample.ts';
 import { applyColormap, type Colormap, type ColormapId, colormapIndex, getColormap } from './colormaps.ts';
@@ -26,9 +28,13 @@ const f = Math.fround;
 
 /**
  * Blends the colour-mapped `map` (H×W values in [0, 1], the image's size; a plain Float32Array or a
- * FloatMap with the image's width and height) over `image`.
+ * FloatMap with the image's width and height) over `image` (RGB, or 1, 3 or 4 bands).
  */
-export function overlay(image: RgbImage, map: Float32Array | FloatMap, options: OverlayOptions): RgbImage {
+export function overlay(
+  image: RgbImage | Bands,
+  map: Float32Array | FloatMap,
+  options: OverlayOptions,
+): RgbImage {
   const values = mapValues(map, image.width, image.height, 'overlay');
   const { alpha, restretch = false } = options;
   if (!(alpha >= 0 && alpha <= 1)) {
@@ -42,12 +48,21 @@ export function overlay(image: RgbImage, map: Float32Array | FloatMap, options: 
   const wImg = f(1 - alpha);
   const n = values.length;
   const blend = new Float32Array(n * 3);
+  // Byte of colour c of pixel i: R, G, B of an RGB(A) image; the one grey of an L image.
+  const stride = 'bands' in image ? image.bands : 3;
+  if (stride !== 1 && stride !== 3 && stride !== 4) {
+    throw new GradsightError('bad-argument', `overlay: cannot draw on a ${stride}-band image`, {
+      hint: 'Pass an RGB image, or 1 (grey), 3 (RGB) or 4 (RGBA) bands.',
+      details: { bands: stride },
+    });
+  }
+  const band = stride === 1 ? () => 0 : (c: number) => c;
   let max = 0;
   for (let i = 0; i < n; i++) {
     const k = colormapIndex(values[i]!) * 3;
     for (let c = 0; c < 3; c++) {
       const heat = f(lut[k + c]! / 255);
-      const img = f(image.data[3 * i + c]! / 255);
+      const img = f(image.data[stride * i + band(c)]! / 255);
       const v = f(f(wHeat * heat) + f(wImg * img));
       blend[3 * i + c] = v;
       if (v > max) max = v;

@@ -1,13 +1,12 @@
-// gradsight predict <model> <images...>: top-k labels and probabilities for each image.
+// gradsight predict <model> <images...>: top-k labels and probabilities for each image (folders are
+// expanded to their images). The work is model/predict.ts's predictImages; this file parses and prints.
 
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { GradsightError } from '../../errors.ts';
 import { decodeImageFile } from '../../image/decode-node.ts';
-import { imagesToBatch } from '../../image/preprocess.ts';
-import type { RgbImage } from '../../image/rgb-image.ts';
 import { openImageModel } from '../../model/open-node.ts';
-import type { Prediction } from '../../model/predict.ts';
+import { type Prediction, predictImages } from '../../model/predict.ts';
 import { percent } from '../format.ts';
 import { expandImageArgs } from '../inputs.ts';
 import type { CliIo } from '../main.ts';
@@ -47,33 +46,18 @@ export function predictCommand(io: CliIo): Command {
       ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
       ...(o.threads !== undefined ? { threads: o.threads } : {}),
     });
-    const results: ImageResult[] = [];
+    let results: ImageResult[];
     try {
-      for (let start = 0; start < images.length; start += o.batch) {
-        const paths = images.slice(start, start + o.batch);
-        const decoded: { path: string; img: RgbImage }[] = [];
-        for (const path of paths) {
-          try {
-            decoded.push({ path, img: await decodeImageFile(path) });
-          } catch (e) {
-            if (!(e instanceof GradsightError)) throw e;
-            results.push({ image: path, error: errorJson(e) });
-          }
-        }
-        if (decoded.length === 0) continue;
-        const batch = imagesToBatch(
-          decoded.map((d) => d.img),
-          model.preprocess,
-        );
-        const preds = await model.predict(batch, o.top);
-        decoded.forEach((d, i) => {
-          results.push({ image: d.path, prediction: preds[i]! });
-        });
-      }
+      results = (
+        await predictImages(model, images, { decode: decodeImageFile, batch: o.batch, top: o.top })
+      ).map((r) =>
+        'prediction' in r
+          ? { image: r.source, prediction: r.prediction }
+          : { image: r.source, error: errorJson(r.error) },
+      );
     } finally {
       await model.release();
     }
-    results.sort((a, b) => images.indexOf(a.image) - images.indexOf(b.image));
     io.out(o.json ? `${JSON.stringify({ model: modelPath, results }, null, 2)}\n` : formatResults(results));
     const failed = results.filter((r) => r.error);
     if (failed.length) {
@@ -101,7 +85,9 @@ function formatResults(results: readonly ImageResult[]): string {
       lines.push(`  ${pc.red('failed')}: ${r.error?.message}`);
       continue;
     }
-    const what = r.prediction.kind === 'segmentation' ? 'of pixels' : '';
+    const what = { classification: '', 'multi-label': 'sigmoid', segmentation: 'of pixels' }[
+      r.prediction.kind
+    ];
     for (const [i, c] of r.prediction.top.entries()) {
       lines.push(
         `  ${String(i + 1).padStart(2)}. ${percent(c.score).padStart(6)} ${what ? `${what} ` : ''}${c.label} (${c.index})`,

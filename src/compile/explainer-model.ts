@@ -15,7 +15,8 @@ import { resolveTarget } from '../autodiff/target.ts';
 import { GradsightError } from '../errors.ts';
 import { METHOD_IDS } from '../methods/table.ts';
 import type { MethodId } from '../methods/types.ts';
-import { candidateLayers, defaultLayer, findLayer } from '../model/layers.ts';
+import { emitView, type LayerLayout, parseLayerLayout } from '../model/layer-view.ts';
+import { defaultLayer, type LayerInfo, resolveLayers } from '../model/layers.ts';
 import {
   appendGraphPatch,
   type GraphPatch,
@@ -48,6 +49,8 @@ export interface CompileExplainerOptions {
   readonly seedInput?: SeedInput;
   /** The output to explain (default: the first; a softmax output is explained before the softmax). */
   readonly output?: string;
+  /** How the layers are read as N×C×H×W (default: inferred; see layer-view.ts). */
+  readonly layerLayout?: string | LayerLayout;
 }
 
 export interface TensorDescription {
@@ -88,7 +91,10 @@ export function compileExplainer(
   const seedInput = options.seedInput ?? 'class';
   const counterfactual = options.counterfactual ?? false;
   const needsCam = method !== 'guided-backprop';
-  const layers = needsCam ? layerNames(model, shapes, options.layers, output) : [];
+  const layout =
+    typeof options.layerLayout === 'string' ? parseLayerLayout(options.layerLayout) : options.layerLayout;
+  const layerInfos = needsCam ? layersOf(model, shapes, options.layers, output, layout) : [];
+  const layers = layerInfos.map((l) => l.name);
 
   const known = new Set([...g.inputs.map((i) => i.name), ...g.producers.keys(), ...g.initializers.keys()]);
   const opset = model.opsets.get('') ?? model.opsets.get('ai.onnx') ?? 13;
@@ -161,10 +167,10 @@ export function compileExplainer(
     patches.push(cam.patch);
     e.enter('cam');
     const kind: CamKind = method === 'hirescam' ? 'hirescam' : 'gradcam';
-    const cams = cam.outputs.map((o) => {
-      if (o.shape.length !== 4)
-        throw new GradsightError('method-not-applicable', `layer ${o.tensor} is not a 4-D NCHW map`);
-      return rawCam(e, kind, o.tensor, o.grad);
+    // Each layer through its view (layer-view.ts): value and gradient alike, so the CAM sees NCHW.
+    const cams = cam.outputs.map((o, i) => {
+      const view = layerInfos[i]!.view!;
+      return rawCam(e, kind, emitView(e, o.tensor, view), emitView(e, o.grad, view));
     });
     finalCam = fuseCams(e, cams, height, width);
     const name = mapName('map');
@@ -273,15 +279,15 @@ function imageInput(model: Model, shapes: ReadonlyMap<string, ValueInfo>): { nam
   return { name, shape };
 }
 
-function layerNames(
+function layersOf(
   model: Model,
   shapes: ReadonlyMap<string, ValueInfo>,
   names: readonly string[] | undefined,
   output: string | undefined,
-): string[] {
-  if (!names?.length) return [defaultLayer(model.graph, shapes, output).name];
-  const all = candidateLayers(model.graph, shapes);
-  return [...new Set(names.map((n) => findLayer(all, n).name))];
+  layout: LayerLayout | undefined,
+): LayerInfo[] {
+  if (!names?.length) return [defaultLayer(model.graph, shapes, output, layout)];
+  return resolveLayers(model.graph, shapes, [...new Set(names)], layout);
 }
 
 function classCount(shape: Shape, target: string): number {

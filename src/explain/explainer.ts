@@ -324,7 +324,7 @@ export class Explainer {
     const layout = typeof layerLayout === 'string' ? parseLayerLayout(layerLayout) : layerLayout;
     const g = this.model.model.graph;
     const shapes = await this.model.shapes();
-    if (!names?.length) return [defaultLayer(g, shapes, this.model.output.name, layout)];
+    if (!names?.length) return [await this.model.defaultLayer(layout)];
     return resolveLayers(g, shapes, names, layout);
   }
 }

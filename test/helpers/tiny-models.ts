@@ -99,3 +99,44 @@ export function tinyStridedCnn(): Uint8Array {
     ],
   });
 }
+
+/**
+ * An image + question model: Conv → ReLU (`features` [N, 4, 8, 8]) → GlobalAveragePool → Flatten,
+ * times the mean embedding of `tokens` (int64 [N, 3], a 10 × 4 table), → a 3-class Gemm. The answer
+ * (and every map) depends on the question.
+ */
+export function tinyTwoInputModel(): Uint8Array {
+  return buildModel({
+    opset: 13,
+    inputs: [
+      { name: 'image', shape: ['batch', 3, 8, 8] },
+      { name: 'tokens', dtype: 'int64', shape: ['batch', 3] },
+    ],
+    outputs: [{ name: 'logits', shape: ['batch', 3] }],
+    initializers: [
+      { name: 'conv.weight', dims: [4, 3, 3, 3], values: seededValues(108, 21) },
+      { name: 'conv.bias', dims: [4], values: seededValues(4, 22) },
+      { name: 'embedding', dims: [10, 4], values: seededValues(40, 23) },
+      { name: 'fc.weight', dims: [3, 4], values: TWO_INPUT_FC },
+      { name: 'fc.bias', dims: [3], values: [0.1, -0.2, 0.3] },
+    ],
+    nodes: [
+      {
+        op: 'Conv',
+        inputs: ['image', 'conv.weight', 'conv.bias'],
+        outputs: ['conv'],
+        attrs: { pads: [1, 1, 1, 1] },
+      },
+      { op: 'Relu', inputs: ['conv'], outputs: ['features'] },
+      { op: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { op: 'Gather', inputs: ['embedding', 'tokens'], outputs: ['embedded'] },
+      { op: 'ReduceMean', inputs: ['embedded'], outputs: ['question'], attrs: { axes: [1], keepdims: 0 } },
+      { op: 'Mul', inputs: ['flat', 'question'], outputs: ['joint'] },
+      { op: 'Gemm', inputs: ['joint', 'fc.weight', 'fc.bias'], outputs: ['logits'], attrs: { transB: 1 } },
+    ],
+  });
+}
+
+export const TWO_INPUT_FC = seededValues(12, 24);
+export const TWO_INPUT_EMBEDDING = seededValues(40, 23);

@@ -107,3 +107,20 @@ test('guidedGradCam broadcasts the HW map over channels; mismatched sizes are ba
     (e) => isGradsightError(e, 'bad-argument'),
   );
 });
+
+test('deprocessImage on 1 and 4 channels: grey drawn on R, G, B; RGBA statistics include alpha', () => {
+  // One plane [1, 3, 5, 7]: mean 4, population std √5; (x − 4)/(√5 + 1e-5)·0.1 + 0.5, ×255, truncated:
+  // 93.3 → 93, 116.0 → 116, 138.9 → 138, 161.7 → 161.
+  const grey = deprocessImage(new Float32Array([1, 3, 5, 7]), { width: 2, height: 2 });
+  assert.deepEqual([...grey.data], [93, 93, 93, 116, 116, 116, 138, 138, 138, 161, 161, 161]);
+  // Three equal planes have the same statistics: the same picture.
+  const three = new Float32Array([1, 3, 5, 7, 1, 3, 5, 7, 1, 3, 5, 7]);
+  assert.deepEqual([...deprocessImage(three, { width: 2, height: 2 }).data], [...grey.data]);
+  // One pixel, four channels 1, 3, 5, 7: the same statistics; alpha (161) is not drawn.
+  const rgba = deprocessImage(new Float32Array([1, 3, 5, 7]), { width: 1, height: 1 });
+  assert.deepEqual([...rgba.data], [93, 116, 138]);
+  assert.throws(
+    () => deprocessImage(new Float32Array(2), { width: 1, height: 1 }),
+    (e) => isGradsightError(e, 'bad-argument') && /C = 1, 3 or 4/.test(e.message),
+  );
+});

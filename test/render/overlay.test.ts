@@ -67,3 +67,19 @@ test('a map of the wrong size or an alpha outside [0, 1] is a bad-argument error
   bad(() => overlay(image, map, { colormap: 'jet', alpha: Number.NaN }));
   bad(() => heatmapImage({ width: 3, height: 1, data: new Float32Array(2) }, 'jet'));
 });
+
+test('a grayscale (1-band) image is blended as its grey on R, G and B; RGBA without its alpha', () => {
+  const grey = { width: 2, height: 1, bands: 1, data: new Uint8Array([40, 200]) };
+  const m = new Float32Array([0.1, 0.9]);
+  const asRgb = rgbImage(2, 1, new Uint8Array([40, 40, 40, 200, 200, 200]));
+  const opts = { colormap: 'jet', alpha: 0.4 } as const;
+  assert.deepEqual([...overlay(grey, m, opts).data], [...overlay(asRgb, m, opts).data]);
+  // By hand for pixel 0 under alpha 0: the grey itself on all three channels.
+  assert.deepEqual([...overlay(grey, m, { colormap: 'jet', alpha: 0 }).data], [40, 40, 40, 200, 200, 200]);
+  const rgba = { width: 2, height: 1, bands: 4, data: new Uint8Array([40, 40, 40, 0, 200, 200, 200, 7]) };
+  assert.deepEqual([...overlay(rgba, m, opts).data], [...overlay(asRgb, m, opts).data]);
+  assert.throws(
+    () => overlay({ width: 2, height: 1, bands: 2, data: new Uint8Array(4) }, m, opts),
+    (e) => isGradsightError(e, 'bad-argument'),
+  );
+});

@@ -30,9 +30,30 @@ function windowOf(node: Node, kernel: readonly number[]): Window {
   };
 }
 
+/**
+ * The output size of a symbolic input size, as a symbol named by its formula (a 'same' window keeps
+ * the input's symbol): two tensors computed alike get equal symbols, so a Reshape to
+ * [N, -1, H, W] taken from another tensor's Shape still resolves (ShuffleNet's channel shuffle).
+ */
+function symbolicOut(size: string, i: number, w: Window): Dim {
+  const n = w.kernel.length;
+  const s = w.strides[i]!;
+  const ek = (w.kernel[i]! - 1) * w.dilations[i]! + 1;
+  if (w.autoPad === 'SAME_UPPER' || w.autoPad === 'SAME_LOWER') return s === 1 ? size : `ceil(${size}/${s})`;
+  const delta = w.autoPad === 'VALID' ? -ek : w.pads[i]! + w.pads[i + n]! - ek;
+  const plus = (d: number) => (d === 0 ? '' : d > 0 ? `+${d}` : `${d}`);
+  const x = /^[A-Za-z_]\w*$/.test(size) ? size : `(${size})`;
+  if (s === 1 && !w.ceil) return delta + 1 === 0 ? size : `${x}${plus(delta + 1)}`;
+  if (w.ceil) return `ceil((${x}${plus(delta)})/${s})+1`;
+  // floor((x + δ)/s) + 1 = floor((x + δ + s)/s), which is ceil(x/s) when δ = −1 (k3 s2 p1, k2 s2 p0·5...).
+  if (delta === -1) return `ceil(${x}/${s})`;
+  return delta + s === 0 ? `floor(${x}/${s})` : `floor((${x}${plus(delta + s)})/${s})`;
+}
+
 function slidingOut(spatial: readonly Dim[], w: Window): Dim[] {
   const n = w.kernel.length;
   return spatial.map((size, i) => {
+    if (typeof size === 'string') return symbolicOut(size, i, w);
     if (!known(size)) return null;
     const s = w.strides[i]!;
     const ek = (w.kernel[i]! - 1) * w.dilations[i]! + 1;

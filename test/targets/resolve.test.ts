@@ -374,6 +374,13 @@ describe('counterfactual: a modifier of any target', () => {
     assert.deepEqual([...r!.seed], oneHot(5, 1));
   });
 
+  test('the modifier on a counterfactual target (the global option on cf:pred) gives the plain rows back', () => {
+    const [r] = rowsOf(counterfactual(asTarget('cf:pred')), [values(LOGITS)]);
+    assert.equal(r!.counterfactual, false);
+    assert.deepEqual([...r!.seed], oneHot(5, 1));
+    assert.equal(r!.description, rows('pred')[0]!.description);
+  });
+
   test('a counterfactual custom target: the seeds the user returns, negated', () => {
     const custom: Target = {
       rows: () => [

@@ -11,7 +11,8 @@ import { fuseLayers } from '../methods/pipeline.ts';
 import type { MethodContext } from '../methods/types.ts';
 import { GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
-import type { LayerInfo } from '../model/layers.ts';
+import { type LayerLayout, parseLayerLayout, viewedShape } from '../model/layer-view.ts';
+import { type LayerInfo, withLayout } from '../model/layers.ts';
 import { type Float32Tensor, softmax, topK } from '../tensor/tensor.ts';
 
 export interface LayerScore {
@@ -30,6 +31,8 @@ export interface RankOptions {
   readonly classIndex?: number;
   /** Score at most this many layers (the latest ones), to bound the work. */
   readonly limit?: number;
+  /** Read every candidate with this layout (default: each layer's inferred view). */
+  readonly layerLayout?: string | LayerLayout;
 }
 
 /** Ranks candidate layers for one preprocessed image [1, ...]; without an image, by resolution only. */
@@ -41,11 +44,21 @@ export async function rankLayers(
   readonly scores: LayerScore[];
   readonly classIndex: number | undefined;
 }> {
-  const all = await model.layers();
+  // Layers are ranked through their views (layer-view.ts); those whose layout is ambiguous, or that a
+  // stated layout does not fit, are left out.
+  const layout = typeof opts.layerLayout === 'string' ? parseLayerLayout(opts.layerLayout) : opts.layerLayout;
+  const all = (await model.layers()).flatMap((l) => {
+    try {
+      return [withLayout(l, layout)];
+    } catch {
+      return [];
+    }
+  });
   const def = await model.defaultLayer().catch(() => undefined);
   const spatial = (l: LayerInfo) => {
-    const h = l.shape[2];
-    const w = l.shape[3];
+    const s = viewedShape(l.shape, l.view!);
+    const h = s[2];
+    const w = s[3];
     return typeof h === 'number' && typeof w === 'number' ? h * w : 0;
   };
   const layers = opts.limit ? all.slice(-opts.limit) : all;
@@ -68,6 +81,7 @@ export async function rankLayers(
     wrt: layers.map((l) => l.name),
     target,
     beforeSoftmax: false,
+    views: Object.fromEntries(layers.map((l) => [l.name, l.view!])),
   });
   try {
     const seed = new Float32Array(k);

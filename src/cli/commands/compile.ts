@@ -22,6 +22,7 @@ import { addPreprocessOptions, oneOf, type PreprocessOpts, preprocessFlags } fro
 interface CompileOpts extends PreprocessOpts {
   method: string;
   layer?: string[];
+  layerLayout?: string;
   counterfactual?: boolean;
   seedInput: SeedInput;
   profile: Profile;
@@ -42,6 +43,10 @@ export function compileCommand(io: CliIo): Command {
       '--layer <name>',
       'CAM layer(s) (repeat or comma-separate; default: the model’s default)',
       collect,
+    )
+    .option(
+      '--layer-layout <layout>',
+      'how layers are read as N×C×H×W when not inferable: nchw, nhwc, tokens[:SKIP[:HxW]] (SKIP leading class tokens)',
     )
     .option('--counterfactual', 'explain −y: regions whose removal raises the class score')
     .option(
@@ -75,6 +80,7 @@ export function compileCommand(io: CliIo): Command {
         profile: o.profile,
         output: model.output.name,
         ...(o.layer?.length ? { layers: o.layer } : {}),
+        ...(o.layerLayout ? { layerLayout: o.layerLayout } : {}),
         ...(o.counterfactual ? { counterfactual: true } : {}),
       });
       const path = await writeFileAtomic(o.output, compiled.bytes, 'compiled explainer', {

@@ -35,6 +35,7 @@ export interface ExplainCliOptions extends PreprocessOpts {
   feed?: string[];
   imageInput?: string;
   layer?: string[];
+  layerLayout?: string;
   target: string[];
   counterfactual?: boolean;
   rule: RuleSetName;
@@ -116,6 +117,10 @@ export function explainCommand(io: CliIo): Command {
     .argument('[images...]', 'image files, folders or globs (or use --input x.npy)')
     .option('-m, --method <ids>', 'methods, comma-separated or repeated (default gradcam)', methods)
     .option('-l, --layer <names>', 'target layer(s) for CAM methods (default: the auto-selected layer)', list)
+    .option(
+      '--layer-layout <layout>',
+      'how layers are read as N×C×H×W when not inferable: nchw, nhwc, tokens[:SKIP[:HxW]] (SKIP leading class tokens)',
+    )
     .option(
       '-t, --target <t>',
       'what to explain (repeatable): pred, top:K, a class index, a label, A-vs-B, prob[:c], logprob[:c], sigmoid[:c], region:c, det, det:K, det:LABEL, det:box=x0,y0,x1,y1, up[:i], down[:i]; counterfactual:<target> explains −y',
@@ -206,6 +211,7 @@ export function explainCommand(io: CliIo): Command {
     const runOptions = {
       target: o.target?.length ? o.target : ['pred'],
       ...(o.layer?.length ? { layers: o.layer } : {}),
+      ...(o.layerLayout ? { layerLayout: o.layerLayout } : {}),
       counterfactual: o.counterfactual ?? false,
       normalize: o.normalize,
       rule: o.rule,

@@ -10,6 +10,8 @@ import { decodeImageFile } from '../../image/decode-node.ts';
 import { imagesToBatch } from '../../image/preprocess.ts';
 import { GradientRunner } from '../../model/gradient-runner.ts';
 import type { ImageModel } from '../../model/image-model.ts';
+import { parseLayerLayout } from '../../model/layer-view.ts';
+import { resolveLayers } from '../../model/layers.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { readNpy, writeNpy } from '../../tensor/npy-node.ts';
 import { type Float32Tensor, type Tensor, topK } from '../../tensor/tensor.ts';
@@ -26,6 +28,7 @@ interface GradOpts extends PreprocessOpts {
   image?: string[];
   input?: string;
   wrt: string[];
+  layerLayout?: string;
   class?: number;
   seed?: string;
   rule: RuleSetName;
@@ -52,6 +55,10 @@ export function gradCommand(io: CliIo): Command {
       '--wrt <tensor>',
       'tensor(s) to differentiate with respect to (repeat or comma-separate); "input" is the image input',
       collect,
+    )
+    .option(
+      '--layer-layout <layout>',
+      'write the --wrt layers (not the input) as N×C×H×W through a layer view: auto (inferred), nchw, nhwc, tokens[:SKIP[:HxW]]; default: raw tensors',
     )
     .option(
       '--class <c>',
@@ -85,10 +92,20 @@ export function gradCommand(io: CliIo): Command {
         ? await loadInput(o.input, model)
         : imagesToBatch(await Promise.all(o.image!.map(decodeImageFile)), model.preprocess);
       const wrt = o.wrt.map((w) => (w === 'input' ? model.input.name : w));
+      // With --layer-layout the layers come out through their views (value and gradient alike).
+      const viewed = o.layerLayout
+        ? resolveLayers(
+            model.model.graph,
+            await model.shapes(),
+            wrt.filter((w) => w !== model.input.name),
+            o.layerLayout === 'auto' ? undefined : parseLayerLayout(o.layerLayout),
+          )
+        : [];
       const runner = await GradientRunner.create(
         model,
         {
           wrt,
+          views: Object.fromEntries(viewed.map((l) => [l.name, l.view!])),
           ruleSet: RULE_SETS[o.rule],
           profile: o.profile,
           ...(o.targetOutput ? { target: o.targetOutput } : {}),

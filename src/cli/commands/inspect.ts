@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import pc from 'picocolors';
+import { viewLabel } from '../../model/layers.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { type ModelSummary, summarize } from '../../model/summary.ts';
 import { formatShape } from '../format.ts';
@@ -64,15 +65,18 @@ function formatSummary(path: string, s: ModelSummary): string {
       .map(([op, n]) => `${op} ×${n}`)
       .join(', ')}`,
   );
-  lines.push(pc.bold(`candidate layers (${s.layers.length}, graph order)`));
+  // The view column: how each layer is read as N×C×H×W (nchw, nhwc, tokens:SKIP:HxW; ? = ambiguous, needs --layer-layout).
+  lines.push(pc.bold(`candidate layers (${s.layers.length}, graph order; shape, op, view)`));
   const width = Math.max(0, ...s.layers.map((l) => l.name.length));
   for (const l of s.layers) {
     const mark = l.name === s.defaultLayer?.name ? pc.green(' ← default') : '';
-    lines.push(`  ${l.name.padEnd(width)}  ${formatShape(l.shape).padEnd(18)} ${l.op}${mark}`);
+    lines.push(
+      `  ${l.name.padEnd(width)}  ${formatShape(l.shape).padEnd(18)} ${l.op}${mark}  ${pc.dim(`view ${viewLabel(l)}`)}`,
+    );
   }
   lines.push(
     s.defaultLayer
-      ? `${pc.bold('default layer')}: ${s.defaultLayer.name} ${formatShape(s.defaultLayer.shape)} (${s.defaultLayer.op})`
+      ? `${pc.bold('default layer')}: ${s.defaultLayer.name} ${formatShape(s.defaultLayer.shape)} (${s.defaultLayer.op}, read as ${viewLabel(s.defaultLayer)})`
       : `${pc.bold('default layer')}: none (${s.defaultLayerError ?? 'no spatial feature map'})`,
   );
   const miss = s.gradient.missingRules;

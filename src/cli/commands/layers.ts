@@ -7,6 +7,7 @@ import pc from 'picocolors';
 import { rankLayers } from '../../eval/layer-ranking.ts';
 import { decodeImageFile } from '../../image/decode-node.ts';
 import { imagesToBatch } from '../../image/preprocess.ts';
+import { viewLabel } from '../../model/layers.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { formatShape } from '../format.ts';
 import type { CliIo } from '../main.ts';
@@ -23,6 +24,7 @@ interface LayersOpts extends PreprocessOpts {
   class?: number;
   top: number;
   limit?: number;
+  layerLayout?: string;
   json?: boolean;
   labels?: string;
   threads?: number;
@@ -38,6 +40,10 @@ export function layersCommand(io: CliIo): Command {
     .option('--class <c>', 'class to explain (default: the top-1)', nonNegativeInt('--class'))
     .option('--top <n>', 'show this many layers', positiveInt('--top'), 10)
     .option('--limit <n>', 'score only the last n candidate layers', positiveInt('--limit'))
+    .option(
+      '--layer-layout <layout>',
+      'read every candidate as N×C×H×W with this layout: nchw, nhwc, tokens[:SKIP[:HxW]] (default: inferred per layer)',
+    )
     .option('--json', 'print JSON')
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'));
   addPreprocessOptions(cmd);
@@ -52,6 +58,7 @@ export function layersCommand(io: CliIo): Command {
       const { scores, classIndex } = await rankLayers(model, input, {
         ...(o.class !== undefined ? { classIndex: o.class } : {}),
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
+        ...(o.layerLayout ? { layerLayout: o.layerLayout } : {}),
       });
       if (o.json) {
         io.out(
@@ -72,7 +79,7 @@ export function layersCommand(io: CliIo): Command {
           s.kept === undefined ? '' : `${(Math.min(s.kept, 9.99) * 100).toFixed(0).padStart(4)}% kept  `;
         const mark = s.isDefault ? pc.green(' ← default') : '';
         io.out(
-          `${String(i + 1).padStart(3)}. ${kept}${s.layer.name.padEnd(width)}  ${formatShape(s.layer.shape).padEnd(20)} ${s.layer.op}${mark}\n`,
+          `${String(i + 1).padStart(3)}. ${kept}${s.layer.name.padEnd(width)}  ${formatShape(s.layer.shape).padEnd(20)} ${viewLabel(s.layer).padEnd(15)} ${s.layer.op}${mark}\n`,
         );
       }
     } finally {

@@ -46,7 +46,9 @@ export function rankOutput(output: Float32Tensor, opts: RankOptions): Prediction
     throw new GradsightError(
       'method-not-applicable',
       `the output is a "${task.decoder}" detection grid: it has detections, not a ranking of classes`,
-      { hint: 'decode it with the detection decoder (src/detect/), or describe another output (--output)' },
+      {
+        hint: '`gradsight explain -t det` decodes and explains the detections; or read another output (--output)',
+      },
     );
   }
   if (dims.length < 1) {

@@ -228,7 +228,8 @@ export function modelView(
   cfg: Pick<PreprocessConfig, 'size' | 'channels'>,
   resize = true,
 ): RgbImage {
-  if (!resize) return cfg.channels === 1 ? bandsToRgb(toBands(img, 1)) : rgbImage(img.width, img.height, img.data);
+  if (!resize)
+    return cfg.channels === 1 ? bandsToRgb(toBands(img, 1)) : rgbImage(img.width, img.height, img.data);
   // RGBA is shown by its colour, resized as RGB: no premultiplied (alpha-weighted) colours on screen.
   return bandsToRgb(modelBands(img, cfg.channels === 4 ? { ...cfg, channels: 3 } : cfg));
 }

@@ -15,8 +15,10 @@ import { resolveTarget } from '../autodiff/target.ts';
 import { GradsightError } from '../errors.ts';
 import { METHOD_IDS } from '../methods/table.ts';
 import type { MethodId } from '../methods/types.ts';
+import { pickImageInput } from '../model/inputs.ts';
 import { emitView, type LayerLayout, parseLayerLayout } from '../model/layer-view.ts';
 import { defaultLayer, type LayerInfo, resolveLayers } from '../model/layers.ts';
+import { targetGraph } from '../model/target-graph.ts';
 import {
   appendGraphPatch,
   type GraphPatch,
@@ -25,6 +27,7 @@ import {
   tensorValueInfo,
   type ValueInfo,
 } from '../onnx/index.ts';
+import type { TargetHead } from '../targets/head.ts';
 import { type CamKind, fuseCams, rawCam } from './cam-graph.ts';
 
 /** Methods a compiled explainer can compute in-graph; the others need loops, SVDs or many forwards. */
@@ -49,13 +52,17 @@ export interface CompileExplainerOptions {
   readonly seedInput?: SeedInput;
   /** The output to explain (default: the first; a softmax output is explained before the softmax). */
   readonly output?: string;
+  /** Nodes between the scores and the explained quantity (targets/heads.ts): a probability, a log-probability. */
+  readonly head?: TargetHead;
+  /** Which input is the image (default: inferred from shapes, model/inputs.ts). */
+  readonly imageInput?: string;
   /** How the layers are read as N×C×H×W (default: inferred; see layer-view.ts). */
   readonly layerLayout?: string | LayerLayout;
 }
 
 export interface TensorDescription {
   readonly name: string;
-  readonly dtype: 'float32' | 'int64';
+  readonly dtype: string;
   readonly shape: Shape;
   readonly meaning: string;
 }
@@ -75,17 +82,21 @@ export interface ExplainerModel {
 const ONNX_INT64 = 7;
 
 export function compileExplainer(
-  bytes: Uint8Array,
-  model: Model,
+  inferenceBytes: Uint8Array,
+  inferenceModel: Model,
   options: CompileExplainerOptions,
 ): ExplainerModel {
   const method = compilableMethod(options.method);
+  const output = options.output ?? inferenceModel.graph.outputs[0]?.name;
+  const scores = resolveTarget(inferenceModel.graph, output, true);
+  // A target head (a probability, a detection score) is appended first; its T is what is explained.
+  const source = { bytes: inferenceBytes, model: inferenceModel, shapes: options.shapes };
+  const tg = options.head ? targetGraph(source, scores, options.head) : undefined;
+  const { bytes, model, shapes } = tg ?? source;
   const g = model.graph;
-  const shapes = options.shapes;
-  const image = imageInput(model, shapes);
+  const image = imageInput(model, shapes, options.imageInput);
   const [batch, , height, width] = image.shape as [string | number | null, number, number, number];
-  const output = options.output ?? g.outputs[0]?.name;
-  const target = resolveTarget(g, output, true);
+  const target = tg?.explained ?? scores;
   const targetShape = shapes.get(target)?.shape;
   if (!targetShape) throw new GradsightError('shape-inference', `the shape of ${target} is unknown`);
   const seedInput = options.seedInput ?? 'class';
@@ -109,6 +120,14 @@ export function compileExplainer(
       shape: image.shape,
       meaning: 'the preprocessed image batch, as the model takes it',
     },
+    ...g.inputs
+      .filter((i) => i.name !== image.name)
+      .map((i) => ({
+        name: i.name,
+        dtype: i.dtype ?? 'float32',
+        shape: i.shape ?? [],
+        meaning: "one of the model's own extra inputs, fed as for the model",
+      })),
   ];
   let seed: string;
   if (seedInput === 'class') {
@@ -226,8 +245,9 @@ export function compileExplainer(
   const patch: GraphPatch = {
     node: [...seedNodes, ...patches.flatMap((p) => p.node ?? []), ...e.nodes],
     initializer: [...e.initializers, ...patches.flatMap((p) => p.initializer ?? [])],
+    // Only the inputs this patch adds (the class index or seed); the model's own stay as they are.
     input: inputs
-      .slice(1)
+      .filter((i) => !g.inputs.some((x) => x.name === i.name))
       .map((i) => tensorValueInfo(i.name, i.dtype === 'int64' ? ONNX_INT64 : ONNX_FLOAT, i.shape)),
     output: outputInfos,
   };
@@ -259,16 +279,15 @@ export function compilableMethod(id: string): CompilableMethod {
 }
 
 /** The single NCHW image input with static spatial size. */
-function imageInput(model: Model, shapes: ReadonlyMap<string, ValueInfo>): { name: string; shape: Shape } {
-  const inputs = model.graph.inputs;
-  if (inputs.length !== 1) {
-    throw new GradsightError(
-      'model-invalid',
-      `the model has ${inputs.length} inputs; a compiled explainer needs exactly one image input`,
-    );
-  }
-  const name = inputs[0]!.name;
-  const shape = shapes.get(name)?.shape ?? inputs[0]!.shape;
+/** The image input (named, or inferred from shapes as for explain); other inputs stay inputs. */
+function imageInput(
+  model: Model,
+  shapes: ReadonlyMap<string, ValueInfo>,
+  imageName: string | undefined,
+): { name: string; shape: Shape } {
+  const input = pickImageInput(model.graph.inputs, imageName);
+  const name = input.name;
+  const shape = shapes.get(name)?.shape ?? input.shape;
   if (shape?.length !== 4 || typeof shape[2] !== 'number' || typeof shape[3] !== 'number') {
     throw new GradsightError(
       'shape-inference',

@@ -55,3 +55,13 @@ export function cosineHead(reference: Float32Array): TargetHead {
 function lastAxis(_opset: number, shape: Shape): number {
   return shape.length - 1;
 }
+
+/** Heads by the name `gradsight compile --score` takes; `logit` is no head (the scores themselves). */
+export const NAMED_HEADS = {
+  logit: undefined,
+  prob: softmaxHead,
+  logprob: logSoftmaxHead,
+  sigmoid: sigmoidHead,
+} as const satisfies Record<string, TargetHead | undefined>;
+export type HeadName = keyof typeof NAMED_HEADS | 'detection';
+export const HEAD_NAMES = [...Object.keys(NAMED_HEADS), 'detection'] as HeadName[];

@@ -2,7 +2,15 @@
 export { classIndex } from './class-index.ts';
 export { type DetectionPick, detectionTarget } from './detection.ts';
 export type { TargetHead } from './head.ts';
-export { cosineHead, logSoftmaxHead, sigmoidHead, softmaxHead } from './heads.ts';
+export {
+  cosineHead,
+  HEAD_NAMES,
+  type HeadName,
+  logSoftmaxHead,
+  NAMED_HEADS,
+  sigmoidHead,
+  softmaxHead,
+} from './heads.ts';
 export { parseTarget } from './parse.ts';
 export { counterfactual, resolveRows, scoreOf, type TargetEnv, targetOf } from './resolve.ts';
 export type {

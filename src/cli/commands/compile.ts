@@ -12,9 +12,13 @@ import {
   SEED_INPUTS,
   type SeedInput,
 } from '../../compile/index.ts';
+import { GradsightError } from '../../errors.ts';
+import { targetEnvOf } from '../../explain/target-env.ts';
 import type { PreprocessConfig } from '../../image/preprocess.ts';
 import { writeFileAtomic } from '../../io/write-file-node.ts';
+import type { ImageModel } from '../../model/image-model.ts';
 import { openImageModel } from '../../model/open-node.ts';
+import { HEAD_NAMES, type HeadName, NAMED_HEADS, type TargetHead } from '../../targets/index.ts';
 import { formatShape } from '../format.ts';
 import type { CliIo } from '../main.ts';
 import { addPreprocessOptions, oneOf, type PreprocessOpts, preprocessFlags } from '../options.ts';
@@ -28,6 +32,8 @@ interface CompileOpts extends PreprocessOpts {
   profile: Profile;
   output: string;
   targetOutput?: string;
+  score: HeadName;
+  imageInput?: string;
   json?: boolean;
   labels?: string;
 }
@@ -63,6 +69,13 @@ export function compileCommand(io: CliIo): Command {
     )
     .requiredOption('-o, --output <file>', 'the explainer .onnx to write')
     .option('--target-output <name>', 'the model output to explain (default: the first, before softmax)')
+    .option(
+      '--score <kind>',
+      `what class_index (or the seed) explains: ${HEAD_NAMES.join(', ')} (a detection's obj·cls score grid, from the model description)`,
+      oneOf('--score', HEAD_NAMES),
+      'logit',
+    )
+    .option('--image-input <name>', 'which model input is the image (default: inferred from shapes)')
     .option('--json', 'print a JSON description of the file');
   addPreprocessOptions(cmd);
   return cmd.action(async (modelPath: string, o: CompileOpts) => {
@@ -71,8 +84,10 @@ export function compileCommand(io: CliIo): Command {
       preprocess: preprocessFlags(o),
       ...(o.targetOutput !== undefined ? { output: o.targetOutput } : {}),
       ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
+      ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),
     });
     try {
+      const head = scoreHead(o.score, model);
       const compiled = compileExplainer(model.source.bytes, model.model, {
         method: o.method,
         shapes: await model.shapes(),
@@ -82,6 +97,8 @@ export function compileCommand(io: CliIo): Command {
         ...(o.layer?.length ? { layers: o.layer } : {}),
         ...(o.layerLayout ? { layerLayout: o.layerLayout } : {}),
         ...(o.counterfactual ? { counterfactual: true } : {}),
+        ...(head ? { head } : {}),
+        imageInput: model.input.name,
       });
       const path = await writeFileAtomic(o.output, compiled.bytes, 'compiled explainer', {
         createParents: true,
@@ -110,6 +127,18 @@ export function compileCommand(io: CliIo): Command {
       await model.release();
     }
   });
+}
+
+/** The head for --score: a named one, or the detection decoder's score grid. */
+function scoreHead(score: HeadName, model: ImageModel): TargetHead | undefined {
+  if (score !== 'detection') return NAMED_HEADS[score];
+  const det = targetEnvOf(model).detection;
+  if (!det) {
+    throw new GradsightError('bad-argument', '--score detection needs a detector: the model has no decoder', {
+      hint: 'describe the output, e.g. --task detection --decoder fastestdet (or in preprocess.json)',
+    });
+  }
+  return det.decoder.head;
 }
 
 function preprocessLine(p: PreprocessConfig): string {
@@ -142,7 +171,7 @@ function describe(path: string, c: ExplainerModel, external: readonly string[], 
   ].join('');
 }
 
-function feedExample(dtype: 'float32' | 'int64'): string {
+function feedExample(dtype: string): string {
   return dtype === 'int64'
     ? "new ort.Tensor('int64', BigInt64Array.of(281n), [1])"
     : "new ort.Tensor('float32', seed, [1, K])";

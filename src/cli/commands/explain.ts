@@ -29,6 +29,7 @@ import type { CliIo } from '../main.ts';
 import { addPreprocessOptions, type PreprocessOpts, positiveInt, preprocessFlags } from '../options.ts';
 import { Progress } from '../progress.ts';
 import { type ExplainedImage, failedImage, renderImageOutputs } from './explain-outputs.ts';
+import { openForInput } from './input-size.ts';
 
 export interface ExplainCliOptions extends PreprocessOpts {
   method: MethodId[];
@@ -187,12 +188,18 @@ export function explainCommand(io: CliIo): Command {
     const overlaySize: OverlaySize = o.overlaySize ?? (o.input ? 'model' : 'original');
     const started = performance.now();
     const files = o.input ? [] : await expandImageArgs(imageArgs);
-    const model = await openImageModel(modelPath, {
-      preprocess: preprocessFlags(o),
-      ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
-      ...(o.threads !== undefined ? { threads: o.threads } : {}),
-      ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),
-    });
+    // A --input tensor of another H×W opens a model with symbolic H, W at that size (input-size.ts).
+    const model = await openForInput(
+      (size) =>
+        openImageModel(modelPath, {
+          preprocess: { ...preprocessFlags(o), ...(size ? { size } : {}) },
+          ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
+          ...(o.threads !== undefined ? { threads: o.threads } : {}),
+          ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),
+        }),
+      o.input,
+      o.size,
+    );
     const ex = Explainer.fromModel(model);
     let feeds: Feeds;
     try {

@@ -23,6 +23,7 @@ import {
   positiveInt,
   preprocessFlags,
 } from '../options.ts';
+import { openForInput } from './input-size.ts';
 
 interface GradOpts extends PreprocessOpts {
   image?: string[];
@@ -82,11 +83,17 @@ export function gradCommand(io: CliIo): Command {
         hint: 'gradsight grad model.onnx --image cat.png --wrt input --class 281 --out grads/',
       });
     }
-    const model = await openImageModel(modelPath, {
-      preprocess: preprocessFlags(o),
-      ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
-      ...(o.threads !== undefined ? { threads: o.threads } : {}),
-    });
+    // A --input tensor of another H×W opens a model with symbolic H, W at that size (input-size.ts).
+    const model = await openForInput(
+      (size) =>
+        openImageModel(modelPath, {
+          preprocess: { ...preprocessFlags(o), ...(size ? { size } : {}) },
+          ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
+          ...(o.threads !== undefined ? { threads: o.threads } : {}),
+        }),
+      o.input,
+      o.size,
+    );
     try {
       const input = o.input
         ? await loadInput(o.input, model)

@@ -28,7 +28,7 @@ import {
   type TargetSpec,
   targetOf,
 } from '../targets/index.ts';
-import type { Feeds } from '../tensor/rows.ts';
+import { type Feeds, repeatRows, selectFeeds } from '../tensor/rows.ts';
 import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
 import { ExplainContext, type RunnerOptions } from './context.ts';
 import { type Diagnostic, diagnose } from './diagnose.ts';
@@ -225,6 +225,16 @@ export class Explainer {
     const [height, width] = spatialSize(batch, this.model);
     const samples = options.smooth?.samples ?? 1;
     const expanded = expandRows(batch, a.t, rows, samples, options.smooth);
+    // Noisy copies have their own scores (Ablation-CAM's relative drop divides by the copy's own).
+    const noisy = samples > 1 && (options.smooth?.noise ?? 0) !== 0;
+    const copyFeeds = () =>
+      selectFeeds(
+        a.feeds,
+        expanded.rows.map((r) => r.image),
+      );
+    const values = noisy
+      ? (await this.model.runTarget(graph, expanded.input, copyFeeds())).t
+      : expanded.values;
     const results = new Map<MethodId, Promise<MethodResult>>();
     const finals = new Map<MethodId, Promise<Float32Tensor>>();
     const normalize = options.normalize ?? 'per-image';
@@ -237,10 +247,11 @@ export class Explainer {
       input: expanded.input,
       forward: forwardPlan(batch, rows, samples, expanded.input),
       rows: expanded.rows,
-      targetValues: expanded.values,
+      targetValues: values,
       batchSize: options.batchSize ?? 32,
       rule: options.rule ?? 'standard',
-      finalMap: (id) => finalOf(id),
+      // Methods index rows per sample (ctx.rows); the final map is per row: repeat it per sample.
+      finalMap: (id) => finalOf(id).then((f) => repeatRows(f, samples)),
       views,
       runner: (o) => this.runner({ ...o, views }),
     });

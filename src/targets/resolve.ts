@@ -29,17 +29,25 @@ export function targetOf(spec: TargetSpec, env: TargetEnv = {}): Target {
   return spec.counterfactual ? counterfactual(t) : t;
 }
 
-/** −y: the seeds negated (Selvaraju et al., §3.2 "counterfactual explanations"). */
+/**
+ * −y: the seeds negated (Selvaraju et al., §3.2 "counterfactual explanations"). Applied to a target
+ * that is already counterfactual (`cf:pred` with the global option) it gives the plain target back,
+ * as `cf:cf:pred` does, so a row's flag always matches its seed's sign.
+ */
 export function counterfactual(t: Target): Target {
   return {
     ...t,
     rows: (v) =>
-      t.rows(v).map((r) => ({
-        ...r,
-        description: `counterfactual: ${r.description}`,
-        seed: r.seed.map((s) => -s),
-        counterfactual: true,
-      })),
+      t.rows(v).map((r) => {
+        const was = (r as Partial<TargetRow>).counterfactual === true;
+        const prefix = 'counterfactual: ';
+        return {
+          ...r,
+          description: was ? r.description.replace(prefix, '') : `${prefix}${r.description}`,
+          seed: r.seed.map((s) => -s),
+          counterfactual: !was,
+        };
+      }),
   };
 }
 

@@ -47,7 +47,7 @@ interface Results {
 }
 
 describe('explain on the shared photos', { skip: skipNoShared }, () => {
-  test('13 images × 3 methods × top-2: files, results.json, report', async (t) => {
+  test('13 images × 2 methods × (top-2 and counterfactual:pred): files, results.json, report', async (t) => {
     const out = join(dir, 'all');
     const r = await runCli(
       [
@@ -55,9 +55,11 @@ describe('explain on the shared photos', { skip: skipNoShared }, () => {
         mnv2(),
         join(sharedDir, 'images', '*.png'),
         '-m',
-        'gradcam,guided-backprop,counterfactual',
+        'gradcam,guided-backprop',
         '-t',
         'top:2',
+        '-t',
+        'counterfactual:pred',
         '-o',
         out,
         '-q',
@@ -79,7 +81,12 @@ describe('explain on the shared photos', { skip: skipNoShared }, () => {
     for (const img of res.images) {
       const name = img.file.split('/').pop()!;
       if (top1.has(name)) assert.equal(img.predictions![0]!.label, top1.get(name), name);
-      assert.equal(img.explanations!.length, 6, `${name}: 3 methods × 2 targets`);
+      assert.equal(img.explanations!.length, 6, `${name}: 2 methods × 3 targets`);
+      assert.deepEqual(
+        img.explanations!.filter((e) => e.target.counterfactual).map((e) => [e.method, e.target.index]),
+        ['gradcam', 'guided-backprop'].map((m) => [m, img.predictions![0]!.index]),
+        `${name}: the counterfactual of the prediction, with each method`,
+      );
       for (const e of img.explanations!) {
         for (const f of Object.values(e.files)) assert.ok(existsSync(join(out, f)), f);
         if (e.method === 'gradcam' && !e.target.counterfactual) {

@@ -86,11 +86,97 @@ describe('tiny model', () => {
       (await readOut('a', 'input.grad.npy')).data,
     );
   });
+  test('-t prob:c is the chain rule over the logit gradients: p_c (∇z_c − Σ_j p_j ∇z_j)', async () => {
+    const run = async (name: string, ...t: string[]) => {
+      const r = await runCli([
+        'grad',
+        join(dir, 'tiny.onnx'),
+        '--input',
+        join(dir, 'x.npy'),
+        '--wrt',
+        'input',
+        ...t,
+        '--out',
+        join(dir, name),
+        '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      return { summary: JSON.parse(r.stdout), grad: await readOut(name, 'input.grad.npy') };
+    };
+    const prob = await run('p1', '-t', 'prob:1');
+    assert.equal(prob.summary.target, 'gradsight/head/softmax/Softmax_0');
+    const z = [0, 1, 2].map(() => undefined as unknown as Tensor);
+    for (const c of [0, 1, 2]) z[c] = (await run(`z${c}`, '--class', String(c))).grad;
+    const logits = await readOut('z0', 'logits.npy');
+    const size = 3 * 8 * 8;
+    let worst = 0;
+    let scale = 0;
+    for (let b = 0; b < 2; b++) {
+      const l = [0, 1, 2].map((k) => Number(logits.data[b * 3 + k]));
+      const m = Math.max(...l);
+      const e = l.map((v) => Math.exp(v - m));
+      const p = e.map((v) => v / e.reduce((a, x) => a + x, 0));
+      for (let i = 0; i < size; i++) {
+        const g = (k: number) => Number(z[k]!.data[b * size + i]);
+        const want = p[1]! * (g(1) - (p[0]! * g(0) + p[1]! * g(1) + p[2]! * g(2)));
+        worst = Math.max(worst, Math.abs(Number(prob.grad.data[b * size + i]) - want));
+        scale = Math.max(scale, Math.abs(want));
+      }
+    }
+    assert.ok(scale > 1e-4, 'a zero gradient proves nothing');
+    assert.ok(worst / scale < 1e-4, `max |Δ| ${worst} of ${scale}`);
+  });
+
+  test('-t top:2 gives two rows per image, in rank order, and counterfactual negates them', async () => {
+    const top = await runCli([
+      'grad',
+      join(dir, 'tiny.onnx'),
+      '--input',
+      join(dir, 'x.npy'),
+      '--wrt',
+      'input',
+      '-t',
+      'top:2',
+      '--out',
+      join(dir, 't2'),
+      '--json',
+    ]);
+    assert.equal(top.code, 0, top.stderr);
+    const s = JSON.parse(top.stdout);
+    assert.deepEqual(
+      s.rows.map((r: { image: number }) => r.image),
+      [0, 0, 1, 1],
+    );
+    const g = await readOut('t2', 'input.grad.npy');
+    assert.deepEqual(g.dims, [4, 3, 8, 8]);
+    const cf = await runCli([
+      'grad',
+      join(dir, 'tiny.onnx'),
+      '--input',
+      join(dir, 'x.npy'),
+      '--wrt',
+      'input',
+      '-t',
+      'top:2',
+      '--counterfactual',
+      '--out',
+      join(dir, 't2cf'),
+      '--json',
+    ]);
+    assert.equal(cf.code, 0, cf.stderr);
+    const gcf = await readOut('t2cf', 'input.grad.npy');
+    for (let i = 0; i < g.data.length; i++) assert.equal(Number(gcf.data[i]), -Number(g.data[i]));
+  });
+
   test('typed errors', async () => {
     const base = ['grad', join(dir, 'tiny.onnx'), '--input', join(dir, 'x.npy'), '--out', join(dir, 'c')];
     const cases: [string[], string, RegExp][] = [
       [['--wrt', 'featurs'], 'tensor-not-found', /features/],
-      [['--wrt', 'input', '--class', '3'], 'bad-argument', /out of range: the target has 3 outputs/],
+      [
+        ['--wrt', 'input', '--class', '3'],
+        'bad-argument',
+        /class 3 is out of range: the model has 3 outputs \(0 to 2\)/,
+      ],
       [['--wrt', 'input', '--rule', 'fancy'], 'bad-argument', /standard, guided, deconvnet/],
       [
         ['--wrt', 'input', '--seed', join(dir, 'x.npy')],

@@ -6,15 +6,18 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { RULE_SETS, type RuleSetName } from '../../autodiff/index.ts';
 import { GradsightError } from '../../errors.ts';
+import { targetGradients } from '../../explain/gradients.ts';
 import { decodeImageFile } from '../../image/decode-node.ts';
 import { imagesToBatch } from '../../image/preprocess.ts';
-import { GradientRunner } from '../../model/gradient-runner.ts';
+import { type GradientResult, GradientRunner } from '../../model/gradient-runner.ts';
 import type { ImageModel } from '../../model/image-model.ts';
 import { parseLayerLayout } from '../../model/layer-view.ts';
 import { resolveLayers } from '../../model/layers.ts';
 import { openImageModel } from '../../model/open-node.ts';
+import type { TargetRow } from '../../targets/index.ts';
 import { readNpy, writeNpy } from '../../tensor/npy-node.ts';
-import { type Float32Tensor, type Tensor, topK } from '../../tensor/tensor.ts';
+import type { Float32Tensor } from '../../tensor/tensor.ts';
+import { feedArg, loadFeeds } from '../feeds.ts';
 import type { CliIo } from '../main.ts';
 import {
   addPreprocessOptions,
@@ -31,6 +34,10 @@ interface GradOpts extends PreprocessOpts {
   wrt: string[];
   layerLayout?: string;
   class?: number;
+  target?: string;
+  counterfactual?: boolean;
+  feed?: string[];
+  imageInput?: string;
   seed?: string;
   rule: RuleSetName;
   targetOutput?: string;
@@ -62,10 +69,21 @@ export function gradCommand(io: CliIo): Command {
       'write the --wrt layers (not the input) as N×C×H×W through a layer view: auto (inferred), nchw, nhwc, tokens[:SKIP[:HxW]]; default: raw tensors',
     )
     .option(
+      '-t, --target <t>',
+      'what to differentiate, as for explain: pred (default), top:K, a class, a label, A-vs-B, prob[:c], logprob[:c], det, det:K, ...',
+    )
+    .option('--counterfactual', 'the gradient of −y')
+    .option(
       '--class <c>',
-      'output index to explain, for every row (default: each row’s top-1)',
+      'output index to explain, for every row (the same as --target c)',
       nonNegativeInt('--class'),
     )
+    .option(
+      '--feed <name=file>',
+      'an extra model input (token ids, a mask) from .npy or .json; repeat per input',
+      feedArg,
+    )
+    .option('--image-input <name>', 'which model input is the image (default: inferred from shapes)')
     .option('--seed <s.npy>', 'the gradient of the target output, shape [N, K] (overrides --class)')
     .option('--rule <set>', `gradient rules: ${Object.keys(RULE_SETS).join(', ')}`, ruleSet, 'standard')
     .option(
@@ -90,14 +108,15 @@ export function gradCommand(io: CliIo): Command {
           preprocess: { ...preprocessFlags(o), ...(size ? { size } : {}) },
           ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
           ...(o.threads !== undefined ? { threads: o.threads } : {}),
+          ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),
         }),
       o.input,
       o.size,
     );
     try {
-      const input = o.input
-        ? await loadInput(o.input, model)
-        : imagesToBatch(await Promise.all(o.image!.map(decodeImageFile)), model.preprocess);
+      const decoded = o.image ? await Promise.all(o.image.map(decodeImageFile)) : undefined;
+      const input = decoded ? imagesToBatch(decoded, model.preprocess) : await loadInput(o.input!, model);
+      const originalSizes = decoded?.map((d) => [d.height, d.width] as const);
       const wrt = o.wrt.map((w) => (w === 'input' ? model.input.name : w));
       // With --layer-layout the layers come out through their views (value and gradient alike).
       const viewed = o.layerLayout
@@ -108,44 +127,50 @@ export function gradCommand(io: CliIo): Command {
             o.layerLayout === 'auto' ? undefined : parseLayerLayout(o.layerLayout),
           )
         : [];
-      const runner = await GradientRunner.create(
-        model,
-        {
-          wrt,
-          views: Object.fromEntries(viewed.map((l) => [l.name, l.view!])),
-          ruleSet: RULE_SETS[o.rule],
-          profile: o.profile,
-          ...(o.targetOutput ? { target: o.targetOutput } : {}),
-        },
-        o.threads,
-      );
-      try {
-        const n = input.dims[0]!;
-        const seedDims = runner.seedDims(n);
-        let classes: number[] | undefined;
-        let seed: Tensor;
-        if (o.seed) seed = await readNpy(o.seed);
-        else {
-          if (seedDims.length !== 2) {
-            throw new GradsightError(
-              'bad-argument',
-              `the target ${runner.compiled.target} has shape [${seedDims.join(', ')}]; --class needs [N, K]`,
-              {
-                hint: 'pass the gradient of the target as --seed s.npy',
-              },
-            );
-          }
-          const k = seedDims[1]!;
-          if (o.class !== undefined && o.class >= k) {
-            throw new GradsightError(
-              'bad-argument',
-              `--class ${o.class} is out of range: the target has ${k} outputs (0 to ${k - 1})`,
-            );
-          }
-          classes = o.class !== undefined ? Array(n).fill(o.class) : await topClasses(runner, input, k);
-          seed = oneHot(n, k, classes);
+      const views = Object.fromEntries(viewed.map((l) => [l.name, l.view!]));
+      const feeds = await loadFeeds(o.feed, model);
+      let result: GradientResult;
+      let rows: readonly TargetRow[] | undefined;
+      let differentiated: string;
+      if (o.seed) {
+        // A raw seed [N, ...]: the gradient of the read tensor itself, one row per image.
+        const runner = await GradientRunner.create(
+          model,
+          {
+            wrt,
+            views,
+            ruleSet: RULE_SETS[o.rule],
+            profile: o.profile,
+            ...(o.targetOutput ? { target: o.targetOutput } : {}),
+          },
+          o.threads,
+        );
+        try {
+          result = await runner.run(input, await readNpy(o.seed), feeds);
+          differentiated = runner.compiled.target;
+        } finally {
+          await runner.release();
         }
-        const result = await runner.run(input, seed);
+      } else {
+        // The same targets as explain: --class c is the target c.
+        const g = await targetGradients(model, input, {
+          wrt,
+          views,
+          target: o.class !== undefined ? { kind: 'class', index: o.class } : (o.target ?? 'pred'),
+          counterfactual: o.counterfactual ?? false,
+          rule: o.rule,
+          profile: o.profile,
+          feeds,
+          ...(o.targetOutput ? { targetOutput: o.targetOutput } : {}),
+          ...(originalSizes ? { originalSizes } : {}),
+        });
+        result = g;
+        rows = g.rows;
+        differentiated = g.graph.explained;
+      }
+      {
+        const n = input.dims[0]!;
+        const classes = rows?.map((r) => r.index ?? null);
         await mkdir(o.out, { recursive: true });
         const files: { tensor: string; value: string; grad: string; shape: readonly number[] }[] = [];
         for (const w of wrt) {
@@ -162,12 +187,19 @@ export function gradCommand(io: CliIo): Command {
         await writeNpy(join(o.out, 'logits.npy'), result.target);
         const summary = {
           model: modelPath,
-          target: runner.compiled.target,
+          target: differentiated,
           rule: o.rule,
           profile: o.profile,
           batch: n,
           classes: classes ?? null,
-          labels: classes?.map((c) => model.labels?.[c] ?? null) ?? null,
+          labels: classes?.map((c) => (c === null ? null : (model.labels?.[c] ?? null))) ?? null,
+          rows:
+            rows?.map((r) => ({
+              image: r.image,
+              index: r.index ?? null,
+              description: r.description,
+              counterfactual: r.counterfactual,
+            })) ?? null,
           seed: o.seed ?? null,
           out: o.out,
           files,
@@ -180,11 +212,9 @@ export function gradCommand(io: CliIo): Command {
               `${f.tensor}  [${f.shape.join(', ')}]  → ${join(o.out, f.value)}, ${join(o.out, f.grad)}\n`,
             );
           io.out(
-            `target ${runner.compiled.target}${classes ? `, classes ${classes.join(', ')}` : ''} → ${join(o.out, 'logits.npy')}\n`,
+            `target ${differentiated}${rows ? `: ${rows.map((r) => r.description).join('; ')}` : ''} → ${join(o.out, 'logits.npy')}\n`,
           );
         }
-      } finally {
-        await runner.release();
       }
     } finally {
       await model.release();
@@ -237,18 +267,4 @@ async function loadInput(path: string, model: ImageModel): Promise<Float32Tensor
   if (!data)
     throw new GradsightError('bad-npy', `${path} holds ${t.dtype}; the input must be float32 or float64`);
   return { dtype: 'float32', dims, data };
-}
-
-function oneHot(n: number, k: number, classes: readonly number[]): Float32Tensor {
-  const data = new Float32Array(n * k);
-  classes.forEach((c, i) => {
-    data[i * k + c] = 1;
-  });
-  return { dtype: 'float32', dims: [n, k], data };
-}
-
-async function topClasses(runner: GradientRunner, input: Float32Tensor, k: number): Promise<number[]> {
-  const n = input.dims[0]!;
-  const { target } = await runner.run(input, oneHot(n, k, []));
-  return Array.from({ length: n }, (_, i) => topK(target.data.subarray(i * k, (i + 1) * k), 1)[0]!);
 }

@@ -5,15 +5,14 @@
 // confidence"). Layers are ranked by probability kept, highest first; the
 // map's spatial resolution is reported next to it (finer maps localize more precisely).
 
-import { resolveTarget } from '../autodiff/index.ts';
+import { targetGradients } from '../explain/gradients.ts';
 import { gradcam } from '../methods/gradcam.ts';
 import { fuseLayers } from '../methods/pipeline.ts';
 import type { MethodContext } from '../methods/types.ts';
-import { GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { type LayerLayout, parseLayerLayout, viewedShape } from '../model/layer-view.ts';
 import { type LayerInfo, withLayout } from '../model/layers.ts';
-import { type Float32Tensor, softmax, topK } from '../tensor/tensor.ts';
+import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
 
 export interface LayerScore {
   readonly layer: LayerInfo;
@@ -72,21 +71,18 @@ export async function rankLayers(
     }));
     return { scores: scores.sort((a, b) => b.resolution - a.resolution), classIndex: undefined };
   }
-  const target = resolveTarget(model.model.graph, model.output.name, true);
-  const logits = await model.runTensor(input, target);
-  const k = logits.data.length;
-  const c = opts.classIndex ?? topK(logits.data, 1)[0]!;
-  const p = softmax(logits.data)[c]!;
-  const runner = await GradientRunner.create(model, {
+  // The class's logit, through the same targets as explain and grad.
+  const r = await targetGradients(model, input, {
     wrt: layers.map((l) => l.name),
-    target,
-    beforeSoftmax: false,
+    target: opts.classIndex !== undefined ? { kind: 'class', index: opts.classIndex } : 'pred',
     views: Object.fromEntries(layers.map((l) => [l.name, l.view!])),
   });
-  try {
-    const seed = new Float32Array(k);
-    seed[c] = 1;
-    const r = await runner.run(input, { dtype: 'float32', dims: [1, k], data: seed });
+  const target = r.graph.reads;
+  const logits = r.target;
+  const k = logits.data.length;
+  const c = r.rows[0]!.index!;
+  const p = softmax(logits.data)[c]!;
+  {
     const [height, width] = input.dims.slice(-2) as [number, number];
     const channels = input.dims[1]!;
     const plane = height * width;
@@ -127,7 +123,5 @@ export async function rankLayers(
       }
     }
     return { scores: scores.sort((a, b) => b.kept! - a.kept! || b.resolution - a.resolution), classIndex: c };
-  } finally {
-    await runner.release();
   }
 }

@@ -3,6 +3,7 @@
 
 import type { CompileOptions, GradientModel } from '../autodiff/index.ts';
 import { GradsightError } from '../errors.ts';
+import { inferShapes } from '../onnx/index.ts';
 import type { Session } from '../runtime/runtime.ts';
 import { concatRows, type Feeds, sliceFeeds, sliceRows } from '../tensor/rows.ts';
 import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
@@ -23,13 +24,27 @@ export type GradientRunnerOptions = Omit<CompileOptions, 'shapes'> & {
   readonly views?: LayerViews;
 };
 
+/** A gradient model compiled for one input size, and its session. */
+interface Sized {
+  readonly compiled: GradientModel;
+  readonly session: Session;
+}
+
 export class GradientRunner {
+  /**
+   * Gradient models for other input sizes ('HxW'), compiled on first use: a model with symbolic H, W
+   * runs at any size, and rules whose geometry depends on it (pooling windows, Resize) get static
+   * shapes for the size actually fed.
+   */
+  private readonly sized = new Map<string, Promise<Sized>>();
+
   private constructor(
     readonly compiled: GradientModel,
     private readonly session: Session,
     private readonly model: ImageModel,
     private readonly repeatRows: boolean,
     private readonly fixedBatch: boolean,
+    private readonly recompile: (size: readonly [number, number]) => Promise<Sized>,
   ) {}
 
   /** Compiles gradients of `graph` (default: the model itself; a target graph adds a head). */
@@ -42,17 +57,58 @@ export class GradientRunner {
     const source = graph ?? { bytes: model.source.bytes, model: model.model, shapes: await model.shapes() };
     // Layer views (layer-view.ts): values and gradients of non-NCHW layers come out N×C×H×W.
     const { views, ...compile } = options;
-    const compiled = compileWithViews(
-      source.bytes,
-      source.model,
-      { ...compile, shapes: source.shapes },
-      views,
+    const compileFor = async (shapes: GraphSource['shapes']): Promise<Sized> => {
+      const compiled = compileWithViews(source.bytes, source.model, { ...compile, shapes }, views);
+      const session = await model.runtime.createSession(compiled.bytes, {
+        ...(threads !== undefined ? { threads } : {}),
+        ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
+      });
+      return { compiled, session };
+    };
+    // Another size: the base model's shapes there (probed if need be), then a head's on top.
+    const recompile = async (size: readonly [number, number]) => {
+      const base = await model.shapes(size);
+      const dims = model.inputDims(1, size);
+      const batch = model.input.shape?.[0];
+      const inputShape = [typeof batch === 'string' ? batch : 1, ...dims.slice(1)];
+      return compileFor(graph ? inferShapes(source.model, { [model.input.name]: inputShape }, base) : base);
+    };
+    const { compiled, session } = await compileFor(source.shapes);
+    return new GradientRunner(
+      compiled,
+      session,
+      model,
+      options.repeatRows === true,
+      model.fixedBatch,
+      recompile,
     );
-    const session = await model.runtime.createSession(compiled.bytes, {
-      ...(threads !== undefined ? { threads } : {}),
-      ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
-    });
-    return new GradientRunner(compiled, session, model, options.repeatRows === true, model.fixedBatch);
+  }
+
+  /** The gradient model for the input's size: the one compiled at create, or one for its H×W. */
+  private sizedFor(input: Float32Tensor): Promise<Sized> {
+    const size = this.model.preprocess.size;
+    const dims = input.dims;
+    const hw: [number, number] =
+      this.model.preprocess.layout === 'NCHW' ? [dims[2]!, dims[3]!] : [dims[1]!, dims[2]!];
+    if (dims.length !== 4 || (hw[0] === size[0] && hw[1] === size[1]))
+      return Promise.resolve({ compiled: this.compiled, session: this.session });
+    const declared = this.model.input.shape ?? [];
+    const axes = this.model.preprocess.layout === 'NCHW' ? [2, 3] : [1, 2];
+    if (axes.some((a) => typeof declared[a] === 'number')) {
+      throw new GradsightError(
+        'bad-argument',
+        `the input has shape [${dims.join(', ')}]; the model takes [N, ${this.model.inputDims(1).slice(1).join(', ')}]`,
+        { hint: 'resize the input to the model size (its height and width are static)' },
+      );
+    }
+    const key = hw.join('x');
+    let sized = this.sized.get(key);
+    if (!sized) {
+      sized = this.recompile(hw);
+      this.sized.set(key, sized);
+      sized.catch(() => this.sized.delete(key));
+    }
+    return sized;
   }
 
   /** The seed shape for n rows: the target's shape with the batch axis set. */
@@ -82,12 +138,13 @@ export class GradientRunner {
     }
     const s = asFloat32(seed);
     const feeds = this.model.feedsFor(input, extra);
-    if (!this.fixedBatch || n === 1) return this.runOnce(feeds, s);
+    const sized = await this.sizedFor(input);
+    if (!this.fixedBatch || n === 1) return this.runOnce(sized, feeds, s);
     // A model exported with batch 1: one image (and its seed rows) at a time.
     const r = rows / n;
     const parts: GradientResult[] = [];
     for (let i = 0; i < n; i++)
-      parts.push(await this.runOnce(sliceFeeds(feeds, i, 1), sliceRows(s, i * r, r)));
+      parts.push(await this.runOnce(sized, sliceFeeds(feeds, i, 1), sliceRows(s, i * r, r)));
     const cat = (pick: (p: GradientResult) => Float32Tensor) => concatRows(parts.map(pick));
     const keys = this.compiled.outputs.map((o) => o.tensor);
     return {
@@ -97,19 +154,27 @@ export class GradientRunner {
     };
   }
 
-  private async runOnce(feeds: Feeds, seed: Float32Tensor): Promise<GradientResult> {
-    const out = await this.session.run({ ...feeds, [this.compiled.seed.name]: seed });
+  private async runOnce(
+    { compiled, session }: Sized,
+    feeds: Feeds,
+    seed: Float32Tensor,
+  ): Promise<GradientResult> {
+    const out = await session.run({ ...feeds, [compiled.seed.name]: seed });
     const values: Record<string, Float32Tensor> = {};
     const grads: Record<string, Float32Tensor> = {};
-    for (const o of this.compiled.outputs) {
+    for (const o of compiled.outputs) {
       values[o.tensor] = out[o.value] as Float32Tensor;
       grads[o.tensor] = out[o.grad] as Float32Tensor;
     }
-    return { target: out[this.compiled.targetOutput] as Float32Tensor, values, grads };
+    return { target: out[compiled.targetOutput] as Float32Tensor, values, grads };
   }
 
-  release(): Promise<void> {
-    return this.session.release();
+  async release(): Promise<void> {
+    const others = [...this.sized.values()];
+    this.sized.clear();
+    for (const s of await Promise.allSettled(others))
+      if (s.status === 'fulfilled') await s.value.session.release();
+    await this.session.release();
   }
 }
 

@@ -54,7 +54,8 @@ export class ImageModel {
   readonly outputIsProbability: boolean;
   /** What the image input and the chosen output are (channels, task, classes): model/description.ts. */
   readonly description: ModelDescription;
-  private shapeCache: Promise<ReadonlyMap<string, ValueInfo>> | undefined;
+  /** Shapes per input size ('HxW'), computed once each. */
+  private readonly shapeCache = new Map<string, Promise<ReadonlyMap<string, ValueInfo>>>();
   private readonly alignedLabels: readonly string[] | undefined;
   private readonly tensorSessions = new Map<string, Promise<Session>>();
   /** Intra-op threads for sessions this model creates (undefined: the runtime's default). */
@@ -142,22 +143,30 @@ export class ImageModel {
     return this.input.shape?.[0] === 1;
   }
 
-  /** Input shape for a batch of n images under the resolved preprocessing. */
-  inputDims(n: number): number[] {
-    const [h, w] = this.preprocess.size;
+  /** Input shape for a batch of n images under the resolved preprocessing (or at `size`, [H, W]). */
+  inputDims(n: number, size: readonly [number, number] = this.preprocess.size): number[] {
+    const [h, w] = size;
     const c = this.preprocess.channels;
     return this.preprocess.layout === 'NCHW' ? [n, c, h, w] : [n, h, w, c];
   }
 
-  /** Static shapes of every tensor for batch 1 at the preprocessing size; ORT fills the gaps. */
-  shapes(): Promise<ReadonlyMap<string, ValueInfo>> {
-    this.shapeCache ??= this.computeShapes();
-    return this.shapeCache;
+  /**
+   * Static shapes of every tensor for batch 1 at the preprocessing size (or at `size`, [H, W], for a
+   * model with symbolic H and W run at another size); ORT fills the gaps.
+   */
+  shapes(size: readonly [number, number] = this.preprocess.size): Promise<ReadonlyMap<string, ValueInfo>> {
+    const key = size.join('x');
+    let shapes = this.shapeCache.get(key);
+    if (!shapes) {
+      shapes = this.computeShapes(size);
+      this.shapeCache.set(key, shapes);
+    }
+    return shapes;
   }
 
-  private async computeShapes(): Promise<ReadonlyMap<string, ValueInfo>> {
-    const fixed = { [this.input.name]: this.inputDims(1) };
-    const fixedSpatial = withSymbolicBatch(this.input, this.inputDims(1));
+  private async computeShapes(size: readonly [number, number]): Promise<ReadonlyMap<string, ValueInfo>> {
+    const fixed = { [this.input.name]: this.inputDims(1, size) };
+    const fixedSpatial = withSymbolicBatch(this.input, this.inputDims(1, size));
     // Keep the batch symbolic for display; fall back to a probe run only for tensors static inference
     // cannot resolve.
     const symbolic = inferShapes(this.model, fixedSpatial);

@@ -10,40 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { nodeRuntime } from '../../src/runtime/node.ts';
 import { decodeNpy, encodeNpy } from '../../src/tensor/npy.ts';
 import { runCli } from '../helpers/cli.ts';
-import { buildModel } from '../helpers/onnx-builder.ts';
-import { seededValues, tinyCnn } from '../helpers/tiny-models.ts';
-
-/** Conv(s2) → Relu → MaxPool → GAP → Gemm on ['N', 3, 'H', 'W'], as torch exports dynamic_axes. */
-function dynamicCnn(): Uint8Array {
-  return buildModel({
-    opset: 13,
-    inputs: [{ name: 'input', shape: ['N', 3, 'H', 'W'] }],
-    outputs: [{ name: 'logits', shape: ['N', 3] }],
-    initializers: [
-      { name: 'cw', dims: [4, 3, 3, 3], values: seededValues(108, 1) },
-      { name: 'cb', dims: [4], values: seededValues(4, 2) },
-      { name: 'fw', dims: [3, 4], values: seededValues(12, 3) },
-    ],
-    nodes: [
-      {
-        op: 'Conv',
-        inputs: ['input', 'cw', 'cb'],
-        outputs: ['c'],
-        attrs: { pads: [1, 1, 1, 1], strides: [2, 2] },
-      },
-      { op: 'Relu', inputs: ['c'], outputs: ['features'] },
-      {
-        op: 'MaxPool',
-        inputs: ['features'],
-        outputs: ['m'],
-        attrs: { kernel_shape: [2, 2], strides: [1, 1] },
-      },
-      { op: 'GlobalAveragePool', inputs: ['m'], outputs: ['p'] },
-      { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
-      { op: 'Gemm', inputs: ['f', 'fw'], outputs: ['logits'], attrs: { transB: 1 } },
-    ],
-  });
-}
+import { dynamicCnn, seededValues, tinyCnn } from '../helpers/tiny-models.ts';
 
 let dir = '';
 const x = (h: number, w: number, seed: number) => ({

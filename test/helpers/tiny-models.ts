@@ -56,6 +56,41 @@ export function tinyCnn(opts: { externalWeights?: string; fixedBatch?: boolean }
   });
 }
 
+/**
+ * A CNN exported with dynamic batch, height and width ({0: 'N', 2: 'H', 3: 'W'}): Conv(k3, stride 2,
+ * pad 1) → Relu → MaxPool(k2, stride 1) → GlobalAveragePool → Flatten → Gemm, 3 classes.
+ */
+export function dynamicCnn(): Uint8Array {
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'input', shape: ['N', 3, 'H', 'W'] }],
+    outputs: [{ name: 'logits', shape: ['N', 3] }],
+    initializers: [
+      { name: 'cw', dims: [4, 3, 3, 3], values: seededValues(108, 1) },
+      { name: 'cb', dims: [4], values: seededValues(4, 2) },
+      { name: 'fw', dims: [3, 4], values: seededValues(12, 3) },
+    ],
+    nodes: [
+      {
+        op: 'Conv',
+        inputs: ['input', 'cw', 'cb'],
+        outputs: ['c'],
+        attrs: { pads: [1, 1, 1, 1], strides: [2, 2] },
+      },
+      { op: 'Relu', inputs: ['c'], outputs: ['features'] },
+      {
+        op: 'MaxPool',
+        inputs: ['features'],
+        outputs: ['m'],
+        attrs: { kernel_shape: [2, 2], strides: [1, 1] },
+      },
+      { op: 'GlobalAveragePool', inputs: ['m'], outputs: ['p'] },
+      { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
+      { op: 'Gemm', inputs: ['f', 'fw'], outputs: ['logits'], attrs: { transB: 1 } },
+    ],
+  });
+}
+
 /** The conv weights of tinyCnn as little-endian float32 bytes (what an external data file holds). */
 export function tinyCnnConvWeightBytes(): Uint8Array {
   return new Uint8Array(new Float32Array(seededValues(108, 1)).buffer);

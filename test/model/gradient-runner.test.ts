@@ -1,0 +1,100 @@
+// GradientRunner on a model with symbolic height and width: one runner serves inputs of any size,
+// compiling a gradient model per size on first use (with static shapes for that size), each checked
+// against finite differences; a model with static H, W refuses another size with a typed error.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isGradsightError } from '../../src/errors.ts';
+import { GradientRunner } from '../../src/model/gradient-runner.ts';
+import { ImageModel } from '../../src/model/image-model.ts';
+import { decodeModel } from '../../src/onnx/index.ts';
+import { nodeRuntime } from '../../src/runtime/node.ts';
+import type { Float32Tensor } from '../../src/tensor/tensor.ts';
+import { dynamicCnn, seededValues, tinyCnn } from '../helpers/tiny-models.ts';
+
+const open = (bytes: Uint8Array) => ImageModel.create(nodeRuntime, { bytes, model: decodeModel(bytes) });
+const image = (n: number, h: number, w: number, seed: number): Float32Tensor => ({
+  dtype: 'float32',
+  dims: [n, 3, h, w],
+  data: Float32Array.from(seededValues(n * 3 * h * w, seed)),
+});
+const oneHot = (n: number, classes: number[]): Float32Tensor => {
+  const data = new Float32Array(n * 3);
+  classes.forEach((c, i) => {
+    data[i * 3 + c] = 1;
+  });
+  return { dtype: 'float32', dims: [n, 3], data };
+};
+
+/** Σ_b logits[b, c_b] differentiated by central differences at `picks`. */
+async function fd(
+  model: ImageModel,
+  x: Float32Tensor,
+  classes: number[],
+  picks: number[],
+): Promise<number[]> {
+  const f = async (data: Float32Array) => {
+    const y = (await model.run({ ...x, data })).data;
+    return classes.reduce((s, c, b) => s + y[b * 3 + c]!, 0);
+  };
+  const out: number[] = [];
+  for (const i of picks) {
+    const p = Float32Array.from(x.data);
+    const m = Float32Array.from(x.data);
+    p[i]! += 1e-3;
+    m[i]! -= 1e-3;
+    out.push(((await f(p)) - (await f(m))) / (p[i]! - m[i]!));
+  }
+  return out;
+}
+
+describe('GradientRunner at several input sizes', () => {
+  test('symbolic H, W: each size compiled once, gradients equal finite differences', async () => {
+    const model = await open(dynamicCnn());
+    const runner = await GradientRunner.create(model, { wrt: [model.input.name, 'features'] });
+    try {
+      for (const [n, h, w, seed] of [
+        [2, 9, 13, 1],
+        [1, 12, 7, 2],
+        [2, 9, 13, 3],
+      ] as const) {
+        const x = image(n, h, w, seed);
+        const classes = n === 2 ? [0, 2] : [1];
+        const r = await runner.run(x, oneHot(n, classes));
+        const g = r.grads[model.input.name]!;
+        assert.deepEqual(g.dims, [n, 3, h, w]);
+        // The feature map of this size: Conv stride 2 with pad 1.
+        assert.deepEqual(r.values.features!.dims, [n, 4, Math.ceil(h / 2), Math.ceil(w / 2)]);
+        const picks = Array.from({ length: 20 }, (_, k) => (k * 53) % x.data.length);
+        const ref = await fd(model, x, classes, picks);
+        const scale = Math.max(...ref.map(Math.abs));
+        assert.ok(scale > 0);
+        picks.forEach((i, k) => {
+          assert.ok(
+            Math.abs(g.data[i]! - ref[k]!) <= 1e-2 * scale,
+            `[${h}×${w}] element ${i}: ${g.data[i]} vs ${ref[k]}`,
+          );
+        });
+      }
+    } finally {
+      await runner.release();
+      await model.release();
+    }
+  });
+
+  test('static H, W: another size is a typed error', async () => {
+    const model = await open(tinyCnn());
+    const runner = await GradientRunner.create(model, { wrt: [model.input.name] });
+    try {
+      await assert.rejects(runner.run(image(1, 9, 13, 1), oneHot(1, [0])), (e: unknown) => {
+        return isGradsightError(e, 'bad-argument') && /\[1, 3, 9, 13\].*\[N, 3, 8, 8\]/.test(e.message);
+      });
+      // The model's own size still runs.
+      const r = await runner.run(image(1, 8, 8, 1), oneHot(1, [0]));
+      assert.deepEqual(r.grads[model.input.name]!.dims, [1, 3, 8, 8]);
+    } finally {
+      await runner.release();
+      await model.release();
+    }
+  });
+});

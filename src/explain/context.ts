@@ -216,12 +216,13 @@ export class ExplainContext implements MethodContext {
   gapHeadWeights(layer: string) {
     const g = this.o.graph;
     const head = gapHeadWeights(this.o.model.model.graph, this.shapesNow(), layer, g.reads);
-    // CAM weighs classes of the scores it reads; a seed over a head's T of another size cannot apply.
-    if ((this.o.rows[0]?.seed.length ?? head.classes) !== head.classes) {
+    // CAM weighs the class scores it reads with the head's weights: a nonlinear target (a probability,
+    // a detection score) is not a weighted sum of them, and a map that ignored the target would lie.
+    if (g.explained !== g.reads || (this.o.rows[0]?.seed.length ?? head.classes) !== head.classes) {
       throw new GradsightError(
         'method-not-applicable',
-        `CAM reads the ${head.classes} class weights of ${g.reads}; this target explains another quantity`,
-        { hint: 'use gradcam (or another gradient method) for this target' },
+        `CAM maps the class scores of ${g.reads}; this target explains another quantity (${g.explained})`,
+        { hint: 'explain the class itself with CAM (-t CLASS), or use gradcam for this target' },
       );
     }
     return head;

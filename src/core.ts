@@ -2,6 +2,7 @@
 
 export * from './autodiff/index.ts';
 export * from './compile/index.ts';
+export * from './detect/index.ts';
 export { closestNames, type ErrorCode, GradsightError, isGradsightError } from './errors.ts';
 export type { Diagnostic } from './explain/diagnose.ts';
 export {
@@ -10,7 +11,9 @@ export {
   type ExplainResult,
   type Explanation,
   type TargetInfo,
+  type TargetInput,
 } from './explain/explainer.ts';
+export { type GradientOptions, type TargetGradients, targetGradients } from './explain/gradients.ts';
 export * from './image/labels.ts';
 export * from './image/preprocess.ts';
 export * from './image/resize.ts';
@@ -21,13 +24,17 @@ export { METHOD_IDS, METHODS, methodById } from './methods/table.ts';
 export type { Method, MethodId, MethodSpec } from './methods/types.ts';
 export { type GradientResult, GradientRunner } from './model/gradient-runner.ts';
 export { ImageModel, type ImageModelOptions, type ImageModelSource } from './model/image-model.ts';
+export { checkFeeds, pickImageInput } from './model/inputs.ts';
 export { candidateLayers, defaultLayer, findLayer, type LayerInfo } from './model/layers.ts';
 export { type ClassScore, type Prediction, rankOutput } from './model/predict.ts';
 export { type ModelSummary, summarize } from './model/summary.ts';
+export { type GraphSource, type TargetGraph, targetGraph } from './model/target-graph.ts';
 export * from './onnx/index.ts';
 export * from './render/index.ts';
 export type { ExternalDataFile, Runtime, Session, SessionOptions } from './runtime/runtime.ts';
 export * from './targets/index.ts';
+export { tensorFromJson } from './tensor/json-tensor.ts';
 export { decodeNpy, encodeNpy } from './tensor/npy.ts';
+export { concatRows, type Feeds, repeatRows, selectRows, sliceRows } from './tensor/rows.ts';
 export * from './tensor/tensor.ts';
 export { VERSION } from './version.ts';

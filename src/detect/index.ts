@@ -13,5 +13,5 @@ export {
 export { type DetectOptions, detectRows } from './detect.ts';
 export { fastestdet } from './fastestdet.ts';
 export { DEFAULT_IOU_THRESHOLD, nms } from './nms.ts';
-export type { Box, DecodeOptions, Decoder, Detection, Fit } from './types.ts';
+export type { Box, DecodeOptions as DetectionDecodeOptions, Decoder, Detection, Fit } from './types.ts';
 export { yolov5, yolov8 } from './yolo.ts';

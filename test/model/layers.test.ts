@@ -55,8 +55,20 @@ describe('default layer = README first Grad-CAM layer', { skip: skipNoShared }, 
 
 describe('findLayer', () => {
   const layers = [
-    { name: 'features/conv1/Relu', shape: [1, 8, 4, 4], op: 'Relu', node: 'n1' },
-    { name: 'features/conv2/Relu', shape: [1, 8, 2, 2], op: 'Relu', node: 'n2' },
+    {
+      name: 'features/conv1/Relu',
+      shape: [1, 8, 4, 4],
+      op: 'Relu',
+      node: 'n1',
+      view: { kind: 'nchw' as const },
+    },
+    {
+      name: 'features/conv2/Relu',
+      shape: [1, 8, 2, 2],
+      op: 'Relu',
+      node: 'n2',
+      view: { kind: 'nchw' as const },
+    },
   ];
   test('exact name', () => {
     assert.equal(findLayer(layers, 'features/conv2/Relu').node, 'n2');

@@ -183,7 +183,7 @@ describe('gradsight explain on a two-input model', () => {
       '-o',
       join(dir, 'o2'),
     ]);
-    assert.equal(r.code, 2, "a bad --feed is a usage error (exit 2)");
+    assert.equal(r.code, 2, 'a bad --feed is a usage error (exit 2)');
     assert.match(r.stderr, /error\[bad-argument\]: the model's input tokens int64 \[batch, 3\] is not given/);
     assert.match(r.stderr, /--feed tokens=/);
     assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
@@ -202,7 +202,7 @@ describe('gradsight explain on a two-input model', () => {
       '-o',
       join(dir, 'o3'),
     ]);
-    assert.equal(r.code, 2, "a bad --feed is a usage error (exit 2)");
+    assert.equal(r.code, 2, 'a bad --feed is a usage error (exit 2)');
     assert.match(r.stderr, /not rectangular/);
   });
 });

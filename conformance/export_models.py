@@ -8,8 +8,11 @@ Run with the Debian python (torch 1.13, torchvision 0.14, onnx 1.12), from the r
 
 OUT_DIR (default conformance/.cache) gets one folder per model and OUT_DIR/manifest.json:
 
-    <arch>/model.onnx          float32, opset 14, dynamic batch, constant folding (BN folded into Conv)
-    <arch>/input.npy           [2, 3, S, S] float32, two different random images
+    <arch>/model.onnx          float32, opset 14, dynamic batch, height and width ({0: N, 2: H, 3: W}),
+                               constant folding (BN folded into Conv)
+    <arch>/input.npy           [2, 3, H, W] float32, two different random images, at the non-square
+                               size of SIZES (every export is dynamic in H and W, as any-resolution
+                               exports are, and checked away from any size it was traced at)
     <arch>/seed.npy            [2, 1000] float32, one-hot on a different class per row
     <arch>/logits.npy          [2, 1000] float64
     <arch>/<key>.value.npy     float64 activation, key in default | mid | input
@@ -17,6 +20,16 @@ OUT_DIR (default conformance/.cache) gets one folder per model and OUT_DIR/manif
     <arch>/<key>.guided.npy    the same with Guided Backprop on every ReLU-like op
     <arch>/<key>.{standard,guided}-ort.npy  the same two, taking ONNX Runtime's branch at every ReLU
     <arch>/manifest.json       onnx path, input shape, layer names, classes, how the net was prepared
+
+OUT_DIR/manifest.json carries SETTINGS: conformance/setup.sh re-exports when they differ from this
+script's (`--is-current OUT_DIR` exits 0 when the cache matches them), so changing a size, an
+architecture or the dynamic axes here regenerates the cache on the next setup. Each model's own
+manifest carries its part of them (`arch_settings`): a re-run keeps the models whose part is current
+and exports the others, so an interrupted or partly changed export resumes where it stands.
+
+AlexNet is the one model exported with static H and W (at its check size, 232x248): torch.onnx 1.13
+cannot export its AdaptiveAvgPool2d((6, 6)) with a dynamic input size ("input size not accessible"),
+nor at a static one whose feature map is not a multiple of 6 (256x320 gives 7x9).
 
 Weights are random (no network): torch.manual_seed(0) then the torchvision constructor. A random net
 in eval mode with fresh BatchNorm statistics (mean 0, var 1) is degenerate (logits ~1e-14 in
@@ -63,6 +76,7 @@ ARCHS = [
     'resnet50',
     'resnext50_32x4d',
     'densenet121',
+    'densenet169',
     'googlenet',
     'inception_v3',
     'squeezenet1_1',
@@ -77,6 +91,46 @@ ARCHS = [
 ]
 OPSET = 14
 BATCH = 2
+# (H, W) of the check, per architecture; the export traces at 224x224 (299x299 for Inception v3), so
+# the check runs at a size the graph was not traced at, with H != W to catch swapped axes.
+# AlexNet's AdaptiveAvgPool2d((6, 6)) exports only where its input is a multiple of 6: 232x248 gives 6x6.
+SIZES = {'inception_v3': (320, 384), 'alexnet': (232, 248)}
+DEFAULT_SIZE = (256, 320)
+DYNAMIC_AXES = {'input': {0: 'N', 2: 'H', 3: 'W'}, 'logits': {0: 'N'}}
+# Models torch.onnx cannot export with dynamic H and W: dynamic batch only, traced at the check size.
+STATIC_HW = {
+    'alexnet': 'torch.onnx 1.13 exports AdaptiveAvgPool2d((6, 6)) only at a static input size that is a multiple of 6'
+}
+# Bump VERSION when the references change for another reason (a new capture, a new reference file).
+SETTINGS = {
+    'version': 2,
+    'opset': OPSET,
+    'batch': BATCH,
+    'archs': ARCHS,
+    'sizes': {a: list(SIZES.get(a, DEFAULT_SIZE)) for a in ARCHS},
+    'dynamicAxes': DYNAMIC_AXES,
+    'staticHW': STATIC_HW,
+}
+
+
+def as_json(v):
+    """v as it reads back from a manifest (int dict keys become strings)."""
+    return json.loads(json.dumps(v))
+
+
+def dynamic_axes(arch):
+    return {'input': {0: 'N'}, 'logits': {0: 'N'}} if arch in STATIC_HW else DYNAMIC_AXES
+
+
+def arch_settings(arch):
+    """The part of SETTINGS one model's export depends on (stored in its manifest)."""
+    return {
+        'version': SETTINGS['version'],
+        'opset': OPSET,
+        'batch': BATCH,
+        'size': list(SIZES.get(arch, DEFAULT_SIZE)),
+        'dynamicAxes': dynamic_axes(arch),
+    }
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -86,7 +140,7 @@ def build(arch):
     torch.manual_seed(0)
     kwargs = {'aux_logits': False, 'init_weights': True} if arch in ('googlenet', 'inception_v3') else {}
     model = getattr(torchvision.models, arch)(weights=None, **kwargs)
-    size = 299 if arch == 'inception_v3' else 224
+    size = SIZES.get(arch, DEFAULT_SIZE)
     notes = []
     for m in model.modules():
         if hasattr(m, 'inplace'):
@@ -104,8 +158,9 @@ def build(arch):
 
 
 def calibrate_bn(model, size):
-    """Re-estimates BatchNorm running statistics on random N(0, 1) images: the cumulative average of
-    batch statistics (momentum None), as after training, so eval-mode activations stay O(1)."""
+    """Re-estimates BatchNorm running statistics on random N(0, 1) images of `size` (H, W): the
+    cumulative average of batch statistics (momentum None), as after training, so eval-mode
+    activations stay O(1)."""
     for m in model.modules():
         if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
             m.reset_running_stats()
@@ -114,12 +169,14 @@ def calibrate_bn(model, size):
     model.train()
     with torch.no_grad():
         for _ in range(4):
-            model(torch.randn(8, 3, size, size, generator=g))
+            model(torch.randn(8, 3, *size, generator=g))
     model.eval()
 
 
-def export(model, size, path):
-    x = torch.zeros(1, 3, size, size)
+def export(model, path, arch):
+    # Traced at the usual square size; H and W stay dynamic (STATIC_HW: traced at the check size).
+    s = 299 if arch == 'inception_v3' else 224
+    x = torch.zeros(1, 3, *SIZES.get(arch, DEFAULT_SIZE)) if arch in STATIC_HW else torch.zeros(1, 3, s, s)
     torch.onnx.export(
         model,
         x,
@@ -129,14 +186,15 @@ def export(model, size, path):
         training=torch.onnx.TrainingMode.EVAL,
         input_names=['input'],
         output_names=['logits'],
-        dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}},
+        dynamic_axes=dynamic_axes(arch),
     )
 
 
 def pick_layers(path, size):
-    """gradsight's default layer and candidate list for the model (exactly what users get)."""
+    """gradsight's default layer and candidate list for the model at `size` (H, W), exactly what
+    users get."""
     out = subprocess.run(
-        ['node', '--import', 'tsx', 'test/conformance/pick-layers.ts', str(path), str(size)],
+        ['node', '--import', 'tsx', 'test/conformance/pick-layers.ts', str(path), f'{size[0]}x{size[1]}'],
         cwd=REPO,
         check=True,
         capture_output=True,
@@ -430,8 +488,10 @@ def export_arch(arch, out):
     d = out / arch
     d.mkdir(parents=True, exist_ok=True)
     model, size, notes = build(arch)
+    if arch in STATIC_HW:
+        notes.append(f'exported with static H, W at {size[0]}x{size[1]}: {STATIC_HW[arch]}')
     onnx_path = d / 'model.onnx'
-    export(model, size, onnx_path)
+    export(model, onnx_path, arch)
     t_export = time.time() - t0
     graph = onnx.load(str(onnx_path), load_external_data=False).graph
     layers = pick_layers(onnx_path, size)
@@ -440,7 +500,7 @@ def export_arch(arch, out):
     wanted = {'default': resolve(model, graph, default), 'mid': mid_how}
 
     g = torch.Generator().manual_seed(1)
-    x32 = torch.randn(BATCH, 3, size, size, generator=g)
+    x32 = torch.randn(BATCH, 3, *size, generator=g)
     model = model.double()
     x = x32.double()
     with torch.no_grad():
@@ -479,7 +539,9 @@ def export_arch(arch, out):
         'arch': arch,
         'onnx': 'model.onnx',
         'opset': OPSET,
-        'inputShape': [BATCH, 3, size, size],
+        'inputShape': [BATCH, 3, *size],
+        'dynamicAxes': dynamic_axes(arch),
+        'settings': arch_settings(arch),
         'tensors': tensors,
         'torchModules': {k: list(v) for k, v in wanted.items()},
         'midIndex': [mid_at, n_cands],
@@ -497,22 +559,43 @@ def export_arch(arch, out):
     return manifest
 
 
+def current_manifest(arch, out):
+    """The model's manifest when a previous run exported it with the current settings, else None."""
+    try:
+        m = json.loads((out / arch / 'manifest.json').read_text())
+    except (OSError, ValueError):
+        return None
+    if m.get('settings') != as_json(arch_settings(arch)):
+        return None
+    print(f'{arch:20s} current (kept)', flush=True)
+    return m
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('out', nargs='?', default=str(REPO / 'conformance' / '.cache'))
     p.add_argument('--only', help='comma-separated architectures (default: all)')
+    p.add_argument('--is-current', action='store_true', help='exit 0 when OUT holds a complete export with these SETTINGS')
     a = p.parse_args()
     out = Path(a.out).resolve()
+    if a.is_current:
+        try:
+            current = json.loads((out / 'manifest.json').read_text()).get('settings') == as_json(SETTINGS)
+        except (OSError, ValueError):
+            current = False
+        sys.exit(0 if current else 1)
     out.mkdir(parents=True, exist_ok=True)
     archs = a.only.split(',') if a.only else ARCHS
     t0 = time.time()
-    done = [export_arch(arch, out)['arch'] for arch in archs]
+    done = [(current_manifest(arch, out) or export_arch(arch, out))['arch'] for arch in archs]
     index = {
         'models': done,
         'torch': torch.__version__,
         'torchvision': torchvision.__version__,
         'onnx': onnx.__version__,
         'seconds': round(time.time() - t0, 1),
+        # Only a full export stands for these settings (setup.sh compares them).
+        'settings': SETTINGS if not a.only else None,
     }
     # Written last: its presence means the cache is complete.
     (out / 'manifest.json').write_text(json.dumps(index, indent=2) + '\n')

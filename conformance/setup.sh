@@ -17,8 +17,9 @@ fi
 
 CACHE=conformance/.cache
 if ! "$PY" -W ignore conformance/export_models.py --is-current "$CACHE"; then
-  # A stale cache is removed first: its manifest must not outlive a failed re-export.
-  rm -rf "$CACHE"
+  # The stale index goes first (it must not outlive a failed re-export); models whose own settings
+  # are current are kept by the script, the others re-exported.
+  rm -f "$CACHE/manifest.json"
   start=$(date +%s)
   "$PY" -W ignore conformance/export_models.py "$CACHE"
   echo "conformance: exported in $(($(date +%s) - start))s"

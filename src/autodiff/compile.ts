@@ -38,7 +38,10 @@ export interface CompileOptions {
   readonly beforeSoftmax?: boolean;
   readonly ruleSet?: RuleSet;
   readonly profile?: Profile;
-  /** Fixed input dims (spatial sizes must be static; the batch may stay symbolic). */
+  /**
+   * Fixed input dims. Any dim may stay symbolic: rules then read sizes at run time, and those whose
+   * geometry depends on the size (Resize, AveragePool with uncounted pads) ask for a static one.
+   */
   readonly inputShapes?: InputShapes;
   /** Precomputed shapes of every tensor (e.g. from a probe run); default: static inference. */
   readonly shapes?: ReadonlyMap<string, ValueInfo>;

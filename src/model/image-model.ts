@@ -12,6 +12,8 @@ import {
   type ValueInfo,
 } from '../onnx/index.ts';
 import type { ExternalDataFile, Runtime, Session } from '../runtime/runtime.ts';
+import type { TargetHead } from '../targets/head.ts';
+import { concatRows, type Feeds, sliceFeeds } from '../tensor/rows.ts';
 import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
 import {
   type DescriptionFlags,
@@ -20,8 +22,12 @@ import {
   type ModelDescription,
   resolveDescription,
 } from './description.ts';
+import { detectorLayer } from './detector-layer.ts';
+import { checkFeeds, pickImageInput } from './inputs.ts';
+import type { LayerLayout } from './layer-view.ts';
 import { candidateLayers, defaultLayer, type LayerInfo } from './layers.ts';
 import { type Prediction, rankOutput } from './predict.ts';
+import { type TargetGraph, targetGraph } from './target-graph.ts';
 
 export interface ImageModelSource {
   readonly bytes: Uint8Array;
@@ -41,10 +47,15 @@ export interface ImageModelOptions {
   /** Which graph output to read; default: the first. */
   readonly output?: string;
   readonly threads?: number;
+  /** Which graph input is the image (default: inferred from shapes, see model/inputs.ts). */
+  readonly imageInput?: string;
 }
 
 export class ImageModel {
+  /** The image input. */
   readonly input: ValueInfo;
+  /** The model's other inputs (token ids, masks, ...): fed with every run. */
+  readonly extraInputs: readonly ValueInfo[];
   readonly output: ValueInfo;
   readonly preprocess: PreprocessConfig;
   /**
@@ -58,6 +69,7 @@ export class ImageModel {
   private readonly shapeCache = new Map<string, Promise<ReadonlyMap<string, ValueInfo>>>();
   private readonly alignedLabels: readonly string[] | undefined;
   private readonly tensorSessions = new Map<string, Promise<Session>>();
+  private readonly targetGraphs = new Map<string, Promise<TargetGraph>>();
   /** Intra-op threads for sessions this model creates (undefined: the runtime's default). */
   readonly threads: number | undefined;
 
@@ -65,6 +77,7 @@ export class ImageModel {
     readonly source: ImageModelSource,
     readonly runtime: Runtime,
     private readonly session: Session,
+    input: ValueInfo,
     output: ValueInfo,
     preprocess: PreprocessConfig,
     description: ModelDescription,
@@ -72,7 +85,8 @@ export class ImageModel {
   ) {
     this.threads = threads;
     const g = source.model.graph;
-    this.input = g.inputs[0]!;
+    this.input = input;
+    this.extraInputs = g.inputs.filter((i) => i.name !== input.name);
     this.output = output;
     this.preprocess = preprocess;
     this.description = description;
@@ -90,14 +104,7 @@ export class ImageModel {
     opts: ImageModelOptions = {},
   ): Promise<ImageModel> {
     const g = source.model.graph;
-    if (g.inputs.length !== 1) {
-      throw new GradsightError(
-        'model-invalid',
-        `the model has ${g.inputs.length} inputs (${g.inputs.map((i) => i.name).join(', ')}); gradsight needs exactly one image input`,
-        { hint: 'export the model with a single NCHW or NHWC image input' },
-      );
-    }
-    const input = g.inputs[0]!;
+    const input = pickImageInput(g.inputs, opts.imageInput);
     if (input.dtype !== undefined && input.dtype !== 'float32') {
       throw new GradsightError(
         'unsupported-dtype',
@@ -126,7 +133,7 @@ export class ImageModel {
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(source.externalData ? { externalData: source.externalData } : {}),
     });
-    return new ImageModel(source, runtime, session, output, preprocess, description, opts.threads);
+    return new ImageModel(source, runtime, session, input, output, preprocess, description, opts.threads);
   }
 
   get model(): Model {
@@ -178,56 +185,82 @@ export class ImageModel {
     return candidateLayers(this.model.graph, await this.shapes());
   }
 
-  async defaultLayer(): Promise<LayerInfo> {
-    return defaultLayer(this.model.graph, await this.shapes(), this.output.name);
+  async defaultLayer(layout?: LayerLayout): Promise<LayerInfo> {
+    const shapes = await this.shapes();
+    // A detector's head branches and merges again: its default layer is the map every branch reads.
+    if (this.description.task.kind === 'detection')
+      return detectorLayer(this.model.graph, shapes, this.output.name, layout);
+    return defaultLayer(this.model.graph, shapes, this.output.name, layout);
+  }
+
+  /** The image batch and the extra feeds, checked, as one feed dict. */
+  feedsFor(batch: Float32Tensor, extra?: Feeds): Feeds {
+    return { ...checkFeeds(this.extraInputs, extra, batch.dims[0]!), [this.input.name]: batch };
   }
 
   /** Runs a preprocessed batch and returns the chosen output as float32. */
-  async run(batch: Float32Tensor): Promise<Float32Tensor> {
-    const t = await perRow(
-      this.fixedBatch,
-      batch,
-      async (b) => (await this.session.run({ [this.input.name]: b }, [this.output.name]))[this.output.name]!,
-    );
-    if (t.dtype !== 'float32') {
-      throw new GradsightError(
-        'unsupported-dtype',
-        `output ${this.output.name} is ${t.dtype}, expected float32`,
-      );
-    }
-    return t as Float32Tensor;
+  async run(batch: Float32Tensor, extra?: Feeds): Promise<Float32Tensor> {
+    return this.runTensor(batch, this.output.name, extra);
   }
 
   /** Runs a batch and returns any tensor of the graph (a session exposing it is made once). */
-  async runTensor(batch: Float32Tensor, name: string): Promise<Float32Tensor> {
-    if (this.model.graph.outputs.some((o) => o.name === name)) {
-      return (await perRow(
-        this.fixedBatch,
-        batch,
-        async (b) => (await this.session.run({ [this.input.name]: b }, [name]))[name]!,
-      )) as Float32Tensor;
+  async runTensor(batch: Float32Tensor, name: string, extra?: Feeds): Promise<Float32Tensor> {
+    const session = this.model.graph.outputs.some((o) => o.name === name)
+      ? this.session
+      : await this.sessionFor(name, () => appendGraphOutputs(this.source.bytes, [name]));
+    const out = await perRow(this.fixedBatch, this.feedsFor(batch, extra), async (f) =>
+      session.run(f, [name]),
+    );
+    return float32Of(out[name]!, name);
+  }
+
+  /** The model with a target's head appended (cached by the read tensor and the head). */
+  targetGraph(reads: string, head: TargetHead | undefined): Promise<TargetGraph> {
+    const key = `${reads}|${head?.key ?? ''}`;
+    let g = this.targetGraphs.get(key);
+    if (!g) {
+      g = this.shapes().then((shapes) =>
+        targetGraph({ bytes: this.source.bytes, model: this.model, shapes }, reads, head),
+      );
+      this.targetGraphs.set(key, g);
+      g.catch(() => this.targetGraphs.delete(key));
     }
-    let session = this.tensorSessions.get(name);
+    return g;
+  }
+
+  /** X (the read tensor) and T (the head's output) of a target graph for a batch. */
+  async runTarget(
+    graph: TargetGraph,
+    batch: Float32Tensor,
+    extra?: Feeds,
+  ): Promise<{ x: Float32Tensor; t: Float32Tensor }> {
+    const session =
+      graph.forwardBytes === this.source.bytes
+        ? this.session
+        : await this.sessionFor(`target:${graph.key}`, () => graph.forwardBytes);
+    const fetch = [...new Set([graph.reads, graph.explained])];
+    const out = await perRow(this.fixedBatch, this.feedsFor(batch, extra), (f) => session.run(f, fetch));
+    return {
+      x: float32Of(out[graph.reads]!, graph.reads),
+      t: float32Of(out[graph.explained]!, graph.explained),
+    };
+  }
+
+  private sessionFor(key: string, bytes: () => Uint8Array): Promise<Session> {
+    let session = this.tensorSessions.get(key);
     if (!session) {
-      session = this.runtime.createSession(appendGraphOutputs(this.source.bytes, [name]), {
+      session = this.runtime.createSession(bytes(), {
         ...(this.threads !== undefined ? { threads: this.threads } : {}),
         ...(this.source.externalData ? { externalData: this.source.externalData } : {}),
       });
-      this.tensorSessions.set(name, session);
+      this.tensorSessions.set(key, session);
+      session.catch(() => this.tensorSessions.delete(key));
     }
-    const s = await session;
-    const t = await perRow(
-      this.fixedBatch,
-      batch,
-      async (b) => (await s.run({ [this.input.name]: b }, [name]))[name]!,
-    );
-    if (t.dtype !== 'float32')
-      throw new GradsightError('unsupported-dtype', `tensor ${name} is ${t.dtype}, expected float32`);
-    return t as Float32Tensor;
+    return session;
   }
 
-  async predict(batch: Float32Tensor, top = 5): Promise<Prediction[]> {
-    const out = await this.run(batch);
+  async predict(batch: Float32Tensor, top = 5, extra?: Feeds): Promise<Prediction[]> {
+    const out = await this.run(batch, extra);
     return rankOutput(out, {
       top,
       labels: this.labels,
@@ -301,33 +334,26 @@ export function alignLabels(
   });
 }
 
+function float32Of(t: Tensor, name: string): Float32Tensor {
+  if (t.dtype !== 'float32')
+    throw new GradsightError('unsupported-dtype', `tensor ${name} is ${t.dtype}, expected float32`, {
+      hint: 'gradsight explains float32 outputs; cast the output to float32 when exporting',
+    });
+  return t as Float32Tensor;
+}
+
 /**
- * Runs `f` on the whole batch, or, for a model exported with a fixed batch of 1, row by row, and
- * concatenates the results along axis 0.
+ * Runs `f` on the whole batch, or, for a model exported with a fixed batch of 1, row by row (every
+ * feed sliced alike), and concatenates each output along axis 0.
  */
 export async function perRow(
   fixed: boolean,
-  batch: Float32Tensor,
-  f: (b: Float32Tensor) => Promise<Tensor>,
-): Promise<Tensor> {
-  const n = batch.dims[0]!;
-  if (!fixed || n === 1) return f(batch);
-  const size = batch.data.length / n;
-  const parts: Tensor[] = [];
-  for (let i = 0; i < n; i++) {
-    parts.push(
-      await f({
-        dtype: 'float32',
-        dims: [1, ...batch.dims.slice(1)],
-        data: batch.data.subarray(i * size, (i + 1) * size),
-      }),
-    );
-  }
-  const first = parts[0]!;
-  const rowSize = first.data.length;
-  const data = new Float32Array(n * rowSize);
-  parts.forEach((p, i) => {
-    data.set(p.data as Float32Array, i * rowSize);
-  });
-  return { dtype: first.dtype, dims: [n, ...first.dims.slice(1)], data };
+  feeds: Feeds,
+  f: (feeds: Feeds) => Promise<Record<string, Tensor>>,
+): Promise<Record<string, Tensor>> {
+  const n = Object.values(feeds)[0]?.dims[0] ?? 1;
+  if (!fixed || n === 1) return f(feeds);
+  const parts: Record<string, Tensor>[] = [];
+  for (let i = 0; i < n; i++) parts.push(await f(sliceFeeds(feeds, i, 1)));
+  return Object.fromEntries(Object.keys(parts[0]!).map((k) => [k, concatRows(parts.map((p) => p[k]!))]));
 }

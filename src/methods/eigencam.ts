@@ -1,7 +1,7 @@
 // Eigen-CAM: the activations' first principal component, L = (A − mean) · v₁ (no gradients).
 
 import { firstComponentProjection } from '../tensor/feature-maps.ts';
-import { positiveLoadings } from './eigen-sign.ts';
+import { lapackSign } from './eigen-sign.ts';
 import { perLayer } from './per-layer.ts';
 import type { Method } from './types.ts';
 
@@ -16,5 +16,5 @@ export const eigencam: Method = {
   },
   output: 'cam',
   needs: { activations: true },
-  compute: (ctx) => perLayer(ctx, (a) => firstComponentProjection(a, positiveLoadings), false),
+  compute: (ctx) => perLayer(ctx, (a) => firstComponentProjection(a, lapackSign), false),
 };

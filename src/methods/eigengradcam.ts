@@ -1,7 +1,7 @@
 // Eigen-Grad-CAM: first principal component of ∂y/∂A ⊙ A (class-discriminative Eigen-CAM).
 
 import { firstComponentProjection, zipMaps } from '../tensor/feature-maps.ts';
-import { positiveLoadings } from './eigen-sign.ts';
+import { lapackSign } from './eigen-sign.ts';
 import { perLayer } from './per-layer.ts';
 import type { Method } from './types.ts';
 
@@ -20,7 +20,7 @@ export const eigengradcam: Method = {
     perLayer(ctx, (a, g) =>
       firstComponentProjection(
         zipMaps(a, g!, (x, y) => x * y),
-        positiveLoadings,
+        lapackSign,
       ),
     ),
 };

@@ -91,10 +91,13 @@ export function zipMaps(
 /**
  * Projection of each row's (hw × C) activation matrix, centred per channel, on its first right
  * singular vector: pytorch-grad-cam's get_2d_projection (Eigen-CAM). The singular vector comes from
- * power iteration on the C × C covariance. Its sign is arbitrary (numpy's LAPACK picks one); `sign`
- * chooses ours (see eigencam.ts).
+ * power iteration on the Gram matrix. Its sign is arbitrary: `sign(x, hw, C, v)` returns ±1 for the
+ * centred matrix x (row-major, one row per position) and v (methods/eigen-sign.ts gives LAPACK's).
  */
-export function firstComponentProjection(t: Float32Tensor, sign: (v: Float64Array) => number): Float32Tensor {
+export function firstComponentProjection(
+  t: Float32Tensor,
+  sign: (x: Float64Array, rows: number, cols: number, v: Float64Array) => number,
+): Float32Tensor {
   const { m, c, h, w } = mapDims(t);
   const hw = h * w;
   const out = new Float32Array(m * hw);
@@ -115,7 +118,7 @@ export function firstComponentProjection(t: Float32Tensor, sign: (v: Float64Arra
       }
     }
     const v = topRightSingularVector(x, hw, c);
-    const s = sign(v);
+    const s = sign(x, hw, c, v);
     for (let p = 0; p < hw; p++) {
       let dot = 0;
       for (let k = 0; k < c; k++) dot += x[p * c + k]! * v[k]!;

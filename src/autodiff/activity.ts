@@ -1,13 +1,13 @@
-// Activity analysis: only nodes on a path between the requested tensors and the target are
+// Activity analysis: only nodes on a path between the requested tensors and the explained tensor are
 // differentiated. Also answers "which ops on that path lack a rule?" for `gradsight inspect`.
 
 import type { Graph, Node, ValueInfo } from '../onnx/index.ts';
 import type { RuleSet } from './rule.ts';
 
-/** Every tensor the target depends on (including itself). */
-export function upstreamOf(producers: ReadonlyMap<string, Node>, target: string): Set<string> {
-  const seen = new Set<string>([target]);
-  const stack = [target];
+/** Every tensor the explained tensor depends on (including itself). */
+export function upstreamOf(producers: ReadonlyMap<string, Node>, explained: string): Set<string> {
+  const seen = new Set<string>([explained]);
+  const stack = [explained];
   while (stack.length) {
     const node = producers.get(stack.pop()!);
     if (!node) continue;
@@ -39,14 +39,14 @@ export function downstreamOf(
   return reach;
 }
 
-/** Nodes between the graph inputs and `target` whose op has no rule (nor an explicit stop) in `set`. */
+/** Nodes between the graph inputs and `explained` whose op has no rule (nor an explicit stop) in `set`. */
 export function nodesWithoutRule(
   g: Graph,
-  target: string,
+  explained: string,
   set: RuleSet,
   shapes: ReadonlyMap<string, ValueInfo>,
 ): Node[] {
-  const back = upstreamOf(g.producers, target);
+  const back = upstreamOf(g.producers, explained);
   const forward = downstreamOf(
     g.nodes,
     g.inputs.map((i) => i.name),

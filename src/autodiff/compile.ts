@@ -1,6 +1,6 @@
 // The autodiff compiler: from an inference model to one that also outputs activations and their
-// gradients. Steps: pick the target (the score before softmax by default), keep only the nodes on a
-// path between the requested tensors and the target, walk them in reverse topological order calling
+// gradients. Steps: pick the explained tensor (the score before softmax by default), keep only the nodes on a
+// path between the requested tensors and the explained tensor, walk them in reverse topological order calling
 // each op's rule, add up fan-out in one place, check every gradient's shape, and append the backward
 // graph to the model's bytes (the forward graph and its weights are never copied or re-encoded).
 // This file holds the walk; output exposure, row repetition, the shape check and the graph helpers
@@ -20,6 +20,7 @@ import {
 } from '../onnx/index.ts';
 import { downstreamOf, upstreamOf } from './activity.ts';
 import { Emitter, ONNX_FLOAT } from './emitter.ts';
+import { explainedTensor } from './explained.ts';
 import { exposeOutputs } from './expose.ts';
 import { constantValue, shapeOf, uniqueName, unsupported } from './graph-info.ts';
 import { repeatForwardRows } from './repeat-rows.ts';
@@ -27,13 +28,12 @@ import type { GradContext, Profile, RuleSet } from './rule.ts';
 import { STOP } from './rule.ts';
 import { standard } from './rule-sets.ts';
 import { type Contribution, checkGradientShapes } from './shape-check.ts';
-import { resolveTarget } from './target.ts';
 
 export interface CompileOptions {
   /** Tensors whose value and gradient to output (graph inputs and intermediate tensors). */
   readonly wrt: readonly string[];
   /** The output (or any tensor) to differentiate; default: the first graph output. */
-  readonly target?: string;
+  readonly explained?: string;
   /** For an output produced by Softmax/LogSoftmax, differentiate the scores before it (default true). */
   readonly beforeSoftmax?: boolean;
   readonly ruleSet?: RuleSet;
@@ -58,7 +58,7 @@ export interface CompileOptions {
    */
   readonly prefix?: string;
   /**
-   * An existing tensor (float, the target's shape) to use as the seed instead of adding a `seed` graph
+   * An existing tensor (float, the explained tensor's shape) to use as the seed instead of adding a `seed` graph
    * input: a seed computed in-graph, or one seed shared by several backward graphs.
    */
   readonly seed?: string;
@@ -69,19 +69,19 @@ export interface GradientOutput {
   readonly tensor: string;
   /** Graph output holding its value. */
   readonly value: string;
-  /** Graph output holding d target / d tensor. */
+  /** Graph output holding d explained / d tensor. */
   readonly grad: string;
   readonly shape: Shape;
 }
 
 export interface GradientModel {
   readonly bytes: Uint8Array;
-  /** The added graph input: the gradient of the target, same shape as the target. */
+  /** The added graph input: the gradient of the explained tensor, same shape as the explained tensor. */
   readonly seed: { readonly name: string; readonly shape: Shape };
   /** The tensor differentiated (the pre-softmax scores when the output is a softmax). */
-  readonly target: string;
-  /** Graph output holding the target's value. */
-  readonly targetOutput: string;
+  readonly explained: string;
+  /** Graph output holding the explained tensor's value. */
+  readonly explainedOutput: string;
   readonly outputs: readonly GradientOutput[];
   readonly ruleSet: string;
   /** Forward nodes differentiated, and backward nodes emitted. */
@@ -108,7 +108,7 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
   const prefix = options.prefix ?? 'gradsight';
   const ruleSet = options.ruleSet ?? standard;
   const shapes = options.shapes ?? inferShapes(model, options.inputShapes ?? {});
-  const target = resolveTarget(g, options.target, options.beforeSoftmax ?? true);
+  const explained = explainedTensor(g, options.explained, options.beforeSoftmax ?? true);
   const wrt = [...new Set(options.wrt)];
   if (wrt.length === 0)
     throw new GradsightError('bad-argument', 'no tensors to differentiate with respect to');
@@ -121,13 +121,17 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
       });
     }
   }
-  const back = upstreamOf(g.producers, target);
+  const back = upstreamOf(g.producers, explained);
   for (const w of wrt) {
     if (!back.has(w)) {
-      throw new GradsightError('no-gradient-path', `${w} does not influence the target ${target}`, {
-        hint: 'pick a tensor that lies before the target in the graph (gradsight inspect lists candidates)',
-        details: { tensor: w, target },
-      });
+      throw new GradsightError(
+        'no-gradient-path',
+        `${w} does not influence the explained tensor ${explained}`,
+        {
+          hint: 'pick a tensor that lies before the explained tensor in the graph (gradsight inspect lists candidates)',
+          details: { tensor: w, explained },
+        },
+      );
     }
   }
 
@@ -141,7 +145,7 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
     shapes,
     back,
     forward: downstreamOf(g.nodes, wrt, shapes),
-    seeds: new Map([[target, seedName]]),
+    seeds: new Map([[explained, seedName]]),
   });
   if (options.repeatRows) repeatForwardRows(e, g, shapes, seedName);
 
@@ -151,13 +155,13 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
   const exposed = exposeOutputs(e, g, {
     wrt,
     grads: walk.grads,
-    target,
+    explained,
     prefix,
     taken: known,
     shapes,
     rowsOf,
   });
-  const seedShape = rowsOf(shapeOf(shapes, target));
+  const seedShape = rowsOf(shapeOf(shapes, explained));
   const seedInfo = [tensorValueInfo(seedName, ONNX_FLOAT, seedShape)];
   const patch: GraphPatch = {
     node: e.nodes,
@@ -177,8 +181,8 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
   return {
     patch,
     seed: { name: seedName, shape: seedShape },
-    target,
-    targetOutput: exposed.targetOutput,
+    explained,
+    explainedOutput: exposed.explainedOutput,
     outputs: exposed.outputs,
     ruleSet: ruleSet.name,
     stats: { forwardNodes: walk.forwardNodes, backwardNodes: e.nodes.length },
@@ -190,16 +194,16 @@ interface WalkInput {
   readonly ruleSet: RuleSet;
   readonly profile: Profile;
   readonly shapes: ReadonlyMap<string, ValueInfo>;
-  /** Tensors the target depends on. */
+  /** Tensors the explained tensor depends on. */
   readonly back: ReadonlySet<string>;
   /** Float tensors computed from the requested ones. */
   readonly forward: ReadonlySet<string>;
-  /** Gradients known before the walk: the target's seed. */
+  /** Gradients known before the walk: the explained tensor's seed. */
   readonly seeds: ReadonlyMap<string, string>;
 }
 
 /**
- * The reverse walk: every node on a path between the requested tensors and the target, last first,
+ * The reverse walk: every node on a path between the requested tensors and the explained tensor, last first,
  * gets its outputs' gradients and returns one gradient per input; a tensor read by several nodes
  * gets the sum of their gradients. A rule that breaks that contract is an internal error.
  */

@@ -7,7 +7,7 @@ import type { Graph } from '../onnx/index.ts';
 
 const TRANSPARENT = new Set(['Reshape', 'Flatten', 'Identity', 'Squeeze', 'Unsqueeze', 'Dropout']);
 
-export function resolveTarget(g: Graph, name: string | undefined, beforeSoftmax: boolean): string {
+export function explainedTensor(g: Graph, name: string | undefined, beforeSoftmax: boolean): string {
   const chosen = name ?? g.outputs[0]?.name;
   if (chosen === undefined) throw new GradsightError('model-invalid', 'the model has no outputs');
   const exists = g.producers.has(chosen) || g.inputs.some((i) => i.name === chosen);

@@ -1,4 +1,4 @@
-// Output exposure: after the walk, each requested tensor's value and gradient, and the target's value,
+// Output exposure: after the walk, each requested tensor's value and gradient, and the explained tensor's value,
 // become graph outputs (through Identity nodes where ONNX forbids listing a tensor directly).
 
 import { GradsightError } from '../errors.ts';
@@ -11,16 +11,16 @@ export interface ExposedTensor {
   readonly tensor: string;
   /** Graph output holding its value. */
   readonly value: string;
-  /** Graph output holding d target / d tensor. */
+  /** Graph output holding d explained / d tensor. */
   readonly grad: string;
   readonly shape: Shape;
 }
 
 export interface Exposure {
   readonly outputs: ExposedTensor[];
-  /** Graph output holding the target's value. */
-  readonly targetOutput: string;
-  /** The patch's `output` list: the target (unless already an output), every value and gradient. */
+  /** Graph output holding the explained tensor's value. */
+  readonly explainedOutput: string;
+  /** The patch's `output` list: the explained tensor (unless already an output), every value and gradient. */
   readonly graphOutputs: { readonly name: string }[];
 }
 
@@ -35,7 +35,7 @@ export function exposeOutputs(
   opts: {
     readonly wrt: readonly string[];
     readonly grads: ReadonlyMap<string, string>;
-    readonly target: string;
+    readonly explained: string;
     readonly prefix: string;
     readonly taken: Set<string>;
     readonly shapes: ReadonlyMap<string, ValueInfo>;
@@ -43,7 +43,7 @@ export function exposeOutputs(
     readonly rowsOf: (s: Shape) => Shape;
   },
 ): Exposure {
-  const { prefix, taken, target } = opts;
+  const { prefix, taken, explained } = opts;
   e.enter('outputs');
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const inputNames = new Set(g.inputs.map((i) => i.name));
@@ -51,9 +51,9 @@ export function exposeOutputs(
   for (const w of opts.wrt) {
     const gw = opts.grads.get(w);
     if (gw === undefined) {
-      throw new GradsightError('no-gradient-path', `no gradient reaches ${w} from ${target}`, {
-        hint: 'every path from it to the target passes through ops whose gradient is zero (Shape, ArgMax, comparisons, integer casts)',
-        details: { tensor: w, target },
+      throw new GradsightError('no-gradient-path', `no gradient reaches ${w} from ${explained}`, {
+        hint: 'every path from it to the explained tensor passes through ops whose gradient is zero (Shape, ArgMax, comparisons, integer casts)',
+        details: { tensor: w, explained },
       });
     }
     const grad = uniqueName(taken, `${prefix}/grad/${w}`);
@@ -66,17 +66,17 @@ export function exposeOutputs(
     outputs.push({ tensor: w, value, grad, shape: shapeOf(opts.shapes, w) });
   }
 
-  let targetOutput = target;
-  if (inputNames.has(target)) {
-    targetOutput = uniqueName(taken, `${prefix}/value/${target}`);
-    identity(e, target, targetOutput);
+  let explainedOutput = explained;
+  if (inputNames.has(explained)) {
+    explainedOutput = uniqueName(taken, `${prefix}/value/${explained}`);
+    identity(e, explained, explainedOutput);
   }
-  const targetListed = graphOutputs.has(targetOutput) || outputs.some((o) => o.value === targetOutput);
+  const targetListed = graphOutputs.has(explainedOutput) || outputs.some((o) => o.value === explainedOutput);
   return {
     outputs,
-    targetOutput,
+    explainedOutput,
     graphOutputs: [
-      ...(targetListed ? [] : [{ name: targetOutput }]),
+      ...(targetListed ? [] : [{ name: explainedOutput }]),
       ...outputs.flatMap((o) => [
         ...(graphOutputs.has(o.value) ? [] : [{ name: o.value }]),
         tensorValueInfo(o.grad, ONNX_FLOAT, opts.rowsOf(o.shape)),

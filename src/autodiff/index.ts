@@ -10,6 +10,7 @@ export {
   gradientPatch,
 } from './compile.ts';
 export { Emitter } from './emitter.ts';
+export { explainedTensor } from './explained.ts';
 export {
   type GradContext,
   type GradRule,
@@ -27,4 +28,3 @@ export {
   standard,
   supportedOps,
 } from './rule-sets.ts';
-export { resolveTarget } from './target.ts';

@@ -9,9 +9,9 @@
 
 import { gradientPatch } from '../autodiff/compile.ts';
 import { Emitter, ONNX_FLOAT } from '../autodiff/emitter.ts';
+import { explainedTensor } from '../autodiff/explained.ts';
 import type { Profile, RuleSet } from '../autodiff/rule.ts';
 import { guided } from '../autodiff/rule-sets.ts';
-import { resolveTarget } from '../autodiff/target.ts';
 import { GradsightError } from '../errors.ts';
 import { METHOD_IDS } from '../methods/table.ts';
 import type { MethodId } from '../methods/types.ts';
@@ -72,8 +72,8 @@ export interface ExplainerModel {
   readonly method: CompilableMethod;
   /** CAM layers used (empty for Guided Backprop). */
   readonly layers: readonly string[];
-  /** The differentiated tensor (pre-softmax scores). */
-  readonly target: string;
+  /** The explained (differentiated) tensor: the pre-softmax scores, or a head's output. */
+  readonly explained: string;
   readonly counterfactual: boolean;
   readonly inputs: readonly TensorDescription[];
   readonly outputs: readonly TensorDescription[];
@@ -88,7 +88,7 @@ export function compileExplainer(
 ): ExplainerModel {
   const method = compilableMethod(options.method);
   const output = options.output ?? inferenceModel.graph.outputs[0]?.name;
-  const scores = resolveTarget(inferenceModel.graph, output, true);
+  const scores = explainedTensor(inferenceModel.graph, output, true);
   // A target head (a probability, a detection score) is appended first; its T is what is explained.
   const source = { bytes: inferenceBytes, model: inferenceModel, shapes: options.shapes };
   const tg = options.head ? targetGraph(source, scores, options.head) : undefined;
@@ -96,9 +96,9 @@ export function compileExplainer(
   const g = model.graph;
   const image = imageInput(model, shapes, options.imageInput);
   const [batch, , height, width] = image.shape as [string | number | null, number, number, number];
-  const target = tg?.explained ?? scores;
-  const targetShape = shapes.get(target)?.shape;
-  if (!targetShape) throw new GradsightError('shape-inference', `the shape of ${target} is unknown`);
+  const explained = tg?.explained ?? scores;
+  const explainedShape = shapes.get(explained)?.shape;
+  if (!explainedShape) throw new GradsightError('shape-inference', `the shape of ${explained} is unknown`);
   const seedInput = options.seedInput ?? 'class';
   const counterfactual = options.counterfactual ?? false;
   const needsCam = method !== 'guided-backprop';
@@ -131,7 +131,7 @@ export function compileExplainer(
   ];
   let seed: string;
   if (seedInput === 'class') {
-    const classes = classCount(targetShape, target);
+    const classes = classCount(explainedShape, explained);
     const name = unique(known, 'class_index');
     inputs.push({
       name,
@@ -149,8 +149,8 @@ export function compileExplainer(
     inputs.push({
       name,
       dtype: 'float32',
-      shape: targetShape,
-      meaning: `the gradient of the explained scalar with respect to ${target} (a one-hot row explains one class; y_a − y_b: +1 and −1)`,
+      shape: explainedShape,
+      meaning: `the gradient of the explained scalar with respect to ${explained} (a one-hot row explains one class; y_a − y_b: +1 and −1)`,
     });
     seed = name;
   }
@@ -159,7 +159,7 @@ export function compileExplainer(
   e.nodes.length = 0;
 
   const common = {
-    target,
+    explained,
     beforeSoftmax: false,
     shapes,
     seed,
@@ -171,9 +171,9 @@ export function compileExplainer(
   const mapName = (base: string) => unique(known, base);
 
   const scoresMeaning = `the explained scores (before any softmax)${counterfactual ? '; the map explains their negation' : ''}`;
-  outputs.push({ name: target, dtype: 'float32', shape: targetShape, meaning: scoresMeaning });
-  if (!g.outputs.some((o) => o.name === target))
-    outputInfos.push(tensorValueInfo(target, ONNX_FLOAT, targetShape));
+  outputs.push({ name: explained, dtype: 'float32', shape: explainedShape, meaning: scoresMeaning });
+  if (!g.outputs.some((o) => o.name === explained))
+    outputInfos.push(tensorValueInfo(explained, ONNX_FLOAT, explainedShape));
 
   let finalCam: string | undefined;
   if (needsCam) {
@@ -255,7 +255,7 @@ export function compileExplainer(
     bytes: appendGraphPatch(bytes, patch),
     method,
     layers,
-    target,
+    explained,
     counterfactual,
     inputs,
     outputs,

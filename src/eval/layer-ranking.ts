@@ -78,7 +78,7 @@ export async function rankLayers(
     views: Object.fromEntries(layers.map((l) => [l.name, l.view!])),
   });
   const target = r.graph.reads;
-  const logits = r.target;
+  const logits = r.explained;
   const k = logits.data.length;
   const c = r.rows[0]!.index!;
   const p = softmax(logits.data)[c]!;

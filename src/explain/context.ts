@@ -87,7 +87,7 @@ export class ExplainContext implements MethodContext {
       const runner = await this.o.runner({
         graph: this.o.graph,
         wrt: [...this.o.layers],
-        target: this.o.graph.explained,
+        explained: this.o.graph.explained,
         beforeSoftmax: false,
         ruleSet: RULE_SETS[this.o.rule],
         repeatRows: repeat > 1,
@@ -128,7 +128,7 @@ export class ExplainContext implements MethodContext {
       const runner = await this.o.runner({
         graph: this.o.graph,
         wrt: [name],
-        target: this.o.graph.explained,
+        explained: this.o.graph.explained,
         beforeSoftmax: false,
         ruleSet: RULE_SETS[rule],
         repeatRows: repeat > 1,

@@ -3,7 +3,7 @@
 // share a target graph (the same read tensor and head) are explained together, running what the
 // requested methods need once (one batched gradient run for all rows and layers).
 
-import { type RuleSetName, resolveTarget } from '../autodiff/index.ts';
+import { explainedTensor, type RuleSetName } from '../autodiff/index.ts';
 import type { Detection } from '../detect/types.ts';
 import { GradsightError } from '../errors.ts';
 import type { Box } from '../eval/localization.ts';
@@ -114,7 +114,7 @@ export interface ExplainResult {
   readonly predictions: readonly Prediction[];
   readonly layers: readonly LayerInfo[];
   /** The tensor the (first) target reads: the scores before softmax by default. */
-  readonly target: string;
+  readonly reads: string;
   readonly explanations: readonly Explanation[];
   readonly seconds: number;
 }
@@ -176,7 +176,7 @@ export class Explainer {
     const layers = await this.layersFor(methods, options.layers, options.layerLayout);
     const defaultReads = options.targetOutput ?? this.model.output.name;
     const groups = groupTargets(this.targets(options), this.model, defaultReads);
-    const scores = resolveTarget(this.model.model.graph, this.model.output.name, true);
+    const scores = explainedTensor(this.model.model.graph, this.model.output.name, true);
 
     const explanations: Explanation[] = [];
     let predictions: Prediction[] | undefined;
@@ -193,8 +193,8 @@ export class Explainer {
       );
     }
     predictions ??= await this.model.predict(batch, 5, feeds);
-    const target = groups[0]?.reads ?? defaultReads;
-    return { predictions, layers, target, explanations, seconds: (performance.now() - t0) / 1000 };
+    const reads = groups[0]?.reads ?? defaultReads;
+    return { predictions, layers, reads, explanations, seconds: (performance.now() - t0) / 1000 };
   }
 
   private targets(options: ExplainOptions): Target[] {
@@ -367,7 +367,7 @@ interface TargetGroup {
 function groupTargets(targets: readonly Target[], model: ImageModel, defaultReads: string): TargetGroup[] {
   const groups = new Map<string, TargetGroup>();
   for (const t of targets) {
-    const reads = resolveTarget(model.model.graph, t.output ?? defaultReads, t.beforeSoftmax ?? true);
+    const reads = explainedTensor(model.model.graph, t.output ?? defaultReads, t.beforeSoftmax ?? true);
     const key = `${reads}|${t.head?.key ?? ''}`;
     let g = groups.get(key);
     if (!g) {

@@ -2,7 +2,7 @@
 // (one target graph: the read tensor and its head), one gradient run for every row, the values and
 // gradients of the requested tensors per row.
 
-import { type Profile, RULE_SETS, type RuleSetName, resolveTarget } from '../autodiff/index.ts';
+import { explainedTensor, type Profile, RULE_SETS, type RuleSetName } from '../autodiff/index.ts';
 import { GradsightError } from '../errors.ts';
 import { type GradientResult, GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
@@ -50,7 +50,7 @@ export async function targetGradients(
         ? input
         : targetOf(input, env);
   if (opts.counterfactual) target = counterfactual(target);
-  const reads = resolveTarget(
+  const reads = explainedTensor(
     model.model.graph,
     target.output ?? opts.targetOutput ?? model.output.name,
     target.beforeSoftmax ?? true,
@@ -85,7 +85,7 @@ export async function targetGradients(
     model,
     {
       wrt: opts.wrt,
-      target: graph.explained,
+      explained: graph.explained,
       beforeSoftmax: false,
       ruleSet: RULE_SETS[opts.rule ?? 'standard'],
       ...(opts.views ? { views: opts.views } : {}),

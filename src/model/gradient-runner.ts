@@ -13,8 +13,8 @@ import { compileWithViews } from './layer-view-compile.ts';
 import type { GraphSource } from './target-graph.ts';
 
 export interface GradientResult {
-  /** The differentiated scores (pre-softmax logits by default), [N, ...]. */
-  readonly target: Float32Tensor;
+  /** The explained (differentiated) tensor's value: pre-softmax logits by default, [N, ...]. */
+  readonly explained: Float32Tensor;
   readonly values: Readonly<Record<string, Float32Tensor>>;
   readonly grads: Readonly<Record<string, Float32Tensor>>;
 }
@@ -132,7 +132,7 @@ export class GradientRunner {
         'bad-argument',
         `the seed has shape [${seed.dims.join(', ')}], expected [${want.join(', ')}]`,
         {
-          hint: `one row per image${this.repeatRows ? ' (or the same number of rows for every image)' : ''} with one value per output of ${this.compiled.target}`,
+          hint: `one row per image${this.repeatRows ? ' (or the same number of rows for every image)' : ''} with one value per output of ${this.compiled.explained}`,
         },
       );
     }
@@ -148,7 +148,7 @@ export class GradientRunner {
     const cat = (pick: (p: GradientResult) => Float32Tensor) => concatRows(parts.map(pick));
     const keys = this.compiled.outputs.map((o) => o.tensor);
     return {
-      target: cat((p) => p.target),
+      explained: cat((p) => p.explained),
       values: Object.fromEntries(keys.map((k) => [k, cat((p) => p.values[k]!)])),
       grads: Object.fromEntries(keys.map((k) => [k, cat((p) => p.grads[k]!)])),
     };
@@ -166,7 +166,7 @@ export class GradientRunner {
       values[o.tensor] = out[o.value] as Float32Tensor;
       grads[o.tensor] = out[o.grad] as Float32Tensor;
     }
-    return { target: out[compiled.targetOutput] as Float32Tensor, values, grads };
+    return { explained: out[compiled.explainedOutput] as Float32Tensor, values, grads };
   }
 
   async release(): Promise<void> {

@@ -1,6 +1,6 @@
 // A model's summary for `gradsight inspect`: I/O, opsets, op histogram, candidate and default layers.
 
-import { nodesWithoutRule, resolveTarget, standard } from '../autodiff/index.ts';
+import { explainedTensor, nodesWithoutRule, standard } from '../autodiff/index.ts';
 import { isGradsightError } from '../errors.ts';
 import type { ImageModel } from './image-model.ts';
 import type { LayerInfo } from './layers.ts';
@@ -46,7 +46,7 @@ export async function summarize(m: ImageModel): Promise<ModelSummary> {
     if (!isGradsightError(e, 'no-default-layer')) throw e;
     defaultLayerError = e.message;
   }
-  const target = resolveTarget(g, m.output.name, true);
+  const target = explainedTensor(g, m.output.name, true);
   const missing = new Map<string, string[]>();
   for (const n of nodesWithoutRule(g, target, standard, shapes)) {
     const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;

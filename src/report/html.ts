@@ -76,7 +76,7 @@ function renderHeader(data: ReportData): string {
 <dt>model</dt><dd><strong>${esc(model.name)}</strong> <code class="muted">${esc(model.path)}</code></dd>
 <dt>input</dt><dd>${esc(model.input)}</dd>
 <dt>layer${model.layers.length === 1 ? '' : 's'}</dt><dd>${layers}</dd>
-<dt>target</dt><dd>${esc(model.target)}</dd>
+<dt>scores read</dt><dd>${esc(model.reads)}</dd>
 </dl>
 ${options.length ? `<table class="options"><caption>options</caption><tbody>${optionRows.join('')}</tbody></table>` : '<div></div>'}
 </div>

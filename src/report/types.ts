@@ -31,7 +31,8 @@ export interface ReportModel {
   /** e.g. "1×3×224×224 NCHW". */
   readonly input: string;
   readonly layers: readonly string[];
-  readonly target: string;
+  /** The tensor the targets read (the scores before softmax by default). */
+  readonly reads: string;
 }
 
 export interface ReportPrediction {

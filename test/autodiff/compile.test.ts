@@ -32,7 +32,7 @@ const withRule = (op: string, rule: GradRule): RuleSet => ({
 
 function compileError(set: RuleSet): unknown {
   try {
-    compileGradients(bytes, decodeModel(bytes), { wrt: ['a', 'b'], target: 'y', ruleSet: set });
+    compileGradients(bytes, decodeModel(bytes), { wrt: ['a', 'b'], explained: 'y', ruleSet: set });
   } catch (e) {
     return e;
   }
@@ -46,7 +46,7 @@ describe('the strict walker', () => {
     const seed = Float32Array.of(1, 10, 100);
     const run = await runGradients(
       bytes,
-      { wrt: ['a', 'b'], target: 'y' },
+      { wrt: ['a', 'b'], explained: 'y' },
       { a: { dtype: 'float32', dims: [1, 3], data: a }, b: { dtype: 'float32', dims: [1, 3], data: b } },
       { dtype: 'float32', dims: [1, 3], data: seed },
     );
@@ -91,7 +91,7 @@ describe('the strict walker', () => {
   it('accepts undefined for an input that needs no gradient', () => {
     // Only `a` requested: b needs none, so Mul may return undefined for it.
     const set = withRule('Mul', (ctx, gY) => [ctx.e.mul(gY[0]!, ctx.node.inputs[1]!), undefined]);
-    const m = compileGradients(bytes, decodeModel(bytes), { wrt: ['a'], target: 'y', ruleSet: set });
+    const m = compileGradients(bytes, decodeModel(bytes), { wrt: ['a'], explained: 'y', ruleSet: set });
     assert.equal(m.outputs.length, 1);
   });
 });

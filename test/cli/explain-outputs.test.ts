@@ -50,7 +50,7 @@ test('a detection in results.json and on the overlay PNG, at the original and th
     const result = {
       predictions: [{ kind: 'classification', top: [{ index: 2, label: 'kite', score: 0.9 }] }],
       layers: [],
-      target: 'logits',
+      reads: 'logits',
       explanations: [e],
       seconds: 0,
     } as unknown as ExplainResult;

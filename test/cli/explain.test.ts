@@ -26,7 +26,7 @@ after(async () => {
 });
 
 interface Results {
-  model: { layers: { name: string }[]; target: string };
+  model: { layers: { name: string }[]; reads: string };
   images: {
     file: string;
     folder?: string;
@@ -72,7 +72,7 @@ describe('explain on the shared photos', { skip: skipNoShared }, () => {
     // The glob includes the two segmentation masks (PNG images too): 15 files.
     assert.equal(res.images.length, sharedImages.length + 2);
     assert.equal(res.model.layers[0]!.name, 'MobilenetV2/Conv_1/Relu6');
-    assert.equal(res.model.target, 'logits');
+    assert.equal(res.model.reads, 'logits');
     const top1 = new Map(
       readTop1Table()
         .filter((x) => x.model === 'mobilenet_v2_1.0_224_quant')

@@ -104,7 +104,7 @@ describe('tiny model', () => {
       return { summary: JSON.parse(r.stdout), grad: await readOut(name, 'input.grad.npy') };
     };
     const prob = await run('p1', '-t', 'prob:1');
-    assert.equal(prob.summary.target, 'gradsight/head/softmax/Softmax_0');
+    assert.equal(prob.summary.explained, 'gradsight/head/softmax/Softmax_0');
     const z = [0, 1, 2].map(() => undefined as unknown as Tensor);
     for (const c of [0, 1, 2]) z[c] = (await run(`z${c}`, '--class', String(c))).grad;
     const logits = await readOut('z0', 'logits.npy');

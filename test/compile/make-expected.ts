@@ -145,7 +145,7 @@ async function main(dir: string, which: string): Promise<void> {
       feeds,
       expected: [
         { name: mainName, ...(await write(`${s.id}.${mainName}`, 'float32', dims, concat(expected))) },
-        { name: compiled.target, ...(await write('logits', 'float32', [...logits.dims], logits.data)) },
+        { name: compiled.explained, ...(await write('logits', 'float32', [...logits.dims], logits.data)) },
       ],
     });
   }

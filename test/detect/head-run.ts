@@ -52,7 +52,7 @@ export async function headGradient(
   const t = await headValue(m, x);
   const compiled = compileGradients(m.bytes, decodeModel(m.bytes), {
     wrt: [m.input],
-    target: m.t,
+    explained: m.t,
     beforeSoftmax: false,
   });
   const seed = new Float32Array(t.data.length);

@@ -221,7 +221,7 @@ export async function checkCase(
     try {
       compiled = compileGradients(bytes, decodeModel(bytes), {
         wrt: c.wrt,
-        target: c.output,
+        explained: c.output,
         beforeSoftmax: false,
         ruleSet: run.set,
         profile: run.profile,

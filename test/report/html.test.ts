@@ -24,7 +24,7 @@ function report(images: ReportImage[], options: Record<string, string> = {}): Re
     title: 't',
     generatedAt: '2025-01-02T03:04:05Z',
     version: '0.0.0',
-    model: { name: 'm', path: 'm.onnx', input: '1×3×8×8 NCHW', layers: ['a', 'b'], target: 'top-1' },
+    model: { name: 'm', path: 'm.onnx', input: '1×3×8×8 NCHW', layers: ['a', 'b'], reads: 'logits' },
     options,
     images,
     summary: 's',

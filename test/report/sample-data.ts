@@ -228,7 +228,7 @@ export async function sampleReport(): Promise<ReportData> {
       path: 'models/mobilenet_v2/model.onnx',
       input: '1×3×224×224 NCHW',
       layers: ['features.18/features.18.2/Clip'],
-      target: 'top-1 class (score before softmax)',
+      reads: 'logits (before softmax)',
     },
     options: {
       methods: 'gradcam, gradcampp, guidedbackprop',

@@ -184,7 +184,7 @@ describe('built-in heads: the input gradient of ⟨one-hot, T⟩ equals float64 
       const classes = tk === 1 ? [0, 0] : [1, 3];
       const runner = await GradientRunner.create(
         model,
-        { wrt: ['input'], target: graph.explained, beforeSoftmax: false },
+        { wrt: ['input'], explained: graph.explained, beforeSoftmax: false },
         undefined,
         graph,
       );

@@ -111,7 +111,7 @@ export function compileCommand(io: CliIo): Command {
         method: compiled.method,
         layers: compiled.layers,
         counterfactual: compiled.counterfactual,
-        target: compiled.target,
+        explained: compiled.explained,
         profile: o.profile,
         inputs: compiled.inputs,
         outputs: compiled.outputs,
@@ -154,7 +154,7 @@ function describe(path: string, c: ExplainerModel, external: readonly string[], 
       i === 0 ? `${JSON.stringify(t.name)}: image` : `${JSON.stringify(t.name)}: ${feedExample(t.dtype)}`,
     )
     .join(', ');
-  const fetched = c.outputs.find((t) => t.name !== c.target) ?? c.outputs[0]!;
+  const fetched = c.outputs.find((t) => t.name !== c.explained) ?? c.outputs[0]!;
   return [
     `wrote ${path}: ${c.method}${c.counterfactual ? ' (counterfactual)' : ''}${c.layers.length ? ` at ${c.layers.join(', ')}` : ''}\n`,
     'inputs\n',

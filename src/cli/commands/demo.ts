@@ -151,7 +151,7 @@ export function demoCommand(io: CliIo): Command {
             path: DEMO_MODELS,
             input: `${clean.model.inputDims(1).join('×')} NCHW`,
             layers: [(await clean.model.defaultLayer()).name],
-            target: 'logits',
+            reads: 'logits',
           },
           options: {
             methods: 'gradcam, counterfactual, guided-backprop, guided-gradcam, cam',

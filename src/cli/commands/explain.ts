@@ -117,7 +117,7 @@ export function explainCommand(io: CliIo): Command {
     .argument('<model>', 'an .onnx file, or a folder with model.onnx')
     .argument('[images...]', 'image files, folders or globs (or use --input x.npy)')
     .option('-m, --method <ids>', 'methods, comma-separated or repeated (default gradcam)', methods)
-    .option('-l, --layer <names>', 'target layer(s) for CAM methods (default: the auto-selected layer)', list)
+    .option('-l, --layer <names>', 'layer(s) for the CAM methods (default: the auto-selected layer)', list)
     .option(
       '--layer-layout <layout>',
       'how layers are read as N×C×H×W when not inferable: nchw, nhwc, tokens[:SKIP[:HxW]] (SKIP leading class tokens)',
@@ -213,7 +213,7 @@ export function explainCommand(io: CliIo): Command {
     const explained: ExplainedImage[] = [];
     const taken = new Set<string>();
     let layers: ExplainResult['layers'] = [];
-    let target = '';
+    let reads = '';
     const progress = new Progress(files.length || 1, !o.quiet && !o.json && process.stderr.isTTY === true);
     const runOptions = {
       target: o.target?.length ? o.target : ['pred'],
@@ -285,7 +285,7 @@ export function explainCommand(io: CliIo): Command {
         // A bad target or layer fails every image the same way: it propagates as one typed error.
         const result: ExplainResult = await ex.explain(input, { ...runOptions, method: chosen });
         layers = result.layers;
-        target = result.target;
+        reads = result.reads;
         const rendered = await renderImageOutputs({
           out,
           items: ok.map((i) => ({ file: i.file, ...(i.image ? { image: i.image } : {}) })),
@@ -314,7 +314,7 @@ export function explainCommand(io: CliIo): Command {
     const summary = `${explained.length} image${explained.length === 1 ? '' : 's'}, ${maps} map${maps === 1 ? '' : 's'}, ${failed.length} failed, ${seconds.toFixed(1)} s`;
     const results = {
       gradsight: VERSION,
-      model: { path: resolve(modelPath), input: model.input.name, output: model.output.name, target, layers },
+      model: { path: resolve(modelPath), input: model.input.name, output: model.output.name, reads, layers },
       options: {
         ...runOptions,
         feeds: o.feed ?? [],
@@ -338,7 +338,7 @@ export function explainCommand(io: CliIo): Command {
           path: resolve(modelPath),
           input: `${model.inputDims(1).join('×')} ${model.preprocess.layout}`,
           layers: layers.map((l) => l.name),
-          target,
+          reads,
         },
         options: {
           methods: names.join(', '),

@@ -141,13 +141,13 @@ export function gradCommand(io: CliIo): Command {
             views,
             ruleSet: RULE_SETS[o.rule],
             profile: o.profile,
-            ...(o.targetOutput ? { target: o.targetOutput } : {}),
+            ...(o.targetOutput ? { explained: o.targetOutput } : {}),
           },
           o.threads,
         );
         try {
           result = await runner.run(input, await readNpy(o.seed), feeds);
-          differentiated = runner.compiled.target;
+          differentiated = runner.compiled.explained;
         } finally {
           await runner.release();
         }
@@ -184,10 +184,10 @@ export function gradCommand(io: CliIo): Command {
             shape: result.grads[w]!.dims,
           });
         }
-        await writeNpy(join(o.out, 'logits.npy'), result.target);
+        await writeNpy(join(o.out, 'logits.npy'), result.explained);
         const summary = {
           model: modelPath,
-          target: differentiated,
+          explained: differentiated,
           rule: o.rule,
           profile: o.profile,
           batch: n,

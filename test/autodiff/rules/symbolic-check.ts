@@ -74,7 +74,7 @@ async function withSession<T>(bytes: Uint8Array, f: (s: Session) => Promise<T>):
 export async function checkSymbolic(c: SymbolicCase, ruleSet?: RuleSet): Promise<SizeReport[]> {
   const bytes = caseBytes(c);
   const model = decodeModel(bytes);
-  const options = { wrt: ['x'], target: 'y', beforeSoftmax: false, profile: c.profile ?? 'cpu' } as const;
+  const options = { wrt: ['x'], explained: 'y', beforeSoftmax: false, profile: c.profile ?? 'cpu' } as const;
   const symbolic = compileGradients(bytes, model, { ...options, ...(ruleSet ? { ruleSet } : {}) });
   const reports: SizeReport[] = [];
   await withSession(symbolic.bytes, async (sym) => {

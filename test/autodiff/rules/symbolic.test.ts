@@ -276,7 +276,8 @@ describe('gradient rules at symbolic batch, height and width', () => {
     it(`${op} with size-dependent geometry: a typed error at symbolic sizes, compiles once sized`, () => {
       const bytes = caseBytes(c);
       assert.throws(
-        () => compileGradients(bytes, decodeModel(bytes), { wrt: ['x'], target: 'y', beforeSoftmax: false }),
+        () =>
+          compileGradients(bytes, decodeModel(bytes), { wrt: ['x'], explained: 'y', beforeSoftmax: false }),
         (e: unknown) =>
           isGradsightError(e, 'unsupported-op') &&
           /static spatial sizes/.test(e.message) &&
@@ -286,7 +287,7 @@ describe('gradient rules at symbolic batch, height and width', () => {
       for (const [n, h, w] of c.sizes) {
         const sized = compileGradients(bytes, decodeModel(bytes), {
           wrt: ['x'],
-          target: 'y',
+          explained: 'y',
           beforeSoftmax: false,
           inputShapes: { x: [n, 1, h, w] },
         });

@@ -8,7 +8,7 @@ np.linalg.svd (numpy computes in float64 with LAPACK dgesdd), projection on VT[0
     /usr/bin/python3 scripts/eigen-sign-oracle.py OUT_DIR CASES_JSON
 
 CASES_JSON lists {"h", "w", "c", "kind", "seed"}; OUT_DIR gets <i>.npy (the [C, h, w] map), <i>-vt0.npy
-(VT[0], float64) and <i>-proj.npy (the projection, [h, w] float32), so the test also checks its own
+(VT[0], float64), <i>-proj.npy (the projection, [h, w] float32) and <i>-gap.npy (σ1/σ2), so the test also checks its own
 generator against this one.
 """
 
@@ -66,11 +66,12 @@ def main():
         act = feature_map(case["h"], case["w"], case["c"], case["kind"], case["seed"])
         reshaped = act.reshape(act.shape[0], -1).transpose()
         reshaped = reshaped - reshaped.mean(axis=0)  # float32, as pytorch-grad-cam
-        _, _, vt = np.linalg.svd(reshaped, full_matrices=True)
+        _, sv, vt = np.linalg.svd(reshaped, full_matrices=True)
         proj = (reshaped @ vt[0, :]).reshape(act.shape[1:])
         np.save(out / f"{i}.npy", act)
         np.save(out / f"{i}-vt0.npy", vt[0].astype(np.float64))
         np.save(out / f"{i}-proj.npy", np.float32(proj))
+        np.save(out / f"{i}-gap.npy", np.float64([sv[0] / sv[1]]))
 
 
 if __name__ == "__main__":

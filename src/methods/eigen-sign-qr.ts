@@ -259,7 +259,7 @@ function sweep(
     const h = d[m - 1]! * cs;
     d[m - 1] = h * oldcs;
     e[m - 2] = h * oldsn;
-    rots.forEach(([c, s], j) => rotateColumns(u, ll - 1 + j, c, s));
+    for (const [j, [c, s]] of rots.entries()) rotateColumns(u, ll - 1 + j, c, s);
     if (Math.abs(e[m - 2]!) <= thresh) e[m - 2] = 0;
   } else if (shift === 0) {
     let cs = 1;
@@ -299,7 +299,7 @@ function sweep(
       rots.push([cosl, sinl]);
     }
     e[m - 2] = f;
-    rots.forEach(([c, s], j) => rotateColumns(u, ll - 1 + j, c, s));
+    for (const [j, [c, s]] of rots.entries()) rotateColumns(u, ll - 1 + j, c, s);
     if (Math.abs(e[m - 2]!) <= thresh) e[m - 2] = 0;
   } else {
     let f = (Math.abs(d[m - 1]!) - shift) * (sign(1, d[m - 1]!) + shift / d[m - 1]!);

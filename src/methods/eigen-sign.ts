@@ -17,9 +17,11 @@
 //    is replayed rotation by rotation (only the left vectors are tracked: the final sign fix-ups of
 //    dbdsqr negate right vectors only).
 //
-// Steps 1–2 are recomputed in float64 here; decisions with no margin (a coupling within rounding of
-// the deflation threshold, a Householder pivot within rounding of 0) are where this could differ from
-// LAPACK. Checked against numpy on random matrices of every path (test/methods/eigen-sign.test.ts).
+// Steps 1–2 are recomputed in float64 here. Where the top two singular values are nearly equal
+// (σ1/σ2 ≲ 1.03, seen only on dense noise), the bidiagonal's entries past the point where its top
+// vector has converged depend on rounding, and so may a merge's decision: there this replay and
+// LAPACK can disagree. Checked against numpy on every dgesdd path (test/methods/eigen-sign.test.ts)
+// and on every Eigen-CAM reference (CNNs and vision transformers).
 
 import { givens, qrIterate, rotateColumns } from './eigen-sign-qr.ts';
 
@@ -222,7 +224,7 @@ function topLeftVector(d0: Float64Array, e0: Float64Array): Float64Array {
   const eps = 0.9 * EPS;
   const d = d0.map((x) => (Math.abs(x / scale) < eps ? (x < 0 ? -eps : eps) : x / scale));
   const e = e0.map((x) => x / scale);
-  let best = { s: -1, start: 0, u: new Float64Array(0) };
+  let best: { s: number; start: number; u: Float64Array } = { s: -1, start: 0, u: new Float64Array(0) };
   let start = 0;
   for (let i = 0; i < n - 1; i++) {
     if (!(Math.abs(e[i]!) < eps || i === n - 2)) continue;
@@ -270,7 +272,7 @@ function nodeTop(d: Float64Array, e: Float64Array, start: number, n: number, sqr
   const zl = (alpha * e[start + nl - 1]! * left.u[nl - 1]!) / left.s;
   const zr = (beta * d[start + nl + 1]! * right.u[0]!) / right.s;
   const tol = 8 * EPS * Math.max(Math.abs(alpha), Math.abs(beta), left.s, right.s);
-  const any = leafTop(dn, en, sqre); // the node's top pair, any sign
+  const any = leafTop(dn, en, sqre);
   const u = new Float64Array(n);
   if (Math.abs(zl) <= tol && left.s >= right.s && Math.abs(any.s - left.s) <= 1e3 * tol) {
     u.set(left.u, 0); // deflated: the left child's vector, unchanged

@@ -130,7 +130,8 @@ export function firstComponentProjection(
 
 /** Top right singular vector of x (n × c): power iteration on xᵀx via the smaller Gram matrix. */
 function topRightSingularVector(x: Float64Array, n: number, c: number): Float64Array {
-  // Iterate on the n × n matrix x·xᵀ (n = h·w is small for CAM layers), then v = xᵀu / |xᵀu|.
+  // Iterate on the n × n matrix x·xᵀ (n = h·w is small for CAM layers), then v = xᵀu / |xᵀu|. Real
+  // activations converge in tens of steps; the cap serves nearly equal top singular values.
   const gram = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
@@ -141,7 +142,7 @@ function topRightSingularVector(x: Float64Array, n: number, c: number): Float64A
     }
   }
   let u = new Float64Array(n).map((_, i) => 1 + i / n);
-  for (let it = 0; it < 500; it++) {
+  for (let it = 0; it < 20000; it++) {
     const next = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;

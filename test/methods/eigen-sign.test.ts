@@ -165,18 +165,27 @@ describe('Eigen-CAM sign against the numpy oracle', { skip: skipNoNumpy }, () =>
           stdio: 'inherit',
         },
       );
+      // Near-equal top singular values (σ1/σ2 < GAP: dense noise, never a real CAM layer) leave the
+      // bidiagonal past the point where its top vector has converged at the mercy of rounding, and
+      // with it a merge's decision: there the replay is counted, not required.
+      const GAP = 1.05;
       const failures: string[] = [];
+      const nearDegenerate: string[] = [];
+      let separated = 0;
       cases.forEach((cs, i) => {
         const name = `${cs.h}×${cs.w}×${cs.c} kind ${cs.kind} seed ${cs.seed}`;
         const map = featureMap(cs);
         const theirs = decodeNpy(readFileSync(join(dir, `${i}.npy`))).data as Float32Array;
         assert.deepEqual(map.data, theirs, `${name}: the two generators differ`);
+        const gap = (decodeNpy(readFileSync(join(dir, `${i}-gap.npy`))).data as Float64Array)[0]!;
+        const bad = gap >= GAP ? failures : nearDegenerate;
+        if (gap >= GAP) separated++;
         // The rule alone, on numpy's own vector given with either sign.
         const x = centred(map);
         const vt0 = decodeNpy(readFileSync(join(dir, `${i}-vt0.npy`))).data as Float64Array;
         for (const s of [1, -1]) {
           const v = vt0.map((e) => s * e);
-          if (lapackSign(x, cs.h * cs.w, cs.c, v) !== s) failures.push(`${name}: rule (given sign ${s})`);
+          if (lapackSign(x, cs.h * cs.w, cs.c, v) !== s) bad.push(`${name} (σ1/σ2 ${gap.toFixed(3)}): rule`);
         }
         // End to end: the map, power iteration included.
         const proj = decodeNpy(readFileSync(join(dir, `${i}-proj.npy`))).data as Float32Array;
@@ -185,9 +194,15 @@ describe('Eigen-CAM sign against the numpy oracle', { skip: skipNoNumpy }, () =>
         for (let p = 0; p < proj.length; p++) err = Math.max(err, Math.abs(cam[p]! - proj[p]!));
         const scale = Math.abs(proj[argMaxAbs(proj)]!);
         if (!(err <= 1e-4 * scale))
-          failures.push(`${name}: projection off by ${(err / scale).toExponential(2)}`);
+          bad.push(`${name} (σ1/σ2 ${gap.toFixed(3)}): map off by ${(err / scale).toExponential(2)}`);
       });
-      t.diagnostic(`${cases.length} maps, ${failures.length} disagreements with numpy`);
+      t.diagnostic(
+        `${separated} of ${cases.length} maps with σ1/σ2 ≥ ${GAP}: ${failures.length} disagreements`,
+      );
+      t.diagnostic(
+        `near-degenerate maps: ${nearDegenerate.length} disagreements ${nearDegenerate.join('; ')}`,
+      );
+      assert.ok(separated >= 30, 'too few well-separated cases to mean anything');
       assert.deepEqual(failures, []);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,21 @@ const CSP =
 
 /** Renders `data` as a complete HTML document. */
 export function renderReport(data: ReportData): string {
-  const failed = data.images.filter((img) => img.error).length;
+  const cards = data.images.length === 0 ? '' : data.images.map(renderImageCard).join('\n');
+  return `${renderReportHead(data, data.images)}${cards}${renderReportFoot(data, data.images)}`;
+}
+
+/** What the table of contents and the footer need of an image (the stream keeps only this per image). */
+export type ReportTocEntry = Pick<ReportImage, 'file' | 'error'>;
+
+/**
+ * The document up to the first image card, and the one after the last (renderReport is head, the
+ * cards joined by newlines, foot): a report can be written card by card (stream-node.ts).
+ */
+export function renderReportHead(
+  data: Omit<ReportData, 'images'>,
+  images: readonly ReportTocEntry[],
+): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -37,9 +51,17 @@ export function renderReport(data: ReportData): string {
 <main>
 ${renderHeader(data)}
 ${renderSections(data.sections ?? [])}
-${data.images.length > 1 ? renderToc(data.images) : ''}
-${data.images.length === 0 ? '<p class="card empty">No images.</p>' : data.images.map(renderImage).join('\n')}
-<footer>gradsight ${esc(data.version)} · ${data.images.length} image${data.images.length === 1 ? '' : 's'}${
+${images.length > 1 ? renderToc(images) : ''}
+${images.length === 0 ? '<p class="card empty">No images.</p>' : ''}`;
+}
+
+export function renderReportFoot(
+  data: Pick<ReportData, 'version'>,
+  images: readonly ReportTocEntry[],
+): string {
+  const failed = images.filter((img) => img.error).length;
+  return `
+<footer>gradsight ${esc(data.version)} · ${images.length} image${images.length === 1 ? '' : 's'}${
     failed ? `, ${failed} failed` : ''
   } · a self-contained file: it makes no network requests</footer>
 </main>
@@ -61,7 +83,7 @@ const ESCAPES: Readonly<Record<string, string>> = {
   "'": '&#39;',
 };
 
-function renderHeader(data: ReportData): string {
+function renderHeader(data: Omit<ReportData, 'images'>): string {
   const { model } = data;
   const layers = model.layers.length
     ? `<ul class="layers">${model.layers.map((l) => `<li><code>${esc(l)}</code></li>`).join('')}</ul>`
@@ -113,7 +135,7 @@ function gradient(id: ColormapId): string {
   return `linear-gradient(90deg,${stops.join(',')})`;
 }
 
-function renderToc(images: readonly ReportImage[]): string {
+function renderToc(images: readonly ReportTocEntry[]): string {
   const items = images.map(
     (img, i) =>
       `<li><a href="#${imageId(i)}"${img.error ? ' class="failed"' : ''} title="${esc(img.file)}">${
@@ -129,7 +151,8 @@ function baseName(file: string): string {
   return file.split(/[/\\]/).filter(Boolean).pop() ?? file;
 }
 
-function renderImage(img: ReportImage, i: number): string {
+/** One image's card; `i` is its position in the report (its anchor, image-(i+1)). */
+export function renderImageCard(img: ReportImage, i: number): string {
   const head = `<div class="image-head"><h2>${esc(img.file)}</h2>${img.width > 0 && img.height > 0 ? `<span class="muted">${img.width}×${img.height}</span>` : ''}</div>`;
   if (img.error) {
     const { code, message, hint } = img.error;

@@ -8,10 +8,14 @@ import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import type { GradsightError } from '../../errors.ts';
 import type { ExplainResult, Explanation } from '../../explain/explainer.ts';
+import type { PreprocessConfig } from '../../image/preprocess.ts';
 import type { RgbImage } from '../../image/rgb-image.ts';
 import type { ImageModel } from '../../model/image-model.ts';
+import type { Prediction } from '../../model/predict.ts';
 import type { ColormapId } from '../../render/colormaps.ts';
 import {
+  type CanvasSource,
+  type ImageCanvas,
   imageCanvas,
   type OverlaySize,
   outputSize,
@@ -25,7 +29,7 @@ import {
   reportImage,
   reportPanel,
 } from '../../report/panels.ts';
-import type { ReportImage, ReportPanel } from '../../report/types.ts';
+import type { ReportImage } from '../../report/types.ts';
 import { writeNpy } from '../../tensor/npy-node.ts';
 import type { Float32Tensor } from '../../tensor/tensor.ts';
 
@@ -56,58 +60,93 @@ export interface RenderArgs {
 export async function renderImageOutputs(a: RenderArgs): Promise<ExplainedImage[]> {
   const out: ExplainedImage[] = [];
   for (const [i, item] of a.items.entries()) {
-    const canvas = imageCanvas(
-      item.image ? { image: item.image } : { tensor: a.tensor!, row: i },
-      a.model.preprocess,
-      a.overlaySize ?? (item.image ? 'original' : 'model'),
-    );
-    const folder = uniqueFolder(a.taken, item.file);
-    await mkdir(join(a.out, folder), { recursive: true });
     const explanations = a.result.explanations.filter((e) => e.image === i);
-    const entries: unknown[] = [];
-    const panels: { explanation: Explanation; panel: ReportPanel }[] = [];
-    const slugs = new Set<string>();
-    for (const e of explanations) {
-      let slug = `${e.method}${e.target.counterfactual ? '-counterfactual' : ''}_${targetSlug(e)}`;
-      for (let k = 2; slugs.has(slug); k++) slug = `${slug}-${k}`;
-      slugs.add(slug);
-      const r = renderExplanation(e, canvas, { colormap: a.colormap, alpha: a.alpha });
-      const files: Record<string, string> = {};
-      if (r.heatmap) {
-        files.heatmap = join(folder, `${slug}.heatmap.png`);
-        await writeFile(join(a.out, files.heatmap), await encodePng(r.heatmap));
-      }
-      if (a.saveRaw) {
-        // The map as computed, at the model's input resolution.
-        const { width, height } = canvas.model;
-        const data = (e.map ?? e.pixels)!;
-        const dims = e.map ? [height, width] : [data.length / (width * height), height, width];
-        files.raw = join(folder, `${slug}.npy`);
-        await writeNpy(join(a.out, files.raw), { dtype: 'float32', dims, data });
-      }
-      files.image = join(folder, `${slug}.png`);
-      await writeFile(join(a.out, files.image), await encodePng(r.image));
-      const { method, target, layers, ...rest } = r.entry;
-      entries.push({ method, target, layers, files, ...rest });
-      panels.push({ explanation: e, panel: await reportPanel(e, r, canvas, jpegDataUrl) });
-    }
-    const prediction = a.result.predictions[i]!;
-    out.push({
+    const rendered = await renderImage({
+      out: a.out,
+      folder: uniqueFolder(a.taken, item.file),
       file: item.file,
+      source: item.image ? { image: item.image } : { tensor: a.tensor!, row: i },
+      preprocess: a.model.preprocess,
+      overlaySize: a.overlaySize ?? (item.image ? 'original' : 'model'),
       explanations,
-      json: {
-        file: item.file,
-        folder,
-        size: canvas.original,
-        modelSize: canvas.model,
-        overlaySize: outputSize(canvas),
-        predictions: predictionEntries(prediction),
-        explanations: entries,
-      },
-      report: await reportImage(item.file, canvas, prediction, panels, jpegDataUrl),
+      prediction: a.result.predictions[i]!,
+      colormap: a.colormap,
+      alpha: a.alpha,
+      saveRaw: a.saveRaw,
     });
+    out.push({ file: item.file, explanations, ...rendered });
   }
   return out;
+}
+
+/** One image to render: what renderImage needs, all of it plain data (it crosses to a worker thread). */
+export interface ImageJob {
+  readonly out: string;
+  /** Its folder under `out` (uniqueFolder). */
+  readonly folder: string;
+  readonly file: string;
+  readonly source: CanvasSource;
+  readonly preprocess: PreprocessConfig;
+  readonly overlaySize: OverlaySize;
+  /** This image's explanations. */
+  readonly explanations: readonly Explanation[];
+  readonly prediction: Prediction;
+  readonly colormap: ColormapId;
+  readonly alpha: number;
+  readonly saveRaw: boolean;
+}
+
+/** Renders and writes one image's files; returns its results.json entry and its report card. */
+export async function renderImage(a: ImageJob): Promise<{ json: unknown; report: ReportImage }> {
+  const canvas = imageCanvas(a.source, a.preprocess, a.overlaySize);
+  const { folder } = a;
+  await mkdir(join(a.out, folder), { recursive: true });
+  const slugs = new Set<string>();
+  // The files of one image are encoded and written concurrently (sharp encodes on libuv threads).
+  const done = a.explanations.map((e) => {
+    let slug = `${e.method}${e.target.counterfactual ? '-counterfactual' : ''}_${targetSlug(e)}`;
+    for (let k = 2; slugs.has(slug); k++) slug = `${slug}-${k}`;
+    slugs.add(slug);
+    return renderOne(a, e, canvas, slug);
+  });
+  const rendered = await Promise.all(done);
+  return {
+    json: {
+      file: a.file,
+      folder,
+      size: canvas.original,
+      modelSize: canvas.model,
+      overlaySize: outputSize(canvas),
+      predictions: predictionEntries(a.prediction),
+      explanations: rendered.map((r) => r.entry),
+    },
+    report: await reportImage(a.file, canvas, a.prediction, rendered, jpegDataUrl),
+  };
+}
+
+async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug: string) {
+  const { folder } = a;
+  const r = renderExplanation(e, canvas, { colormap: a.colormap, alpha: a.alpha });
+  const files: Record<string, string> = {};
+  const writes: Promise<unknown>[] = [];
+  if (r.heatmap) {
+    files.heatmap = join(folder, `${slug}.heatmap.png`);
+    writes.push(encodePng(r.heatmap).then((png) => writeFile(join(a.out, files.heatmap!), png)));
+  }
+  if (a.saveRaw) {
+    // The map as computed, at the model's input resolution.
+    const { width, height } = canvas.model;
+    const data = (e.map ?? e.pixels)!;
+    const dims = e.map ? [height, width] : [data.length / (width * height), height, width];
+    files.raw = join(folder, `${slug}.npy`);
+    writes.push(writeNpy(join(a.out, files.raw), { dtype: 'float32', dims, data }));
+  }
+  files.image = join(folder, `${slug}.png`);
+  writes.push(encodePng(r.image).then((png) => writeFile(join(a.out, files.image!), png)));
+  const panel = reportPanel(e, r, canvas, jpegDataUrl);
+  await Promise.all(writes);
+  const { method, target, layers, ...rest } = r.entry;
+  return { explanation: e, panel: await panel, entry: { method, target, layers, files, ...rest } };
 }
 
 /** A failed image's entries in results.json and the report. */
@@ -122,7 +161,8 @@ function targetSlug(e: Explanation): string {
   return `c${t.index}`;
 }
 
-function uniqueFolder(taken: Set<string>, file: string): string {
+/** A folder name for `file` not yet in `taken` (two photos named cat.png in different folders). */
+export function uniqueFolder(taken: Set<string>, file: string): string {
   const stem =
     basename(file, extname(file))
       .replace(/[^A-Za-z0-9._-]+/g, '_')

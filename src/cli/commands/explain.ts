@@ -10,25 +10,25 @@ import { RULE_SETS, type RuleSetName } from '../../autodiff/index.ts';
 import { GradsightError } from '../../errors.ts';
 import type { ExplainResult } from '../../explain/explainer.ts';
 import { Explainer } from '../../explain/explainer.ts';
-import { decodeImageFile } from '../../image/decode-node.ts';
-import type { RgbImage } from '../../image/rgb-image.ts';
 import { NORMALIZATIONS, type Normalization } from '../../methods/pipeline.ts';
 import { METHOD_IDS, METHODS } from '../../methods/table.ts';
 import type { MethodId } from '../../methods/types.ts';
+import type { ImageModel } from '../../model/image-model.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { COLORMAP_IDS, type ColormapId } from '../../render/colormaps.ts';
 import { OVERLAY_SIZES, type OverlaySize } from '../../render/explanation-images.ts';
-import { writeReport } from '../../report/write-node.ts';
+import { renderImageCard } from '../../report/html.ts';
+import { ReportStream } from '../../report/stream-node.ts';
 import { readNpy } from '../../tensor/npy-node.ts';
 import type { Feeds } from '../../tensor/rows.ts';
-import type { Float32Tensor } from '../../tensor/tensor.ts';
 import { VERSION } from '../../version.ts';
+import { type PipelineInput, runExplainPipeline } from '../explain-pipeline.ts';
 import { feedArg, loadFeeds } from '../feeds.ts';
 import { expandImageArgs } from '../inputs.ts';
 import type { CliIo } from '../main.ts';
 import { addPreprocessOptions, type PreprocessOpts, positiveInt, preprocessFlags } from '../options.ts';
 import { Progress } from '../progress.ts';
-import { type ExplainedImage, failedImage, renderImageOutputs } from './explain-outputs.ts';
+import { failedImage } from './explain-outputs.ts';
 import { openForInput } from './input-size.ts';
 
 export interface ExplainCliOptions extends PreprocessOpts {
@@ -210,8 +210,9 @@ export function explainCommand(io: CliIo): Command {
     }
     const out = resolve(o.out);
     await mkdir(out, { recursive: true });
-    const explained: ExplainedImage[] = [];
-    const taken = new Set<string>();
+    const records: unknown[] = [];
+    const failed: GradsightError[] = [];
+    let maps = 0;
     let layers: ExplainResult['layers'] = [];
     let reads = '';
     const progress = new Progress(files.length || 1, !o.quiet && !o.json && process.stderr.isTTY === true);
@@ -224,6 +225,8 @@ export function explainCommand(io: CliIo): Command {
       rule: o.rule,
       feeds,
     };
+    // Cards go to disk as images finish (report/stream-node.ts); only small records stay in memory.
+    const report = o.report ? await ReportStream.open(join(out, 'report.html')) : undefined;
     try {
       if (!o.quiet && !o.json) {
         const layer = names.some(
@@ -235,83 +238,46 @@ export function explainCommand(io: CliIo): Command {
           `${pc.bold('gradsight explain')}: ${names.join(', ')} on ${files.length || 1} input(s); layer ${layer}\n`,
         );
       }
-      const batches: {
-        items: { file: string; image?: RgbImage; error?: GradsightError }[];
-        tensor?: Float32Tensor;
-      }[] = [];
-      if (o.input) {
-        const t = await readNpy(o.input);
-        const want = model.inputDims(1);
-        const dims = t.dims.length === want.length - 1 ? [1, ...t.dims] : [...t.dims];
-        if (
-          t.dtype !== 'float32' ||
-          dims.length !== want.length ||
-          dims.slice(1).some((d, i) => d !== want[i + 1])
-        ) {
-          throw new GradsightError(
-            'bad-argument',
-            `${o.input} must be float32 [N, ${want.slice(1).join(', ')}]; it is ${t.dtype} [${t.dims.join(', ')}]`,
-          );
-        }
-        const n = dims[0]!;
-        batches.push({
-          items: Array.from({ length: n }, (_, i) => ({
-            file: n === 1 ? basename(o.input!) : `${basename(o.input!)}[${i}]`,
-          })),
-          tensor: { dtype: 'float32', dims, data: t.data as Float32Array },
-        });
-      } else {
-        for (let i = 0; i < files.length; i += o.batch)
-          batches.push({ items: files.slice(i, i + o.batch).map((file) => ({ file })) });
-      }
-      for (const batch of batches) {
-        if (!batch.tensor) {
-          for (const item of batch.items) {
-            try {
-              item.image = await decodeImageFile(item.file);
-            } catch (e) {
-              if (!(e instanceof GradsightError)) throw e;
-              item.error = e;
-            }
+      await runExplainPipeline(o.input ? await readInputTensor(o.input, model) : { files }, {
+        explainer: ex,
+        preprocess: model.preprocess,
+        explain: { ...runOptions, method: chosen },
+        batch: o.batch,
+        // Targets given in original-image pixels (det:box=) need the decoded images' sizes.
+        sendImages: runOptions.target.some((t) => /det:box=/.test(t)),
+        out,
+        colormap: o.colormap,
+        alpha: o.alpha,
+        overlaySize,
+        saveRaw: o.saveRaw ?? false,
+        onResult: (r) => {
+          layers = r.layers;
+          reads = r.reads;
+        },
+        onImage: async (img) => {
+          if (img.error) {
+            failed.push(img.error);
+            const entry = failedImage(img.file, img.error);
+            records.push(entry.json);
+            await report?.add(entry.report, renderImageCard(entry.report, img.index));
+          } else {
+            records.push(img.json);
+            maps += img.maps;
+            await report?.add({ file: img.file }, img.card);
           }
-        }
-        const ok = batch.items.filter((i) => !i.error);
-        for (const item of batch.items.filter((i) => i.error)) {
-          explained.push(failedImage(item.file, item.error!));
-          progress.tick(item.file);
-        }
-        if (ok.length === 0) continue;
-        const input = batch.tensor ?? ok.map((i) => i.image!);
-        // A bad target or layer fails every image the same way: it propagates as one typed error.
-        const result: ExplainResult = await ex.explain(input, { ...runOptions, method: chosen });
-        layers = result.layers;
-        reads = result.reads;
-        const rendered = await renderImageOutputs({
-          out,
-          items: ok.map((i) => ({ file: i.file, ...(i.image ? { image: i.image } : {}) })),
-          result,
-          model,
-          colormap: o.colormap,
-          alpha: o.alpha,
-          overlaySize,
-          saveRaw: o.saveRaw ?? false,
-          taken,
-          ...(batch.tensor ? { tensor: batch.tensor } : {}),
-        });
-        explained.push(...rendered);
-        for (const item of ok) progress.tick(item.file);
-      }
+          progress.tick(img.file);
+        },
+      });
+    } catch (e) {
+      await report?.abort();
+      throw e;
     } finally {
       progress.stop();
       await ex.release();
     }
-    // Failed images were recorded as they failed; keep the order the user gave.
-    const order = new Map(files.map((f, i) => [f, i]));
-    explained.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0));
     const seconds = (performance.now() - started) / 1000;
-    const failed = explained.filter((e) => e.error);
-    const maps = explained.reduce((n, e) => n + (e.explanations?.length ?? 0), 0);
-    const summary = `${explained.length} image${explained.length === 1 ? '' : 's'}, ${maps} map${maps === 1 ? '' : 's'}, ${failed.length} failed, ${seconds.toFixed(1)} s`;
+    const count = records.length;
+    const summary = `${count} image${count === 1 ? '' : 's'}, ${maps} map${maps === 1 ? '' : 's'}, ${failed.length} failed, ${seconds.toFixed(1)} s`;
     const results = {
       gradsight: VERSION,
       model: { path: resolve(modelPath), input: model.input.name, output: model.output.name, reads, layers },
@@ -323,49 +289,67 @@ export function explainCommand(io: CliIo): Command {
         alpha: o.alpha,
         overlaySize,
       },
-      images: explained.map((e) => e.json),
+      images: records,
       summary,
     };
     await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    let reportPath: string | undefined;
-    if (o.report) {
-      reportPath = await writeReport(join(out, 'report.html'), {
-        title: `gradsight report: ${modelName(modelPath)}`,
-        generatedAt: new Date().toISOString(),
-        version: VERSION,
-        model: {
-          name: modelName(modelPath),
-          path: resolve(modelPath),
-          input: `${model.inputDims(1).join('×')} ${model.preprocess.layout}`,
-          layers: layers.map((l) => l.name),
-          reads,
-        },
-        options: {
-          methods: names.join(', '),
-          targets: runOptions.target.join(', '),
-          counterfactual: String(runOptions.counterfactual),
-          normalize: o.normalize,
-          rule: o.rule,
-          colormap: o.colormap,
-          alpha: String(o.alpha),
-          'overlay size': overlaySize,
-        },
-        images: explained.map((e) => e.report),
-        summary,
-      });
-    }
+    const reportPath = await report?.finish({
+      title: `gradsight report: ${modelName(modelPath)}`,
+      generatedAt: new Date().toISOString(),
+      version: VERSION,
+      model: {
+        name: modelName(modelPath),
+        path: resolve(modelPath),
+        input: `${model.inputDims(1).join('×')} ${model.preprocess.layout}`,
+        layers: layers.map((l) => l.name),
+        reads,
+      },
+      options: {
+        methods: names.join(', '),
+        targets: runOptions.target.join(', '),
+        counterfactual: String(runOptions.counterfactual),
+        normalize: o.normalize,
+        rule: o.rule,
+        colormap: o.colormap,
+        alpha: String(o.alpha),
+        'overlay size': overlaySize,
+      },
+      summary,
+    });
     if (o.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
     else {
       io.out(`${summary}\n`);
       io.out(`${reportPath ? `report: ${reportPath}` : `results: ${join(out, 'results.json')}`}\n`);
     }
     if (failed.length) {
-      for (const f of failed) io.err(`${pc.red(`error[${f.error!.code}]`)}: ${f.error!.message}\n`);
-      throw new GradsightError('bad-image', `${failed.length} of ${explained.length} images failed`, {
+      for (const f of failed) io.err(`${pc.red(`error[${f.code}]`)}: ${f.message}\n`);
+      throw new GradsightError('bad-image', `${failed.length} of ${count} images failed`, {
         hint: 'the others were written; the failures are listed in results.json and the report',
       });
     }
   });
+}
+
+/** --input x.npy as the pipeline's input: one tensor, a name per row. */
+async function readInputTensor(path: string, model: ImageModel): Promise<PipelineInput> {
+  const t = await readNpy(path);
+  const want = model.inputDims(1);
+  const dims = t.dims.length === want.length - 1 ? [1, ...t.dims] : [...t.dims];
+  if (
+    t.dtype !== 'float32' ||
+    dims.length !== want.length ||
+    dims.slice(1).some((d, i) => d !== want[i + 1])
+  ) {
+    throw new GradsightError(
+      'bad-argument',
+      `${path} must be float32 [N, ${want.slice(1).join(', ')}]; it is ${t.dtype} [${t.dims.join(', ')}]`,
+    );
+  }
+  const n = dims[0]!;
+  return {
+    tensor: { dtype: 'float32', dims, data: t.data as Float32Array },
+    names: Array.from({ length: n }, (_, i) => (n === 1 ? basename(path) : `${basename(path)}[${i}]`)),
+  };
 }
 
 function modelName(path: string): string {

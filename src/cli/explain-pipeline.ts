@@ -1,0 +1,146 @@
+// The batch loop of `gradsight explain`, arranged so the model never waits for images: while ONNX
+// Runtime explains batch k on the main thread, the image worker (image-worker.ts) decodes and
+// preprocesses batch k + 1 and renders, encodes and writes the outputs of batch k − 1. Queues are
+// bounded (one batch prepared ahead, at most RENDER_AHEAD batches rendering), so memory does not grow
+// with the folder; each image's small record is handed to `onImage` in input order as soon as its
+// files are on disk, failed images included.
+
+import type { GradsightError } from '../errors.ts';
+import type { Explainer, ExplainOptions, ExplainResult } from '../explain/explainer.ts';
+import type { PreprocessConfig } from '../image/preprocess.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
+import type { ColormapId } from '../render/colormaps.ts';
+import type { OverlaySize } from '../render/explanation-images.ts';
+import { type Float32Tensor, float32 } from '../tensor/tensor.ts';
+import { uniqueFolder } from './commands/explain-outputs.ts';
+import {
+  ImageWorker,
+  type PreparedImage,
+  type PreparedRow,
+  type RenderedImage,
+  type RenderJob,
+} from './image-worker-client.ts';
+
+/** Batches whose outputs may be rendering while the model runs. */
+const RENDER_AHEAD = 2;
+
+export interface PipelineOptions {
+  readonly explainer: Explainer;
+  readonly preprocess: PreprocessConfig;
+  readonly explain: ExplainOptions;
+  /** Images per explain() call. */
+  readonly batch: number;
+  /** Give explain() the decoded images instead of their input rows (targets in original-image pixels). */
+  readonly sendImages: boolean;
+  readonly out: string;
+  readonly colormap: ColormapId;
+  readonly alpha: number;
+  readonly overlaySize: OverlaySize;
+  readonly saveRaw: boolean;
+  /** Each explain() result, as it comes (the layers and the tensor read). */
+  readonly onResult: (r: ExplainResult) => void;
+  /** Each image, in input order, once its files are written. */
+  readonly onImage: (img: PipelineImage) => Promise<void>;
+}
+
+export type PipelineImage =
+  | ({ readonly file: string; readonly index: number; readonly error?: undefined } & RenderedImage)
+  | { readonly file: string; readonly index: number; readonly error: GradsightError };
+
+/** The inputs: image files, or one ready tensor whose rows are named (--input). */
+export type PipelineInput =
+  | { readonly files: readonly string[] }
+  | { readonly tensor: Float32Tensor; readonly names: readonly string[] };
+
+interface Batch {
+  readonly items: readonly { readonly key: number; readonly file: string }[];
+  readonly tensor?: Float32Tensor;
+}
+
+export async function runExplainPipeline(input: PipelineInput, o: PipelineOptions): Promise<void> {
+  const batches: Batch[] = [];
+  if ('tensor' in input) {
+    batches.push({ items: input.names.map((file, key) => ({ key, file })), tensor: input.tensor });
+  } else {
+    for (let i = 0; i < input.files.length; i += o.batch)
+      batches.push({ items: input.files.slice(i, i + o.batch).map((file, k) => ({ key: i + k, file })) });
+  }
+  const worker = ImageWorker.start();
+  const taken = new Set<string>();
+  const prepare = (b: Batch | undefined): Promise<PreparedImage[]> | undefined => {
+    if (!b || b.tensor) return undefined;
+    const p = worker.prepare({ items: b.items, preprocess: o.preprocess, sendImages: o.sendImages });
+    p.catch(() => {}); // awaited in turn; a failure surfaces there
+    return p;
+  };
+  let next = prepare(batches[0]);
+  // Emission is one chain, so records reach onImage in input order whatever finishes first.
+  let emitted: Promise<void> = Promise.resolve();
+  const inFlight: Promise<void>[] = [];
+  try {
+    for (const [k, batch] of batches.entries()) {
+      const prepared = batch.tensor ? undefined : await next!;
+      next = prepare(batches[k + 1]);
+      const ok = batch.tensor ? batch.items : batch.items.filter((_, i) => !prepared![i]!.error);
+      let rendering: Promise<RenderedImage[]> = Promise.resolve([]);
+      if (ok.length > 0) {
+        const okRows = (prepared ?? []).filter((p): p is PreparedRow => !p.error);
+        const explainInput = batch.tensor
+          ? batch.tensor
+          : o.sendImages
+            ? okRows.map((p) => p.image as RgbImage)
+            : stackRows(okRows, o.preprocess);
+        // A bad target or layer fails every image the same way: it propagates as one typed error.
+        const result = await o.explainer.explain(explainInput, o.explain);
+        o.onResult(result);
+        const jobs: RenderJob[] = ok.map((item, i) => ({
+          index: item.key,
+          ...(batch.tensor ? { source: { tensor: rowOf(batch.tensor, i), row: 0 } } : { key: item.key }),
+          out: o.out,
+          folder: uniqueFolder(taken, item.file),
+          file: item.file,
+          preprocess: o.preprocess,
+          overlaySize: o.overlaySize,
+          explanations: result.explanations.filter((e) => e.image === i),
+          prediction: result.predictions[i]!,
+          colormap: o.colormap,
+          alpha: o.alpha,
+          saveRaw: o.saveRaw,
+        }));
+        rendering = worker.render(jobs);
+        rendering.catch(() => {});
+      }
+      emitted = emitted.then(async () => {
+        const rendered = await rendering;
+        let j = 0;
+        for (const [i, item] of batch.items.entries()) {
+          const failure = prepared?.[i]?.error;
+          if (failure) await o.onImage({ file: item.file, index: item.key, error: failure });
+          else await o.onImage({ file: item.file, index: item.key, ...rendered[j++]! });
+        }
+      });
+      emitted.catch(() => {});
+      inFlight.push(emitted);
+      while (inFlight.length > RENDER_AHEAD) await inFlight.shift();
+    }
+    await emitted;
+  } finally {
+    await worker.close();
+  }
+}
+
+/** One [N, ...] batch from prepared rows (each the data of a [1, ...] input). */
+function stackRows(rows: readonly { readonly row: Float32Array }[], p: PreprocessConfig): Float32Tensor {
+  const per = rows[0]!.row.length;
+  const data = new Float32Array(rows.length * per);
+  for (const [i, r] of rows.entries()) data.set(r.row, i * per);
+  const [h, w] = p.size;
+  const dims = p.layout === 'NCHW' ? [rows.length, p.channels, h, w] : [rows.length, h, w, p.channels];
+  return float32(data, dims);
+}
+
+/** Row i of a tensor, as a [1, ...] tensor of its own (it crosses to the worker). */
+function rowOf(t: Float32Tensor, i: number): Float32Tensor {
+  const per = t.data.length / t.dims[0]!;
+  return float32(t.data.slice(i * per, (i + 1) * per), [1, ...t.dims.slice(1)]);
+}

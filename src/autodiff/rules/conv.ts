@@ -2,7 +2,7 @@
 // layouts coincide for every group count). Weight and bias gradients are not needed for saliency.
 
 import { getInt, getInts } from '../../onnx/index.ts';
-import { type GradRule, only } from '../rule.ts';
+import { type GradContext, type GradRule, only } from '../rule.ts';
 import { coveredLength, isStatic, windowOf } from './geometry.ts';
 
 // y = x ⋆ w ⇒ dx = ConvTranspose(g, w) with output_padding r = (H + p_b + p_e − dk) mod s
@@ -23,25 +23,16 @@ export const conv: GradRule = (ctx, gY) => {
   };
   const symmetric = win.padBegin.every((p, i) => p === win.padEnd[i]);
   const reach = kernel.map((k, i) => (k - 1) * win.dilations[i]!);
-  const depthwise = group > 1 && wShape[0] === group && wShape[1] === 1;
+  const unitStrides = win.strides.every((st) => st === 1);
   if (
     ctx.profile === 'cpu' &&
-    depthwise &&
-    win.strides.every((st) => st === 1) &&
+    unitStrides &&
     reach.every((r, i) => r >= win.padBegin[i]! && r >= win.padEnd[i]!)
   ) {
-    // Depthwise, stride 1: dx = depthwise Conv(g, flipped w) with pads (k−1)d − p — ONNX Runtime's
-    // depthwise Conv is several times faster than its ConvTranspose; the flip of the weight
-    // initializer is folded once when the session loads.
-    const axes = kernel.map((_, i) => i + 2);
-    const flipped = e.slice(
-      w,
-      axes.map(() => -1),
-      axes.map(() => Number.MIN_SAFE_INTEGER),
-      axes,
-      axes.map(() => -1),
-    );
-    const dx = e.op('Conv', [only(gY), flipped], {
+    // Stride 1: dx = Conv(g, w̃) with pads (k−1)d − p, where w̃ swaps w's in/out channels within each
+    // group and flips it spatially — ONNX Runtime's Conv (NCHWc, depthwise) is several times faster
+    // than its ConvTranspose; w̃ of a weight initializer is folded once when the session loads.
+    const dx = e.op('Conv', [only(gY), transposedKernel(ctx, w, group)], {
       ...base,
       pads: {
         ints: [...reach.map((r, i) => r - win.padBegin[i]!), ...reach.map((r, i) => r - win.padEnd[i]!)],
@@ -49,7 +40,6 @@ export const conv: GradRule = (ctx, gY) => {
     });
     return [dx, undefined, undefined];
   }
-  const unitStrides = win.strides.every((st) => st === 1);
   if (!isStatic(win) && !(unitStrides && (ctx.profile === 'cpu' || symmetric))) {
     // Symbolic H, W with strides > 1: how many input rows the last window left out (the output
     // padding) depends on the size. Transpose without pads, pad the end by the most that can be
@@ -92,3 +82,30 @@ export const conv: GradRule = (ctx, gY) => {
   );
   return [dx, undefined, undefined];
 };
+
+/**
+ * The kernel of Conv's input gradient at stride 1: w̃[g·I + i, o] = flip(w[g·O + o, i]) for group g,
+ * w of shape [G·O, I, k…] — a flip alone when depthwise (I = O = 1), a transpose and flip when G = 1.
+ */
+function transposedKernel(ctx: GradContext, w: string, group: number): string {
+  const { e } = ctx;
+  const [m, c, ...kernel] = ctx.shape(w) as number[];
+  const axes = kernel.map((_, i) => i + 2);
+  const flip = (t: string) =>
+    kernel.every((k) => k === 1)
+      ? t
+      : e.slice(
+          t,
+          axes.map(() => -1),
+          axes.map(() => Number.MIN_SAFE_INTEGER),
+          axes,
+          axes.map(() => -1),
+        );
+  const o = m! / group;
+  if (c === 1 && o === 1) return flip(w);
+  const perm = [1, 0, ...axes];
+  if (group === 1) return flip(e.transpose(w, perm));
+  const grouped = e.reshape(w, e.constI64([group, o, c!, ...kernel]));
+  const swapped = e.transpose(grouped, [0, 2, 1, ...axes.map((a) => a + 1)]);
+  return flip(e.reshape(swapped, e.constI64([group * c!, o, ...kernel])));
+}

@@ -141,5 +141,29 @@ export function activationCases(): GradCase[] {
       extra: { fd: false },
     }),
   );
+  // 16 channels (NCHW): the CPU rules' blocked masks (1×1 depthwise Convs with a clipping activation),
+  // at the values where a scaled mask could round wrong: 0, denormals, the float32 just below 6, 6,
+  // and overflow-sized inputs.
+  const edges = [0, 1e-45, 3e-39, 1.2e-38, 5.9999995, 6, 6.0000005, 3e38, -3e38, -1e-45];
+  for (const [name, op, hi] of [
+    ['relu-blocked', 'Relu', undefined],
+    ['relu6-blocked', 'Clip', 6],
+  ] as const) {
+    const b = [1, 16, 2, 3];
+    const bv = values(rng, size(b), -2, 8, [0, 6]).map((v, i) =>
+      i % 2 === 0 ? edges[(i / 2) % edges.length]! : v,
+    );
+    const inits = hi === undefined ? [] : [floatConst('lo', [], [0]), floatConst('hi', [], [hi])];
+    cases.push(
+      oneNode(`activations/${name}`, seed++, {
+        op,
+        nodeInputs: hi === undefined ? ['x'] : ['x', 'lo', 'hi'],
+        inputs: [input('x', b, bv)],
+        initializers: inits,
+        opset: 13,
+        extra: { ruleSets: ALL_SETS, fd: false },
+      }),
+    );
+  }
   return cases;
 }

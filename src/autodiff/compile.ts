@@ -169,15 +169,10 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
     input: options.seed === undefined ? seedInfo : [],
     output: exposed.graphOutputs,
   };
-  // An in-graph seed is typed here as an input, for the check only (its producer is not in the patch).
-  checkGradientShapes(
-    model,
-    patch,
-    options.inputShapes,
-    walk.contributions,
-    shapes,
-    options.seed === undefined ? [] : seedInfo,
-  );
+  // An in-graph seed made by another patch is typed here as an input, for the check only; one the
+  // model already computes (an appended TopK selection) needs nothing.
+  const external = options.seed !== undefined && !g.producers.has(options.seed);
+  checkGradientShapes(model, patch, options.inputShapes, walk.contributions, shapes, external ? seedInfo : []);
   return {
     patch,
     seed: { name: seedName, shape: seedShape },

@@ -35,6 +35,7 @@ export function repeatForwardRows(
     return r;
   };
   for (const node of backward) {
-    node.input = (node.input ?? []).map((i) => (forward.has(i) || inputs.has(i) ? rep(i) : i));
+    // The seed already has its rows (an in-graph seed is computed from forward tensors, not repeated).
+    node.input = (node.input ?? []).map((i) => (i !== seed && (forward.has(i) || inputs.has(i)) ? rep(i) : i));
   }
 }

@@ -3,19 +3,19 @@
 // targets of an image are explained by one batched run, not k runs. The explained scalar of a row is
 // ⟨seed, T_row⟩, T the target graph's explained tensor (a head's output, or the scores themselves).
 
-import { type CompileOptions, RULE_SETS, type RuleSetName } from '../autodiff/index.ts';
+import { type CompileOptions, RULE_SETS, type RuleSet, type RuleSetName } from '../autodiff/index.ts';
 import { GradsightError } from '../errors.ts';
 import type { MethodContext, MethodId } from '../methods/types.ts';
 import { gapHeadWeights } from '../model/gap-head.ts';
-import type { GradientRunner } from '../model/gradient-runner.ts';
+import type { GradientResult, GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import type { LayerViews } from '../model/layer-view.ts';
-import { tailModel } from '../model/tail-model.ts';
 import type { TargetGraph } from '../model/target-graph.ts';
 import type { Session } from '../runtime/runtime.ts';
 import { scoreOf, type TargetRow } from '../targets/index.ts';
 import { type Feeds, repeatRows, selectFeeds } from '../tensor/rows.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
+import { Perturbations } from './perturb.ts';
 
 export interface ContextOptions {
   readonly model: ImageModel;
@@ -34,11 +34,18 @@ export interface ContextOptions {
   readonly rows: readonly TargetRow[];
   /** T's value per row. */
   readonly targetValues: Float32Tensor;
-  /** Images per forward batch for Score-CAM and Ablation-CAM. */
-  readonly batchSize: number;
+  /** Variants per forward batch for Score-CAM and Ablation-CAM (default: as many as fit the budget). */
+  readonly batchSize?: number;
+  /** Bytes of inputs + activations per such batch (default: eval/perturbation.ts). */
+  readonly memoryBudget?: number;
   readonly finalMap: (method: MethodId) => Promise<Float32Tensor>;
   /** Rule set of the layer gradients. */
   readonly rule: RuleSetName;
+  /**
+   * Gradient runs already made ('layers', or 'input:<rule>'), e.g. the one run whose seeds the graph
+   * chose (TopK): the context uses them instead of running again.
+   */
+  readonly prefilled?: ReadonlyMap<string, GradientResult>;
   /** Layers read through a view (layer-view.ts); Ablation-CAM's tail model inverts it. */
   readonly views?: LayerViews;
   /** Compiled gradient runners, shared across explain() calls by the Explainer. */
@@ -46,6 +53,29 @@ export interface ContextOptions {
 }
 
 export type RunnerOptions = Omit<CompileOptions, 'shapes'> & { readonly graph: TargetGraph };
+
+/**
+ * The options of a gradient run of the context: `wrt` under `ruleSet`, k rows per image when repeat
+ * is k (the forward once per image), the seed fed or (`seed`) computed in the graph. The explainer's
+ * one-run path uses the same options, so the compiled model is shared.
+ */
+export function runOptions(
+  graph: TargetGraph,
+  wrt: readonly string[],
+  ruleSet: RuleSet,
+  repeat: number,
+  seed?: string,
+): RunnerOptions {
+  return {
+    graph,
+    wrt,
+    explained: graph.explained,
+    beforeSoftmax: false,
+    ruleSet,
+    repeatRows: repeat > 1,
+    ...(seed ? { seed } : {}),
+  };
+}
 
 export class ExplainContext implements MethodContext {
   private readonly memo = new Map<string, Promise<unknown>>();
@@ -84,15 +114,14 @@ export class ExplainContext implements MethodContext {
   private layerRun() {
     return this.once('layers', async () => {
       const repeat = this.o.forward.repeat;
-      const runner = await this.o.runner({
-        graph: this.o.graph,
-        wrt: [...this.o.layers],
-        explained: this.o.graph.explained,
-        beforeSoftmax: false,
-        ruleSet: RULE_SETS[this.o.rule],
-        repeatRows: repeat > 1,
-      });
-      const r = await runner.run(this.o.forward.input, this.seedTensor(runner), this.forwardFeeds());
+      const r =
+        this.o.prefilled?.get('layers') ??
+        (await (async () => {
+          const runner = await this.o.runner(
+            runOptions(this.o.graph, [...this.o.layers], RULE_SETS[this.o.rule], repeat),
+          );
+          return runner.run(this.o.forward.input, this.seedTensor(runner), this.forwardFeeds());
+        })());
       // Values come per forward row; methods index them per target row.
       const values = Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, repeatRows(v, repeat)]));
       return { ...r, values };
@@ -124,15 +153,10 @@ export class ExplainContext implements MethodContext {
   inputGradient(rule: RuleSetName): Promise<Float32Tensor> {
     return this.once(`input:${rule}`, async () => {
       const name = this.o.model.input.name;
+      const done = this.o.prefilled?.get(`input:${rule}`);
+      if (done) return done.grads[name]!;
       const repeat = this.o.forward.repeat;
-      const runner = await this.o.runner({
-        graph: this.o.graph,
-        wrt: [name],
-        explained: this.o.graph.explained,
-        beforeSoftmax: false,
-        ruleSet: RULE_SETS[rule],
-        repeatRows: repeat > 1,
-      });
+      const runner = await this.o.runner(runOptions(this.o.graph, [name], RULE_SETS[rule], repeat));
       const r = await runner.run(this.o.forward.input, this.seedTensor(runner), this.forwardFeeds());
       return r.grads[name]!;
     });
@@ -145,33 +169,14 @@ export class ExplainContext implements MethodContext {
     );
   }
 
-  private tailSession(layer: string): Promise<Session> {
-    return this.once(`tail:${layer}`, async () => {
-      const m = this.o.model;
-      const g = this.o.graph;
-      const layerShape = g.shapes.get(layer)?.shape;
-      const s = await m.runtime.createSession(
-        tailModel(g.model, layer, g.explained, layerShape, this.o.views?.[layer]),
-        {
-          ...(m.threads !== undefined ? { threads: m.threads } : {}),
-        },
-      );
-      this.sessions.push(s);
-      return s;
-    });
+  private perturbations: Perturbations | undefined;
+  private get perturb(): Perturbations {
+    this.perturbations ??= new Perturbations(this.o);
+    return this.perturbations;
   }
 
-  async scoreInputs(
-    row: number,
-    count: number,
-    variant: (k: number, out: Float32Array) => void,
-  ): Promise<Float32Array> {
-    const rowDims = this.o.input.dims.slice(1);
-    const image = this.o.rows[row]!.image;
-    return this.scoreBatches(row, count, variant, rowDims, async (batch) => {
-      const feeds = selectFeeds(this.o.feeds, Array(batch.dims[0]!).fill(image));
-      return (await this.o.model.runTarget(this.o.graph, batch, feeds)).t;
-    });
+  scoreMasked(row: number, maps: Float32Tensor): Promise<Float32Array> {
+    return this.perturb.masked(row, maps);
   }
 
   async scoreActivations(
@@ -180,37 +185,7 @@ export class ExplainContext implements MethodContext {
     count: number,
     variant: (k: number, out: Float32Array) => void,
   ): Promise<Float32Array> {
-    const session = await this.tailSession(layer);
-    const rowDims = (await this.activations(layer)).dims.slice(1);
-    const t = this.o.graph.explained;
-    return this.scoreBatches(row, count, variant, rowDims, async (batch) => {
-      const out = await session.run({ [layer]: batch }, [t]);
-      return out[t] as Float32Tensor;
-    });
-  }
-
-  private async scoreBatches(
-    row: number,
-    count: number,
-    variant: (k: number, out: Float32Array) => void,
-    rowDims: readonly number[],
-    run: (batch: Float32Tensor) => Promise<Float32Tensor>,
-  ): Promise<Float32Array> {
-    const size = rowDims.reduce((a, b) => a * b, 1);
-    const scores = new Float32Array(count);
-    const target = this.o.rows[row]!;
-    // A model exported with batch 1 (its reshapes often hard-code it) runs the variants one by one.
-    const batchSize = this.o.model.fixedBatch ? 1 : this.o.batchSize;
-    for (let start = 0; start < count; start += batchSize) {
-      const n = Math.min(batchSize, count - start);
-      const data = new Float32Array(n * size);
-      for (let i = 0; i < n; i++) variant(start + i, data.subarray(i * size, (i + 1) * size));
-      const out = await run({ dtype: 'float32', dims: [n, ...rowDims], data });
-      const k = out.data.length / n;
-      for (let i = 0; i < n; i++)
-        scores[start + i] = scoreOf(target.seed, out.data.subarray(i * k, (i + 1) * k));
-    }
-    return scores;
+    return this.perturb.activations(row, layer, await this.activations(layer), count, variant);
   }
 
   gapHeadWeights(layer: string) {
@@ -244,6 +219,7 @@ export class ExplainContext implements MethodContext {
   }
 
   async release(): Promise<void> {
+    await this.perturbations?.release();
     for (const s of this.sessions) await s.release();
   }
 }

@@ -3,7 +3,7 @@
 // share a target graph (the same read tensor and head) are explained together, running what the
 // requested methods need once (one batched gradient run for all rows and layers).
 
-import { explainedTensor, type RuleSetName } from '../autodiff/index.ts';
+import { explainedTensor, RULE_SETS, type RuleSetName } from '../autodiff/index.ts';
 import type { Detection } from '../detect/types.ts';
 import { GradsightError } from '../errors.ts';
 import type { Box } from '../eval/localization.ts';
@@ -12,12 +12,12 @@ import type { RgbImage } from '../image/rgb-image.ts';
 import { fuseLayers, type Normalization } from '../methods/pipeline.ts';
 import { METHOD_IDS, methodById } from '../methods/table.ts';
 import type { Method, MethodId, MethodResult } from '../methods/types.ts';
-import { GradientRunner } from '../model/gradient-runner.ts';
+import { type GradientResult, GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { type LayerLayout, type LayerViews, parseLayerLayout } from '../model/layer-view.ts';
 import { defaultLayer, type LayerInfo, resolveLayers } from '../model/layers.ts';
 import { type Prediction, rankOutput } from '../model/predict.ts';
-import type { TargetGraph } from '../model/target-graph.ts';
+import { selectionGraph, type TargetGraph } from '../model/target-graph.ts';
 import {
   counterfactual,
   parseTarget,
@@ -28,9 +28,9 @@ import {
   type TargetSpec,
   targetOf,
 } from '../targets/index.ts';
-import { type Feeds, repeatRows, selectFeeds } from '../tensor/rows.ts';
+import { type Feeds, repeatRows, selectFeeds, selectRows } from '../tensor/rows.ts';
 import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
-import { ExplainContext, type RunnerOptions } from './context.ts';
+import { ExplainContext, type RunnerOptions, runOptions } from './context.ts';
 import { type Diagnostic, diagnose } from './diagnose.ts';
 import { averageSamples, expandRows, forwardPlan, type SmoothOptions } from './rows.ts';
 import { targetEnvOf } from './target-env.ts';
@@ -58,8 +58,16 @@ export interface ExplainOptions {
   readonly normalize?: Normalization;
   /** SmoothGrad-style averaging over noisy copies of the input: samples and σ as a fraction of the input range. */
   readonly smooth?: SmoothOptions;
-  /** Images per forward batch for Score-CAM and Ablation-CAM (default 32). */
+  /**
+   * Masked or ablated copies per forward batch for Score-CAM and Ablation-CAM (default: the largest
+   * batch that fits `memoryBudget`).
+   */
   readonly batchSize?: number;
+  /**
+   * Bytes of inputs + activations one such batch may take, estimated from the model's static shapes
+   * (default 256 MiB, DEFAULT_PERTURBATION_BUDGET).
+   */
+  readonly memoryBudget?: number;
   /** The output (or any tensor) targets read by default, instead of the model's output. */
   readonly targetOutput?: string;
   /**
@@ -181,15 +189,26 @@ export class Explainer {
     const explanations: Explanation[] = [];
     let predictions: Prediction[] | undefined;
     for (const group of groups) {
-      const graph = await this.model.targetGraph(group.reads, group.head);
-      const { x, t } = await this.model.runTarget(graph, batch, feeds);
+      const base = await this.model.targetGraph(group.reads, group.head);
+      // One run where the graph can choose the rows (or they are known): scores, selection and
+      // gradients together. Otherwise a forward run gives the values the targets choose from.
+      const one = await this.oneRun({ group, graph: base, batch, feeds, images, methods, layers, options });
+      let graph = base;
+      let x: Float32Tensor;
+      let t: Float32Tensor;
+      let rows: TargetRow[];
+      let prefilled: ReadonlyMap<string, GradientResult> | undefined;
+      if (one) ({ graph, x, t, rows, prefilled } = one);
+      else {
+        ({ x, t } = await this.model.runTarget(base, batch, feeds));
+        const values = perImageValues(x, t, group.targets.length, batch, images, this.model.labels);
+        rows = resolveRows(group.targets, values);
+      }
       if (!predictions && group.reads === scores)
         predictions = rankOutput(x, { top: 5, labels: this.model.labels, outputIsProbability: false });
-      const values = perImageValues(x, t, group.targets.length, batch, images, this.model.labels);
-      const rows = resolveRows(group.targets, values);
       if (rows.length === 0) continue;
       explanations.push(
-        ...(await this.explainRows({ graph, batch, feeds, x, t, rows, methods, layers, options })),
+        ...(await this.explainRows({ graph, batch, feeds, x, t, rows, methods, layers, options, prefilled })),
       );
     }
     predictions ??= await this.model.predict(batch, 5, feeds);
@@ -209,6 +228,109 @@ export class Explainer {
     });
   }
 
+  /**
+   * The first gradient run of a group, when it needs no forward run before it: the targets' rows are
+   * the k best classes of a classifier (chosen in the graph by TopK, `Target.select`), or do not depend
+   * on the values at all (`Target.fixed`). Returns the values, the rows and the run, which the method
+   * context then reuses. Undefined where the targets must see the values first (a dense or detection
+   * output, several ranked targets in one group, SmoothGrad's noisy copies).
+   */
+  private async oneRun(a: {
+    group: TargetGroup;
+    graph: TargetGraph;
+    batch: Float32Tensor;
+    feeds: Feeds;
+    images: readonly RgbImage[] | undefined;
+    methods: readonly Method[];
+    layers: readonly LayerInfo[];
+    options: ExplainOptions;
+  }): Promise<OneRun | undefined> {
+    const { group, graph, batch, feeds, images, methods, layers, options } = a;
+    if ((options.smooth?.samples ?? 1) > 1) return undefined;
+    const xs = graph.shapes.get(graph.reads)?.shape;
+    const ts = graph.shapes.get(graph.explained)?.shape;
+    const classes = xs?.[1];
+    if (xs?.length !== 2 || typeof classes !== 'number' || ts?.length !== 2 || ts[1] !== classes)
+      return undefined;
+    const targets = group.targets;
+    const select = targets.length === 1 ? targets[0]!.select : undefined;
+    if (!select && !targets.every((t) => t.fixed)) return undefined;
+    // The run the methods need first: the layers' (every CAM method) or a pixel method's input gradient.
+    const pixelRule = methods.find((m) => m.needs.inputGradient)?.needs.inputGradient;
+    const first = layers.length
+      ? { key: 'layers', wrt: layers.map((l) => l.name), rule: options.rule ?? 'standard' }
+      : pixelRule
+        ? { key: `input:${pixelRule}`, wrt: [this.model.input.name], rule: pixelRule }
+        : undefined;
+    if (!first) return undefined;
+    const views: LayerViews = Object.fromEntries(layers.map((l) => [l.name, l.view!]));
+    const n = batch.dims[0]!;
+    const labels = this.model.labels;
+    const valuesOf = (r: GradientResult, g: TargetGraph) => ({
+      x: (r.outputs[g.reads] ?? r.explained) as Float32Tensor,
+      t: r.explained,
+    });
+    if (select) {
+      const sg = selectionGraph(graph, select.k, select.sign);
+      const runner = await this.runner({
+        ...runOptions(sg, first.wrt, RULE_SETS[first.rule], select.k, sg.seed),
+        views,
+      });
+      const r = await runner.run(batch, undefined, feeds);
+      const { x, t } = valuesOf(r, sg);
+      const rows = resolveRows(targets, perImageValues(x, t, 1, batch, images, labels));
+      // The graph chose with TopK on the same x: the rows must be its picks, in its order.
+      const picked = r.outputs[sg.indices]!.data as BigInt64Array;
+      if (rows.length !== n * select.k || rows.some((row, i) => BigInt(row.index ?? -1) !== picked[i])) {
+        throw new GradsightError(
+          'internal-error',
+          'internal: the in-graph selection disagrees with the targets',
+          {
+            hint: 'this is a bug in gradsight; please report it with the model',
+          },
+        );
+      }
+      return { graph: sg, x, t, rows, prefilled: new Map([[first.key, r]]) };
+    }
+    // Fixed rows: resolved on zeros (they do not look at the values), seeds fed.
+    const zeros = (k: number): Float32Tensor => ({
+      dtype: 'float32',
+      dims: [n, k],
+      data: new Float32Array(n * k),
+    });
+    const rows = resolveRows(
+      targets,
+      perImageValues(zeros(classes), zeros(classes), targets.length, batch, images, labels),
+    );
+    if (rows.length === 0) return undefined;
+    const plan = forwardPlan(batch, rows, 1, expandRows(batch, zeros(classes), rows, 1, undefined).input);
+    const runner = await this.runner({
+      ...runOptions(graph, first.wrt, RULE_SETS[first.rule], plan.repeat),
+      views,
+    });
+    const seed = new Float32Array(rows.length * classes);
+    rows.forEach((row, i) => {
+      seed.set(row.seed, i * classes);
+    });
+    const rowFeeds =
+      plan.repeat > 1
+        ? feeds
+        : selectFeeds(
+            feeds,
+            rows.map((row) => row.image),
+          );
+    const seeds: Float32Tensor = { dtype: 'float32', dims: runner.seedDims(rows.length), data: seed };
+    const r = await runner.run(plan.input, seeds, rowFeeds);
+    let { x, t } = valuesOf(r, graph);
+    if (x.dims[0] !== n) {
+      // One forward row per target row: each image's values are those of its first row.
+      const firsts = Array.from({ length: n }, (_, i) => rows.findIndex((row) => row.image === i));
+      x = selectRows(x, firsts);
+      t = selectRows(t, firsts);
+    }
+    return { graph, x, t, rows, prefilled: new Map([[first.key, r]]) };
+  }
+
   /** The explanations of rows that share one target graph. */
   private async explainRows(a: {
     graph: TargetGraph;
@@ -220,6 +342,7 @@ export class Explainer {
     methods: readonly Method[];
     layers: readonly LayerInfo[];
     options: ExplainOptions;
+    prefilled: ReadonlyMap<string, GradientResult> | undefined;
   }): Promise<Explanation[]> {
     const { graph, batch, rows, methods, layers, options } = a;
     const [height, width] = spatialSize(batch, this.model);
@@ -248,11 +371,13 @@ export class Explainer {
       forward: forwardPlan(batch, rows, samples, expanded.input),
       rows: expanded.rows,
       targetValues: values,
-      batchSize: options.batchSize ?? 32,
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.memoryBudget !== undefined ? { memoryBudget: options.memoryBudget } : {}),
       rule: options.rule ?? 'standard',
       // Methods index rows per sample (ctx.rows); the final map is per row: repeat it per sample.
       finalMap: (id) => finalOf(id).then((f) => repeatRows(f, samples)),
       views,
+      ...(a.prefilled ? { prefilled: a.prefilled } : {}),
       runner: (o) => this.runner({ ...o, views }),
     });
     const resultOf = (id: MethodId): Promise<MethodResult> => {
@@ -441,4 +566,13 @@ function detectionInfo(row: TargetRow): NonNullable<Explanation['detection']> {
 function rowSlice(t: Float32Tensor, row: number): Float32Array {
   const size = t.data.length / t.dims[0]!;
   return t.data.subarray(row * size, (row + 1) * size);
+}
+
+/** What the one-run path of a group hands on to the methods. */
+interface OneRun {
+  readonly graph: TargetGraph;
+  readonly x: Float32Tensor;
+  readonly t: Float32Tensor;
+  readonly rows: TargetRow[];
+  readonly prefilled: ReadonlyMap<string, GradientResult>;
 }

@@ -17,6 +17,8 @@ export interface GradientResult {
   readonly explained: Float32Tensor;
   readonly values: Readonly<Record<string, Float32Tensor>>;
   readonly grads: Readonly<Record<string, Float32Tensor>>;
+  /** Every graph output by name (the scores a head reads, an in-graph selection's indices, ...). */
+  readonly outputs: Readonly<Record<string, Tensor>>;
 }
 
 export type GradientRunnerOptions = Omit<CompileOptions, 'shapes'> & {
@@ -45,6 +47,8 @@ export class GradientRunner {
     private readonly repeatRows: boolean,
     private readonly fixedBatch: boolean,
     private readonly recompile: (size: readonly [number, number]) => Promise<Sized>,
+    /** The seed is computed in the graph (CompileOptions.seed names a tensor): runs take none. */
+    private readonly inGraphSeed: boolean,
   ) {}
 
   /** Compiles gradients of `graph` (default: the model itself; a target graph adds a head). */
@@ -81,6 +85,7 @@ export class GradientRunner {
       options.repeatRows === true,
       model.fixedBatch,
       recompile,
+      options.seed !== undefined,
     );
   }
 
@@ -121,9 +126,13 @@ export class GradientRunner {
     });
   }
 
-  /** One run: `input` [n, ...] with its extra feeds (n rows each), and the seed rows. */
-  async run(input: Float32Tensor, seed: Tensor, extra?: Feeds): Promise<GradientResult> {
+  /**
+   * One run: `input` [n, ...] with its extra feeds (n rows each), and the seed rows — or no seed when
+   * the model computes it in-graph (compiled with `seed` naming a tensor, e.g. a TopK selection).
+   */
+  async run(input: Float32Tensor, seed: Tensor | undefined, extra?: Feeds): Promise<GradientResult> {
     const n = input.dims[0]!;
+    if (seed === undefined) return this.runInGraphSeed(input, extra);
     // With repeatRows the seed may carry several rows per input row.
     const rows = this.repeatRows && seed.dims[0]! % n === 0 ? seed.dims[0]! : n;
     const want = this.seedDims(rows);
@@ -146,27 +155,37 @@ export class GradientRunner {
     for (let i = 0; i < n; i++)
       parts.push(await this.runOnce(sized, sliceFeeds(feeds, i, 1), sliceRows(s, i * r, r)));
     const cat = (pick: (p: GradientResult) => Float32Tensor) => concatRows(parts.map(pick));
-    const keys = this.compiled.outputs.map((o) => o.tensor);
-    return {
-      explained: cat((p) => p.explained),
-      values: Object.fromEntries(keys.map((k) => [k, cat((p) => p.values[k]!)])),
-      grads: Object.fromEntries(keys.map((k) => [k, cat((p) => p.grads[k]!)])),
-    };
+    return concatResults(parts, this.compiled);
+  }
+
+  private async runInGraphSeed(input: Float32Tensor, extra?: Feeds): Promise<GradientResult> {
+    if (!this.inGraphSeed) {
+      throw new GradsightError('internal-error', 'internal: this gradient model needs a seed input', {
+        hint: 'this is a bug in gradsight; please report it',
+      });
+    }
+    const feeds = this.model.feedsFor(input, extra);
+    const sized = await this.sizedFor(input);
+    const n = input.dims[0]!;
+    if (!this.fixedBatch || n === 1) return this.runOnce(sized, feeds, undefined);
+    const parts: GradientResult[] = [];
+    for (let i = 0; i < n; i++) parts.push(await this.runOnce(sized, sliceFeeds(feeds, i, 1), undefined));
+    return concatResults(parts, this.compiled);
   }
 
   private async runOnce(
     { compiled, session }: Sized,
     feeds: Feeds,
-    seed: Float32Tensor,
+    seed: Float32Tensor | undefined,
   ): Promise<GradientResult> {
-    const out = await session.run({ ...feeds, [compiled.seed.name]: seed });
+    const out = await session.run(seed ? { ...feeds, [compiled.seed.name]: seed } : feeds);
     const values: Record<string, Float32Tensor> = {};
     const grads: Record<string, Float32Tensor> = {};
     for (const o of compiled.outputs) {
       values[o.tensor] = out[o.value] as Float32Tensor;
       grads[o.tensor] = out[o.grad] as Float32Tensor;
     }
-    return { explained: out[compiled.explainedOutput] as Float32Tensor, values, grads };
+    return { explained: out[compiled.explainedOutput] as Float32Tensor, values, grads, outputs: out };
   }
 
   async release(): Promise<void> {
@@ -176,6 +195,19 @@ export class GradientRunner {
       if (s.status === 'fulfilled') await s.value.session.release();
     await this.session.release();
   }
+}
+
+/** Row-wise concatenation of per-image results (fixed-batch models). */
+function concatResults(parts: readonly GradientResult[], compiled: GradientModel): GradientResult {
+  const cat = (pick: (p: GradientResult) => Float32Tensor) => concatRows(parts.map(pick));
+  const keys = compiled.outputs.map((o) => o.tensor);
+  const names = Object.keys(parts[0]!.outputs);
+  return {
+    explained: cat((p) => p.explained),
+    values: Object.fromEntries(keys.map((k) => [k, cat((p) => p.values[k]!)])),
+    grads: Object.fromEntries(keys.map((k) => [k, cat((p) => p.grads[k]!)])),
+    outputs: Object.fromEntries(names.map((k) => [k, concatRows(parts.map((p) => p.outputs[k]!))])),
+  };
 }
 
 function asFloat32(t: Tensor): Float32Tensor {

@@ -136,3 +136,52 @@ function inferHead(
   const shapes = inferShapes(mini);
   return new Map([...shapes].filter(([k]) => k !== reads));
 }
+
+/** A target graph whose seeds are chosen in the graph: the k best classes of X per image. */
+export interface SelectionGraph extends TargetGraph {
+  /** The in-graph seed [N·k, K]: one-hot rows (negated for a counterfactual), image-major. */
+  readonly seed: string;
+  /** The chosen classes [N, k] (int64), a graph output. */
+  readonly indices: string;
+  readonly k: number;
+}
+
+/**
+ * Appends TopK over X's class axis and one-hot seeds over T to a target graph, so one run gives the
+ * scores, the selection and (with the backward graph compiled on `seed`) the gradients. ONNX TopK
+ * puts the lower index first among equal values, as `topK` in tensor.ts does, so the rows the
+ * targets choose in TypeScript from the same run's X are these.
+ */
+export function selectionGraph(tg: TargetGraph, k: number, sign: 1 | -1): SelectionGraph {
+  const x = tg.shapes.get(tg.reads)?.shape;
+  const t = tg.shapes.get(tg.explained)?.shape;
+  const classes = x?.[1];
+  if (x?.length !== 2 || typeof classes !== 'number' || t?.length !== 2 || t[1] !== classes) {
+    throw new GradsightError('shape-inference', `in-graph selection needs scores [N, K]; ${tg.reads} is [${(x ?? []).join(', ')}]`, {
+      hint: 'this is a bug in gradsight (the explainer should have run the targets in two steps)',
+    });
+  }
+  const opset = tg.model.opsets.get('') ?? tg.model.opsets.get('ai.onnx') ?? 13;
+  const e = new Emitter(opset, 'gradsight/select');
+  e.enter(`top${k}`);
+  const topK =
+    opset >= 10
+      ? e.emit('TopK', [tg.reads, e.constI64([k])], { axis: { i: 1 } }, 2)
+      : e.emit('TopK', [tg.reads], { axis: { i: 1 }, k: { i: k } }, 2);
+  const indices = topK[1]!;
+  const flat = e.reshape(indices, e.constI64([-1, 1]));
+  const range = e.constI64(Array.from({ length: classes }, (_, i) => i));
+  let seed = e.castFloat(e.equal(flat, range));
+  if (sign < 0) seed = e.neg(seed);
+  const patch: GraphPatch = {
+    node: e.nodes,
+    initializer: e.initializers,
+    output: [tensorValueInfo(indices, 7, [x[0] ?? 'N', k])],
+  };
+  const bytes = appendGraphPatch(tg.bytes, patch);
+  const model = withPatch(tg.model, patch);
+  const shapes = new Map(tg.shapes);
+  shapes.set(indices, { name: indices, dtype: 'int64', shape: [x[0] ?? 'N', k] });
+  shapes.set(seed, { name: seed, dtype: 'float32', shape: ['rows', classes] });
+  return { ...tg, bytes, model, shapes, key: `${tg.key}|top:${k}:${sign}`, forwardBytes: bytes, seed, indices, k };
+}

@@ -37,6 +37,7 @@ export function targetOf(spec: TargetSpec, env: TargetEnv = {}): Target {
 export function counterfactual(t: Target): Target {
   return {
     ...t,
+    ...(t.select ? { select: { k: t.select.k, sign: t.select.sign > 0 ? -1 : 1 } } : {}),
     rows: (v) =>
       t.rows(v).map((r) => {
         const was = (r as Partial<TargetRow>).counterfactual === true;
@@ -89,19 +90,19 @@ function baseTarget(spec: TargetSpec, env: TargetEnv): Target {
     case 'predicted':
     case 'top':
       if (env.task === 'detection') return detectionTarget(spec.kind === 'top' ? { count: spec.k } : {}, env);
-      return linear((v) => {
+      return ranked(spec.kind === 'top' ? spec.k : 1, (v) => {
         const k = spec.kind === 'top' ? spec.k : 1;
         if (isDense(v)) return topK(classShares(v, env), k).map((c) => regionRow(v, c, undefined, env));
         return topK(v.x, k).map((c) => classRow(v, spec.kind, c));
       });
     case 'class':
     case 'label':
-      return linear((v) => {
+      return fixed((v) => {
         const c = classIndex(spec.kind === 'class' ? spec.index : spec.text, classCount(v, env), v.labels);
         return [isDense(v) ? regionRow(v, c, undefined, env) : classRow(v, spec.kind, c)];
       });
     case 'contrast':
-      return linear((v) => {
+      return fixed((v) => {
         needsClassifier(v, 'A-vs-B');
         const a = classIndex(spec.a, v.x.length, v.labels);
         const b = classIndex(spec.b, v.x.length, v.labels);
@@ -116,6 +117,7 @@ function baseTarget(spec: TargetSpec, env: TargetEnv): Target {
       const head = sigmoid ? sigmoidHead : spec.kind === 'log-probability' ? logSoftmaxHead : softmaxHead;
       return {
         head,
+        ...(spec.of === undefined ? { select: { k: 1, sign: 1 } as const } : { fixed: true }),
         rows: (v) => {
           needsClassifier(v, spec.kind);
           const c = spec.of === undefined ? topK(v.x, 1)[0]! : classIndex(spec.of, v.x.length, v.labels);
@@ -137,6 +139,7 @@ function baseTarget(spec: TargetSpec, env: TargetEnv): Target {
     case 'cosine':
       return {
         head: cosineHead(spec.reference),
+        fixed: true,
         rows: (v) => {
           if (spec.reference.length !== v.x.length) {
             throw new GradsightError(
@@ -152,7 +155,7 @@ function baseTarget(spec: TargetSpec, env: TargetEnv): Target {
         },
       };
     case 'direction':
-      return linear((v) => {
+      return fixed((v) => {
         const seed = new Float32Array(v.x.length);
         if (spec.index === undefined) seed.fill(spec.sign);
         else seed[checkIndex(spec.index, v.x.length)] = spec.sign;
@@ -161,7 +164,7 @@ function baseTarget(spec: TargetSpec, env: TargetEnv): Target {
         return [{ index: spec.index, label: description, description, kind: 'direction', seed }];
       });
     case 'seed':
-      return linear((v) => {
+      return fixed((v) => {
         const description = spec.description ?? 'custom seed';
         if (spec.seed.length !== v.t.length) {
           throw new GradsightError(
@@ -176,6 +179,10 @@ function baseTarget(spec: TargetSpec, env: TargetEnv): Target {
 }
 
 const linear = (rows: Target['rows']): Target => ({ rows });
+/** Rows that do not depend on the values of a classifier output. */
+const fixed = (rows: Target['rows']): Target => ({ rows, fixed: true });
+/** The k best classes of a classifier output: the graph can choose them. */
+const ranked = (k: number, rows: Target['rows']): Target => ({ rows, select: { k, sign: 1 } });
 
 const name = (v: TargetValues, i: number) => `${labelFor(v.labels, i)} (${i})`;
 

@@ -79,6 +79,13 @@ export interface Target {
   readonly head?: TargetHead;
   /** The rows explained for one image. */
   rows(values: TargetValues): readonly TargetRowInit[];
+  /**
+   * For a classifier output [N, K]: the rows are the k best classes of x, one-hot on T (negated when
+   * sign is −1), so the graph can choose them (TopK) and one run gives scores and gradients.
+   */
+  readonly select?: { readonly k: number; readonly sign: 1 | -1 };
+  /** For a classifier output [N, K]: the rows do not depend on the values (a class, A − B, a seed). */
+  readonly fixed?: boolean;
 }
 
 /** What a target returns per row; `image` is filled in by the resolver. */

@@ -7,6 +7,7 @@ import { afterEach, describe, test } from 'node:test';
 import type { ExplainOptions } from '../../src/explain/explainer.ts';
 import type { MethodId } from '../../src/methods/types.ts';
 import { GradientRunner } from '../../src/model/gradient-runner.ts';
+import { ImageModel } from '../../src/model/image-model.ts';
 import type { Float32Tensor } from '../../src/tensor/tensor.ts';
 import {
   BLOCK_IMAGE,
@@ -27,18 +28,24 @@ import {
 function spyRunner() {
   const run = GradientRunner.prototype.run;
   const create = GradientRunner.create;
-  const spy = { creates: 0, runs: 0, inputs: [] as Float32Tensor[], seeds: [] as number[][] };
-  GradientRunner.prototype.run = function (this: GradientRunner, input, seed) {
+  const spy = { creates: 0, runs: 0, forwards: 0, inputs: [] as Float32Tensor[], seeds: [] as number[][] };
+  const runTarget = ImageModel.prototype.runTarget;
+  ImageModel.prototype.runTarget = function (this: ImageModel, ...args) {
+    spy.forwards++;
+    return runTarget.apply(this, args);
+  };
+  GradientRunner.prototype.run = function (this: GradientRunner, input, seed, extra) {
     spy.runs++;
     spy.inputs.push({ ...input, data: input.data.slice() });
-    spy.seeds.push([...seed.dims]);
-    return run.call(this, input, seed);
+    spy.seeds.push(seed ? [...seed.dims] : []);
+    return run.call(this, input, seed, extra);
   };
   GradientRunner.create = (...args) => {
     spy.creates++;
     return create.apply(GradientRunner, args);
   };
   restore = () => {
+    ImageModel.prototype.runTarget = runTarget;
     GradientRunner.prototype.run = run;
     GradientRunner.create = create;
   };
@@ -66,7 +73,10 @@ describe('top-k in one gradient run', () => {
       assert.equal(spy.runs, 1, 'one gradient run for all rows and methods');
       // The forward part runs once per image; the backward once per (image, class) row.
       assert.deepEqual(spy.inputs[0]!.dims, [2, 3, 3, 3]);
-      assert.deepEqual(spy.seeds[0], [6, 4]);
+      // The 6 seeds (3 per image) are chosen in the graph (TopK → one-hot): none is fed, and no
+      // forward run precedes the gradient run.
+      assert.deepEqual(spy.seeds[0], []);
+      assert.equal(spy.forwards, 0, 'no separate forward run picks the classes');
       restore();
 
       for (const [image, img] of images.entries()) {
@@ -93,6 +103,41 @@ describe('top-k in one gradient run', () => {
             mapOf(single, m).some((v) => v > 0),
             'non-empty',
           );
+        }
+      }
+    } finally {
+      await ex.release();
+    }
+  });
+});
+
+describe('one run per target graph', () => {
+  test('classes, A-vs-B and counterfactual:pred: no forward run before the gradient run; maps unchanged', async () => {
+    const ex = await explainerFor(denseModel(DENSE_FC, 3, BIAS));
+    try {
+      const x = inputTensor([DENSE_IMAGE, DENSE_IMAGE.map((c) => c.map((v) => -v))], 3);
+      for (const target of [['2'], ['0', '3'], ['1-vs-2'], ['counterfactual:pred']]) {
+        const spy = spyRunner();
+        const r = await ex.explain(x, { method: 'gradcam', target, layers: ['features'] });
+        assert.equal(spy.forwards, 0, `${target}: no forward run`);
+        assert.equal(spy.runs, 1, `${target}: one gradient run`);
+        restore();
+        // The same maps as one image at a time with a raw seed row.
+        for (const e of r.explanations) {
+          const row = new Float32Array(4);
+          if (e.target.kind === 'contrast') {
+            row[1] = 1;
+            row[2] = -1;
+          } else row[e.target.index!] = e.target.counterfactual ? -1 : 1;
+          const one = await ex.explain(
+            inputTensor([e.image === 0 ? DENSE_IMAGE : DENSE_IMAGE.map((c) => c.map((v) => -v))], 3),
+            {
+              method: 'gradcam',
+              target: { kind: 'seed', seed: row },
+              layers: ['features'],
+            },
+          );
+          assert.ok(maxAbsDiff(e.map!, one.explanations[0]!.map!) <= 1e-6, `${target}`);
         }
       }
     } finally {

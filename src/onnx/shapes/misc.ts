@@ -1,5 +1,5 @@
 // Constant, ConstantOfShape, Range and a few layout ops (DepthToSpace, SpaceToDepth, GatherElements,
-// ScatterND, QuantizeLinear/DequantizeLinear).
+// ScatterND, QuantizeLinear/DequantizeLinear), TopK.
 
 import { getInt, getTensor, hasAttr } from '../attributes.ts';
 import type { Dim } from '../ir.ts';
@@ -67,4 +67,18 @@ export const miscRules: RuleTable = {
   ScatterND: (ctx) => [{ dtype: ctx.input(0)?.dtype, shape: ctx.input(0)?.shape }],
   DequantizeLinear: (ctx) => [{ dtype: ctx.input(1)?.dtype, shape: ctx.input(0)?.shape }],
   QuantizeLinear: (ctx) => [{ dtype: ctx.input(2)?.dtype ?? 'uint8', shape: ctx.input(0)?.shape }],
+  // Values and int64 indices: the input's shape with k along `axis` (K an input from opset 10).
+  TopK: (ctx) => {
+    const x = ctx.input(0);
+    const s = x?.shape;
+    const k = ctx.opset >= 10 ? numbers(ctx.value(1))?.[0] : getInt(ctx.node, 'k');
+    const rank = s?.length ?? 0;
+    const a = getInt(ctx.node, 'axis', -1);
+    const axis = a < 0 ? a + rank : a;
+    const shape = s?.map((d, i) => (i === axis ? (k ?? null) : d));
+    return [
+      { dtype: x?.dtype, shape },
+      { dtype: 'int64', shape },
+    ];
+  },
 };

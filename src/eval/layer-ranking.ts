@@ -13,6 +13,8 @@ import type { ImageModel } from '../model/image-model.ts';
 import { type LayerLayout, parseLayerLayout, viewedShape } from '../model/layer-view.ts';
 import { type LayerInfo, withLayout } from '../model/layers.ts';
 import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
+import { Masker } from './mask-model.ts';
+import { batchWithin, DEFAULT_PERTURBATION_BUDGET, peakRowBytes, scorePerturbation } from './perturbation.ts';
 
 export interface LayerScore {
   readonly layer: LayerInfo;
@@ -79,49 +81,58 @@ export async function rankLayers(
   });
   const target = r.graph.reads;
   const logits = r.explained;
-  const k = logits.data.length;
   const c = r.rows[0]!.index!;
   const p = softmax(logits.data)[c]!;
-  {
-    const [height, width] = input.dims.slice(-2) as [number, number];
-    const channels = input.dims[1]!;
-    const plane = height * width;
-    const masked = new Float32Array(layers.length * channels * plane);
-    for (const [i, layer] of layers.entries()) {
-      const ctx = {
-        layers: [layer.name],
-        activations: async () => r.values[layer.name]!,
-        gradients: async () => r.grads[layer.name]!,
-      } as unknown as MethodContext;
-      const result = await gradcam.compute(ctx);
-      if (result.kind !== 'cam') continue;
-      const map = fuseLayers(result.perLayer, height, width, 'per-image').data;
-      for (let ch = 0; ch < channels; ch++) {
-        for (let q = 0; q < plane; q++)
-          masked[(i * channels + ch) * plane + q] = input.data[ch * plane + q]! * map[q]!;
-      }
-    }
-    const scores: LayerScore[] = [];
-    for (let start = 0; start < layers.length; start += 32) {
-      const n = Math.min(32, layers.length - start);
-      const batch: Float32Tensor = {
-        dtype: 'float32',
-        dims: [n, ...input.dims.slice(1)],
-        data: masked.subarray(start * channels * plane, (start + n) * channels * plane),
-      };
-      const out = await model.runTensor(batch, target);
-      for (let j = 0; j < n; j++) {
-        const layer = layers[start + j]!;
-        const pm = softmax(out.data.subarray(j * k, (j + 1) * k))[c]!;
-        scores.push({
-          layer,
-          resolution: spatial(layer),
-          drop: Math.max(0, p - pm) / p,
-          kept: pm / p,
-          isDefault: layer.name === def?.name,
-        });
-      }
-    }
-    return { scores: scores.sort((a, b) => b.kept! - a.kept! || b.resolution - a.resolution), classIndex: c };
+  // The input masked by each layer's Grad-CAM map, scored as one perturbation.
+  const [height, width] = (
+    model.preprocess.layout === 'NCHW' ? input.dims.slice(2, 4) : input.dims.slice(1, 3)
+  ) as [number, number];
+  const plane = height * width;
+  const maps = new Float32Array(layers.length * plane);
+  for (const [i, layer] of layers.entries()) {
+    const ctx = {
+      layers: [layer.name],
+      activations: async () => r.values[layer.name]!,
+      gradients: async () => r.grads[layer.name]!,
+    } as unknown as MethodContext;
+    const result = await gradcam.compute(ctx);
+    if (result.kind !== 'cam') continue;
+    maps.set(fuseLayers(result.perLayer, height, width, 'per-image').data, i * plane);
   }
+  const rowDims = input.dims.slice(1);
+  const masker = await Masker.create(
+    model.runtime,
+    { from: [height, width], row: rowDims, layout: model.preprocess.layout, normalize: false },
+    model.threads,
+  );
+  let pm: Float32Array;
+  try {
+    const rowBytes =
+      peakRowBytes(model.model.graph, await model.shapes(), [model.input.name]) + 4 * input.data.length;
+    pm = await scorePerturbation({
+      count: layers.length,
+      batch: batchWithin(DEFAULT_PERTURBATION_BUDGET, rowBytes, layers.length, model.fixedBatch),
+      make: (start, n) =>
+        masker.apply(
+          {
+            dtype: 'float32',
+            dims: [n, height, width],
+            data: maps.subarray(start * plane, (start + n) * plane),
+          },
+          input,
+        ),
+      run: (batch) => model.runTensor(batch, target),
+      score: (logitsRow) => softmax(logitsRow)[c]!,
+    });
+  } finally {
+    await masker.release();
+  }
+  const scores: LayerScore[] = layers.map((layer, i) => ({
+    layer,
+    resolution: spatial(layer),
+    drop: Math.max(0, p - pm[i]!) / p,
+    kept: pm[i]! / p,
+    isDefault: layer.name === def?.name,
+  }));
+  return { scores: scores.sort((a, b) => b.kept! - a.kept! || b.resolution - a.resolution), classIndex: c };
 }

@@ -1,54 +1,50 @@
 // Score-CAM: each activation channel, upsampled (bilinear, align_corners) and min-max normalised,
 // masks the input; the target scores of the masked inputs, softmaxed over channels, weight the
-// channels: L = Σ_k softmax(s)_k A_k. The masked forwards run in batches; identical masks (e.g. the
-// all-zero mask of every dead channel) are scored once.
+// channels: L = Σ_k softmax(s)_k A_k. The context builds and scores the masked inputs in the runtime,
+// in batches (MethodContext.scoreMasked); identical channels (e.g. every dead, all-zero channel) are
+// scored once.
 
-import { resizeBilinearAlignCorners } from '../image/upsample.ts';
 import { mapDims, weightedChannelSum } from '../tensor/feature-maps.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 import { perLayer } from './per-layer.ts';
 import type { Method, MethodContext } from './types.ts';
 
+/** For each channel of one row [c, h·w], the index of the first channel with the same values. */
+function firstEqual(row: Float32Array, c: number, hw: number): Int32Array {
+  const first = new Int32Array(c);
+  const seen = new Map<string, number[]>();
+  for (let k = 0; k < c; k++) {
+    const map = row.subarray(k * hw, (k + 1) * hw);
+    // Bucket by a cheap key (sum, first value), then compare the values themselves.
+    let sum = 0;
+    for (const v of map) sum += v;
+    const key = `${sum}:${map[0]}`;
+    const bucket = seen.get(key) ?? [];
+    const same = bucket.find((j) => {
+      const other = row.subarray(j * hw, (j + 1) * hw);
+      return map.every((v, i) => Object.is(v, other[i]));
+    });
+    first[k] = same ?? k;
+    if (same === undefined) seen.set(key, [...bucket, k]);
+  }
+  return first;
+}
+
 async function weights(ctx: MethodContext, a: Float32Tensor): Promise<Float64Array> {
   const { m, c, h, w } = mapDims(a);
-  const [height, width] = ctx.input.dims.slice(-2) as [number, number];
-  const channels = ctx.input.dims[1]!;
-  const plane = height * width;
+  const hw = h * w;
   const out = new Float64Array(m * c);
   for (let r = 0; r < m; r++) {
-    // Normalised upsampled masks; a constant channel gives the zero mask (0 / (0 + 1e-8)).
-    const masks: (Float32Array | null)[] = [];
-    for (let k = 0; k < c; k++) {
-      const src = a.data.subarray((r * c + k) * h * w, (r * c + k + 1) * h * w);
-      const up = resizeBilinearAlignCorners({ width: w, height: h, data: src }, width, height).data;
-      let lo = Number.POSITIVE_INFINITY;
-      let hi = Number.NEGATIVE_INFINITY;
-      for (const v of up) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-      if (hi === lo) masks.push(null);
-      else {
-        const d = Math.fround(Math.fround(hi - lo) + 1e-8);
-        masks.push(up.map((v) => Math.fround(Math.fround(v - lo) / d)));
-      }
-    }
-    const distinct = masks.map((mk, k) => (mk ? k : -1)).filter((k) => k >= 0);
-    const hasZero = masks.some((mk) => mk === null);
-    const x = ctx.input.data.subarray(r * channels * plane, (r + 1) * channels * plane);
-    const variants = [...distinct, ...(hasZero ? [-1] : [])];
-    const scores = await ctx.scoreInputs(r, variants.length, (i, buf) => {
-      const mk = masks[variants[i]!];
-      if (!mk) {
-        buf.fill(0);
-        return;
-      }
-      for (let ch = 0; ch < channels; ch++) {
-        for (let p = 0; p < plane; p++) buf[ch * plane + p] = x[ch * plane + p]! * mk[p]!;
-      }
+    const row = a.data.subarray(r * c * hw, (r + 1) * c * hw);
+    const first = firstEqual(row, c, hw);
+    const distinct = [...first.keys()].filter((k) => first[k] === k);
+    const maps = new Float32Array(distinct.length * hw);
+    distinct.forEach((k, i) => {
+      maps.set(row.subarray(k * hw, (k + 1) * hw), i * hw);
     });
-    const zeroScore = hasZero ? scores[variants.length - 1]! : 0;
-    const s = masks.map((mk, k) => (mk ? scores[distinct.indexOf(k)]! : zeroScore));
+    const scores = await ctx.scoreMasked(r, { dtype: 'float32', dims: [distinct.length, h, w], data: maps });
+    const scoreOf = new Map(distinct.map((k, i) => [k, scores[i]!]));
+    const s = Array.from(first, (j) => scoreOf.get(j)!);
     const max = Math.max(...s);
     const e = s.map((v) => Math.exp(v - max));
     const sum = e.reduce((p, q) => p + q, 0);

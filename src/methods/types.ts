@@ -62,12 +62,12 @@ export interface MethodContext {
   activations(layer: string): Promise<Float32Tensor>;
   gradients(layer: string): Promise<Float32Tensor>;
   inputGradient(rule: RuleSetName): Promise<Float32Tensor>;
-  /** Target scores of each row for `count` variants of that row's input built by `variant`. */
-  scoreInputs(
-    row: number,
-    count: number,
-    variant: (k: number, out: Float32Array) => void,
-  ): Promise<Float32Array>;
+  /**
+   * Target scores of a row for its input masked by each of the maps [n, h, w]: x ⊙ m_i, m_i the map
+   * upsampled to the input (bilinear, align corners) and min-max normalised (Score-CAM's masks),
+   * built in the runtime.
+   */
+  scoreMasked(row: number, maps: Float32Tensor): Promise<Float32Array>;
   /** Target scores of each row when the layer's activations of that row are replaced. */
   scoreActivations(
     row: number,

@@ -1,0 +1,129 @@
+// The masked and ablated forwards of one explain() call (Score-CAM, Ablation-CAM), as perturbations
+// (eval/perturbation.ts): the masked inputs are built in ONNX Runtime by the mask model, the ablated
+// activations run through the tail model, and both run in the largest batches that fit the memory
+// budget (or `batchSize` variants when the caller fixes it).
+
+import { Masker } from '../eval/mask-model.ts';
+import {
+  batchWithin,
+  DEFAULT_PERTURBATION_BUDGET,
+  peakRowBytes,
+  scorePerturbation,
+} from '../eval/perturbation.ts';
+import type { ImageModel } from '../model/image-model.ts';
+import type { LayerViews } from '../model/layer-view.ts';
+import { tailModel } from '../model/tail-model.ts';
+import type { TargetGraph } from '../model/target-graph.ts';
+import type { Session } from '../runtime/runtime.ts';
+import { scoreOf, type TargetRow } from '../targets/index.ts';
+import { type Feeds, selectFeeds, sliceRows } from '../tensor/rows.ts';
+import type { Float32Tensor } from '../tensor/tensor.ts';
+
+export interface PerturbOptions {
+  readonly model: ImageModel;
+  readonly graph: TargetGraph;
+  readonly feeds: Feeds;
+  readonly input: Float32Tensor;
+  readonly rows: readonly TargetRow[];
+  readonly views?: LayerViews;
+  /** Variants per run; default: as many as fit `memoryBudget`. */
+  readonly batchSize?: number;
+  /** Bytes of inputs + activations one run may take (default DEFAULT_PERTURBATION_BUDGET). */
+  readonly memoryBudget?: number;
+}
+
+export class Perturbations {
+  private readonly sessions = new Map<string, Promise<Session | Masker>>();
+
+  constructor(private readonly o: PerturbOptions) {}
+
+  private cached<T extends Session | Masker>(key: string, make: () => Promise<T>): Promise<T> {
+    let s = this.sessions.get(key) as Promise<T> | undefined;
+    if (!s) {
+      s = make();
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private get threads() {
+    const t = this.o.model.threads;
+    return t !== undefined ? { threads: t } : {};
+  }
+
+  /** Variants per run for variants whose run needs `rowBytes` each. */
+  private batch(rowBytes: number, count: number): number {
+    if (this.o.model.fixedBatch) return 1;
+    if (this.o.batchSize !== undefined) return Math.min(this.o.batchSize, count);
+    return batchWithin(this.o.memoryBudget ?? DEFAULT_PERTURBATION_BUDGET, rowBytes, count);
+  }
+
+  /** Bytes per variant of a run from `from`: the graph's peak, plus the variant held in JS. */
+  private rowBytes(from: string, variantBytes: number): number {
+    const g = this.o.graph;
+    return peakRowBytes(g.model.graph, g.shapes, [from]) + variantBytes;
+  }
+
+  /** Target scores of `row`'s input masked by each map [n, h, w] (min-max normalised masks). */
+  async masked(row: number, maps: Float32Tensor): Promise<Float32Array> {
+    const [n, h, w] = maps.dims as [number, number, number];
+    const rowDims = this.o.input.dims.slice(1);
+    const masker = await this.cached(`mask:${h}x${w}`, () =>
+      Masker.create(
+        this.o.model.runtime,
+        { from: [h, w], row: rowDims, layout: this.o.model.preprocess.layout, normalize: true },
+        this.o.model.threads,
+      ),
+    );
+    const x = sliceRows(this.o.input, row, 1);
+    const image = this.o.rows[row]!.image;
+    const seed = this.o.rows[row]!.seed;
+    return scorePerturbation({
+      count: n,
+      batch: this.batch(this.rowBytes(this.o.model.input.name, x.data.length * 4), n),
+      make: (start, k) => masker.apply(sliceRows(maps, start, k), x),
+      run: async (batch) => {
+        const feeds = selectFeeds(this.o.feeds, Array(batch.dims[0]!).fill(image));
+        return (await this.o.model.runTarget(this.o.graph, batch, feeds)).t;
+      },
+      score: (t) => scoreOf(seed, t),
+    });
+  }
+
+  /** Target scores of `row` when `layer`'s activations `a` are replaced by `count` variants. */
+  async activations(
+    row: number,
+    layer: string,
+    a: Float32Tensor,
+    count: number,
+    variant: (k: number, out: Float32Array) => void,
+  ): Promise<Float32Array> {
+    const g = this.o.graph;
+    const session = await this.cached(`tail:${layer}`, () =>
+      this.o.model.runtime.createSession(
+        tailModel(g.model, layer, g.explained, g.shapes.get(layer)?.shape, this.o.views?.[layer]),
+        this.threads,
+      ),
+    );
+    const rowDims = a.dims.slice(1);
+    const size = rowDims.reduce((p, q) => p * q, 1);
+    const seed = this.o.rows[row]!.seed;
+    return scorePerturbation({
+      count,
+      batch: this.batch(this.rowBytes(layer, size * 4), count),
+      make: (start, n) => {
+        const data = new Float32Array(n * size);
+        for (let i = 0; i < n; i++) variant(start + i, data.subarray(i * size, (i + 1) * size));
+        return { dtype: 'float32', dims: [n, ...rowDims], data };
+      },
+      run: async (batch) =>
+        (await session.run({ [layer]: batch }, [g.explained]))[g.explained] as Float32Tensor,
+      score: (t) => scoreOf(seed, t),
+    });
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s.catch(() => undefined))?.release();
+    this.sessions.clear();
+  }
+}

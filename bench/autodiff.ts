@@ -1,8 +1,10 @@
 // Autodiff benchmark: (1) forward only vs forward + gradient at the default Grad-CAM layer vs forward +
-// input gradient, as ratios measured in this process on the same ONNX Runtime settings; (2) compile
+// input gradient (standard and guided rules), as ratios measured in this process on the same ONNX
+// Runtime settings, the sessions' runs interleaved; (2) compile
 // time and peak memory for a large model (torchvision VGG-16, ~530 MB), in a fresh child process.
 //
-//   /usr/bin/python3 bench/export_models.py      # resnet50 + vgg16 into bench/.cache (random weights)
+//   /usr/bin/python3 bench/export_models.py      # resnet50 + vgg16 into bench/.cache (random weights;
+//                                                # else ResNet-50 from conformance/setup.sh's cache)
 //   node --import tsx bench/autodiff.ts [--runs 20] [--threads 2]
 //
 // Targets (not test assertions): last-layer gradient ≤ 1.3× forward, input gradient ≤ 3× forward;
@@ -13,6 +15,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileGradients } from '../src/autodiff/index.ts';
+import type { RuleSet } from '../src/autodiff/rule.ts';
+import { guided, standard } from '../src/autodiff/rule-sets.ts';
 import { defaultLayer } from '../src/model/layers.ts';
 import { readModelBytes } from '../src/model/load-node.ts';
 import { decodeModel, inferShapes } from '../src/onnx/index.ts';
@@ -28,16 +32,21 @@ const arg = (name: string, dflt: number) => {
 const runs = arg('--runs', 20);
 const threads = arg('--threads', 2);
 
-async function median(session: Session, feeds: Record<string, Tensor>): Promise<number> {
-  for (let i = 0; i < 3; i++) await session.run(feeds);
-  const times: number[] = [];
+/**
+ * Median time of each session over `runs` rounds, the sessions interleaved within a round so that a
+ * change in the machine's load moves every column alike (other engineers run tests concurrently).
+ */
+async function medians(runsOf: (() => Promise<unknown>)[]): Promise<number[]> {
+  for (const run of runsOf) for (let i = 0; i < 3; i++) await run();
+  const times = runsOf.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t);
+    for (const [k, run] of runsOf.entries()) {
+      const t = performance.now();
+      await run();
+      times[k]!.push(performance.now() - t);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return times.map((ts) => ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)]!);
 }
 
 async function timeModel(name: string, path: string): Promise<string> {
@@ -52,24 +61,33 @@ async function timeModel(name: string, path: string): Promise<string> {
     dims,
     data: Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i)),
   };
-  const fwd = await nodeRuntime.createSession(bytes, { threads });
-  const tFwd = await median(fwd, { [input.name]: x });
-  await fwd.release();
-  const row = [name, tFwd.toFixed(1)];
-  for (const wrt of [layer, input.name]) {
+  // Every session with the same options as the model's own forward.
+  const sessions: Session[] = [await nodeRuntime.createSession(bytes, { threads })];
+  const feeds: Record<string, Tensor>[] = [{ [input.name]: x }];
+  const compileMs: number[] = [];
+  const grads: [string, RuleSet][] = [
+    [layer, standard],
+    [input.name, standard],
+    [input.name, guided],
+  ];
+  for (const [wrt, ruleSet] of grads) {
     const t0 = performance.now();
-    const compiled = compileGradients(bytes, model, { wrt: [wrt], shapes });
-    const tCompile = performance.now() - t0;
+    const compiled = compileGradients(bytes, model, { wrt: [wrt], shapes, ruleSet });
+    compileMs.push(performance.now() - t0);
     const k = compiled.seed.shape[1] as number;
     const seed: Tensor = {
       dtype: 'float32',
       dims: [1, k],
-      data: new Float32Array(k).fill(0).map((_, i) => (i === 1 ? 1 : 0)),
+      data: new Float32Array(k).map((_, i) => (i === 1 ? 1 : 0)),
     };
-    const s = await nodeRuntime.createSession(compiled.bytes, { threads });
-    const t = await median(s, { [input.name]: x, [compiled.seed.name]: seed });
-    await s.release();
-    row.push(`${t.toFixed(1)} (${(t / tFwd).toFixed(2)}×, compile ${tCompile.toFixed(0)} ms)`);
+    sessions.push(await nodeRuntime.createSession(compiled.bytes, { threads }));
+    feeds.push({ [input.name]: x, [compiled.seed.name]: seed });
+  }
+  const t = await medians(sessions.map((s, k) => () => s.run(feeds[k]!)));
+  for (const s of sessions) await s.release();
+  const row = [name, t[0]!.toFixed(1)];
+  for (const [k, tk] of t.slice(1).entries()) {
+    row.push(`${tk.toFixed(1)} (${(tk / t[0]!).toFixed(2)}×, compile ${compileMs[k]!.toFixed(0)} ms)`);
   }
   return `| ${row.join(' | ')} | ${layer} |`;
 }
@@ -98,6 +116,13 @@ async function compileOnly(path: string): Promise<void> {
   );
 }
 
+/** bench/.cache's export, else the conformance suite's (conformance/setup.sh; dynamic batch, H, W). */
+function resnet50(cache: string): string {
+  const own = join(cache, 'resnet50.onnx');
+  const conformance = join(here, '..', 'conformance', '.cache', 'resnet50', 'model.onnx');
+  return existsSync(own) || !existsSync(conformance) ? own : conformance;
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--compile-only') return compileOnly(process.argv[3]!);
   const cache = join(here, '.cache');
@@ -106,13 +131,15 @@ async function main(): Promise<void> {
       'MobileNetV2 (shared)',
       join(here, '..', '..', 'shared', 'models', 'mobilenet_v2_1.0_224_quant', 'model.onnx'),
     ],
-    ['ResNet-50 (torchvision)', join(cache, 'resnet50.onnx')],
+    ['ResNet-50 (torchvision)', resnet50(cache)],
   ];
-  console.log(`ONNX Runtime CPU, ${threads} threads, batch 1, median of ${runs} runs (ms)\n`);
-  console.log('| model | forward | forward + grad at default layer | forward + input grad | default layer |');
-  console.log('|---|---|---|---|---|');
+  console.log(`ONNX Runtime CPU, ${threads} threads, batch 1, median of ${runs} interleaved runs (ms)\n`);
+  console.log(
+    '| model | forward | forward + grad at default layer | forward + input grad | forward + input grad (guided) | default layer |',
+  );
+  console.log('|---|---|---|---|---|---|');
   for (const [name, path] of models) {
-    if (!existsSync(path)) console.log(`| ${name} | missing: ${path} (run bench/export_models.py) | | | |`);
+    if (!existsSync(path)) console.log(`| ${name} | missing: ${path} (run bench/export_models.py) | | | | |`);
     else console.log(await timeModel(name, path));
   }
   const vgg = join(cache, 'vgg16.onnx');

@@ -151,37 +151,40 @@ describe('Score-CAM and Ablation-CAM (scores recomputed here)', () => {
     try {
       // Image 1 has a constant channel 1: its mask is 0 (0/(0 + 1e-8)), so its score is y_c(0) = b_c.
       const images = [DENSE_IMAGE, [DENSE_IMAGE[0]!, new Array(9).fill(0.5), DENSE_IMAGE[2]!]];
-      // batchSize 2 splits the masked inputs of a row over two forward batches.
-      const r = await ex.explain(inputTensor(images, 3), {
-        method: 'scorecam',
-        target: ['0', '1', '2', '3'],
-        layers: ['features'],
-        normalize: 'none',
-        batchSize: 2,
-      });
-      for (const [image, a] of images.entries()) {
-        // features = input (identity 1×1 conv)
-        const masks = a.map((ak) => {
-          const lo = Math.min(...ak);
-          const hi = Math.max(...ak);
-          return ak.map((v) => (v - lo) / (hi - lo + 1e-8));
+      // batchSize 2 splits the masked inputs of a row over two forward batches; a 1-byte budget runs
+      // them one by one; the default budget in one batch.
+      for (const batching of [{ batchSize: 2 }, { memoryBudget: 1 }, {}]) {
+        const r = await ex.explain(inputTensor(images, 3), {
+          method: 'scorecam',
+          target: ['0', '1', '2', '3'],
+          layers: ['features'],
+          normalize: 'none',
+          ...batching,
         });
-        for (let c = 0; c < 4; c++) {
-          // The masked input x ⊙ mask_k (every input channel), through y_c = W_c · x + b_c.
-          const scores = masks.map(
-            (mk) =>
-              sum(DENSE_FC[c]!.map((w, i) => w * a[Math.floor(i / 9)]![i % 9]! * mk[i % 9]!)) + bias[c]!,
-          );
-          if (image === 1) assert.equal(scores[1], bias[c]);
-          const e = scores.map((v) => Math.exp(v - Math.max(...scores)));
-          const w = e.map((v) => v / sum(e));
-          const want = relu(weighted(a, w));
-          assertClose(
-            mapOf(r, 'scorecam', image * 4 + c),
-            want,
-            1e-5 * Math.max(...want),
-            `image ${image} class ${c}`,
-          );
+        for (const [image, a] of images.entries()) {
+          // features = input (identity 1×1 conv)
+          const masks = a.map((ak) => {
+            const lo = Math.min(...ak);
+            const hi = Math.max(...ak);
+            return ak.map((v) => (v - lo) / (hi - lo + 1e-8));
+          });
+          for (let c = 0; c < 4; c++) {
+            // The masked input x ⊙ mask_k (every input channel), through y_c = W_c · x + b_c.
+            const scores = masks.map(
+              (mk) =>
+                sum(DENSE_FC[c]!.map((w, i) => w * a[Math.floor(i / 9)]![i % 9]! * mk[i % 9]!)) + bias[c]!,
+            );
+            if (image === 1) assert.equal(scores[1], bias[c]);
+            const e = scores.map((v) => Math.exp(v - Math.max(...scores)));
+            const w = e.map((v) => v / sum(e));
+            const want = relu(weighted(a, w));
+            assertClose(
+              mapOf(r, 'scorecam', image * 4 + c),
+              want,
+              1e-5 * Math.max(...want),
+              `image ${image} class ${c} ${JSON.stringify(batching)}`,
+            );
+          }
         }
       }
     } finally {
@@ -192,19 +195,19 @@ describe('Score-CAM and Ablation-CAM (scores recomputed here)', () => {
   test('Ablation-CAM: w_k = (y − y with channel k zeroed)/y = W[c,k]·mean(A_k)/y', async () => {
     const ex = await explainerFor(gapModel({ fc: BLOCK_FC, size: 4 }));
     try {
-      for (const batchSize of [32, 1]) {
+      for (const batching of [{ batchSize: 32 }, { batchSize: 1 }, { memoryBudget: 1 }, {}]) {
         const r = await ex.explain(inputTensor([BLOCK_IMAGE], 4), {
           method: 'ablationcam',
           target: '1',
           layers: ['features'],
           normalize: 'none',
-          batchSize,
+          ...batching,
         });
         // Class 1: means of A are 1, 0.25, 4.125; y = −1 + 0.125 + 8.25 = 7.375. The minimum of A is 0,
         // so ablation writes 0 and removes exactly W[1,k]·mean(A_k) from y.
         const y = 7.375;
         const w = [-1 * 1, 0.5 * 0.25, 2 * 4.125].map((v) => v / y);
-        assertClose(mapOf(r, 'ablationcam'), relu(weighted(BLOCK_A, w)), 1e-6, `batchSize ${batchSize}`);
+        assertClose(mapOf(r, 'ablationcam'), relu(weighted(BLOCK_A, w)), 1e-6, JSON.stringify(batching));
       }
     } finally {
       await ex.release();

@@ -159,6 +159,16 @@ export const averagePool: GradRule = (ctx, gY) => {
     throw new Error(`AveragePool '${node.name}': dilations are not supported`);
   const [kh, kw] = w.kernel as [number, number];
   const includePad = getInt(node, 'count_include_pad', 0) === 1;
+  const inSize = ctx.shape(x).slice(2);
+  if (
+    [...w.padBegin, ...w.padEnd].every((p) => p === 0) &&
+    w.kernel.every((k, i) => k === inSize[i]) &&
+    w.outSize.every((d) => d === 1)
+  ) {
+    // One window over the whole input (a global mean): as GlobalAveragePool.
+    const spread = spreadMean(ctx, only(gY), x);
+    if (spread) return [spread];
+  }
   const ones = e.constF(new Float32Array(kh * kw).fill(1), [1, 1, kh, kw]);
   const g = e.reshape(only(gY), planes(e, only(gY), w.outSize));
   const noPads = [...w.padBegin, ...w.padEnd].every((p) => p === 0);
@@ -179,6 +189,8 @@ export const averagePool: GradRule = (ctx, gY) => {
 export const globalAveragePool: GradRule = (ctx, gY) => {
   const { e, node } = ctx;
   const x = node.inputs[0]!;
+  const spread = spreadMean(ctx, only(gY), x);
+  if (spread) return [spread];
   const spatial = ctx.shape(x).slice(2);
   const area = spatial.every((d): d is number => typeof d === 'number')
     ? e.scalar(spatial.reduce((a, b) => a * b, 1))
@@ -188,6 +200,18 @@ export const globalAveragePool: GradRule = (ctx, gY) => {
       );
   return [e.expandLike(e.div(only(gY), area), x)];
 };
+
+/**
+ * g / (H·W) spread over static H, W: a broadcasting Div by a constant [1, 1, H, W] instead of an
+ * Expand to x's runtime shape, so that ONNX Runtime knows the backward shapes at load time (its NCHWc
+ * layout then keeps the elementwise gradient ops beside the Convs). Undefined when H, W are symbolic.
+ */
+function spreadMean(ctx: GradContext, g: string, x: string): string | undefined {
+  const spatial = ctx.shape(x).slice(2);
+  if (!spatial.every((d): d is number => typeof d === 'number')) return undefined;
+  const area = spatial.reduce((a, b) => a * b, 1);
+  return ctx.e.div(g, ctx.e.constF(new Float32Array(area).fill(area), [1, 1, ...spatial]));
+}
 
 // y = max over H, W ⇒ dx[first argmax] = g
 export const globalMaxPool: GradRule = (ctx, gY) => {

@@ -8,10 +8,20 @@ import { type GradContext, type GradRule, only } from '../rule.ts';
 const norm = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 
 // Reshape, Flatten, Squeeze, Unsqueeze: y is x with other dims ⇒ dx = reshape(g, shape(x))
-export const reshapeBack: GradRule = (ctx, gY) => [
-  ctx.e.reshapeLike(only(gY), ctx.node.inputs[0]!),
-  ...ctx.node.inputs.slice(1).map(() => undefined),
-];
+export const reshapeBack: GradRule = (ctx, gY) => {
+  const x = ctx.node.inputs[0]!;
+  const xs = ctx.shape(x);
+  const ys = ctx.shape(ctx.node.outputs[0]!);
+  // A constant shape where x's dims after the first are static and the first passes through (0 =
+  // copy g's): ONNX Runtime then knows every backward shape at load time, which its NCHWc layout
+  // needs to keep elementwise gradient ops beside the Convs. Else x's runtime shape.
+  const keepsFirst = xs.length > 0 && ys.length > 0 && xs[0] === ys[0];
+  const dx =
+    keepsFirst && xs.slice(1).every((d) => typeof d === 'number')
+      ? ctx.e.reshape(only(gY), ctx.e.constI64([0, ...(xs.slice(1) as number[])]))
+      : ctx.e.reshapeLike(only(gY), x);
+  return [dx, ...ctx.node.inputs.slice(1).map(() => undefined)];
+};
 
 // y = transpose(x, p) ⇒ dx = transpose(g, p⁻¹)
 export const transpose: GradRule = (ctx, gY) => {

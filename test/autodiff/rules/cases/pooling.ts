@@ -159,5 +159,7 @@ export function poolingCases(): GradCase[] {
       extra: { fd: false },
     }),
   );
+  // One window over the whole input (MobileNetV2's 7×7 average pool): the global-mean recipe.
+  pool('averagepool-whole', 'AveragePool', [2, 3, 3, 4], values(rng, 72), { kernel_shape: [3, 4] });
   return cases;
 }

@@ -15,6 +15,7 @@ import type { Method, MethodId, MethodResult } from '../methods/types.ts';
 import { type GradientResult, GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { type LayerLayout, type LayerViews, parseLayerLayout } from '../model/layer-view.ts';
+import type { AlsoPart } from '../model/layer-view-compile.ts';
 import { defaultLayer, type LayerInfo, resolveLayers } from '../model/layers.ts';
 import { type Prediction, rankOutput } from '../model/predict.ts';
 import { selectionGraph, type TargetGraph } from '../model/target-graph.ts';
@@ -133,7 +134,9 @@ export class Explainer {
 
   constructor(readonly model: ImageModel) {}
 
-  private runner(options: RunnerOptions & { readonly views?: LayerViews }): Promise<GradientRunner> {
+  private runner(
+    options: RunnerOptions & { readonly views?: LayerViews; readonly also?: readonly AlsoPart[] },
+  ): Promise<GradientRunner> {
     const { graph, ...compile } = options;
     const key = JSON.stringify({
       ...compile,
@@ -255,14 +258,35 @@ export class Explainer {
     const targets = group.targets;
     const select = targets.length === 1 ? targets[0]!.select : undefined;
     if (!select && !targets.every((t) => t.fixed)) return undefined;
-    // The run the methods need first: the layers' (every CAM method) or a pixel method's input gradient.
-    const pixelRule = methods.find((m) => m.needs.inputGradient)?.needs.inputGradient;
-    const first = layers.length
-      ? { key: 'layers', wrt: layers.map((l) => l.name), rule: options.rule ?? 'standard' }
-      : pixelRule
-        ? { key: `input:${pixelRule}`, wrt: [this.model.input.name], rule: pixelRule }
-        : undefined;
+    // Every gradient the methods need, from one forward pass: the layers' (CAM methods, under
+    // options.rule) and each pixel method's input gradient (its own rule set), sharing the seed.
+    const input = this.model.input.name;
+    const layerRule = options.rule ?? 'standard';
+    const pixelRules = [
+      ...new Set(methods.flatMap((m) => (m.needs.inputGradient ? [m.needs.inputGradient] : []))),
+    ];
+    const parts = [
+      ...(layers.length ? [{ keys: ['layers'], wrt: layers.map((l) => l.name), rule: layerRule }] : []),
+      ...pixelRules.map((rule) => ({ keys: [`input:${rule}`], wrt: [input], rule })),
+    ];
+    // The parts under one rule set are one backward graph.
+    const byRule = new Map<RuleSetName, { keys: string[]; wrt: string[]; rule: RuleSetName }>();
+    for (const p of parts) {
+      const b = byRule.get(p.rule);
+      if (b) {
+        b.keys.push(...p.keys);
+        b.wrt.push(...p.wrt.filter((w) => !b.wrt.includes(w)));
+      } else byRule.set(p.rule, { keys: [...p.keys], wrt: [...p.wrt], rule: p.rule });
+    }
+    // A tensor's gradient under two rule sets needs two runs: each run's results are keyed by tensor.
+    const runs: { keys: string[]; wrt: string[]; rule: RuleSetName }[] = [];
+    for (const p of byRule.values()) {
+      if (!runs.some((r) => r.wrt.some((w) => p.wrt.includes(w)))) runs.push(p);
+    }
+    const [first, ...rest] = runs;
     if (!first) return undefined;
+    const also = rest.map((p) => ({ wrt: p.wrt, ruleSet: RULE_SETS[p.rule] }));
+    const keys = runs.flatMap((p) => p.keys);
     const views: LayerViews = Object.fromEntries(layers.map((l) => [l.name, l.view!]));
     const n = batch.dims[0]!;
     const labels = this.model.labels;
@@ -275,6 +299,7 @@ export class Explainer {
       const runner = await this.runner({
         ...runOptions(sg, first.wrt, RULE_SETS[first.rule], select.k, sg.seed),
         views,
+        also,
       });
       const r = await runner.run(batch, undefined, feeds);
       const { x, t } = valuesOf(r, sg);
@@ -290,7 +315,7 @@ export class Explainer {
           },
         );
       }
-      return { graph: sg, x, t, rows, prefilled: new Map([[first.key, r]]) };
+      return { graph: sg, x, t, rows, prefilled: new Map(keys.map((k) => [k, r])) };
     }
     // Fixed rows: resolved on zeros (they do not look at the values), seeds fed.
     const zeros = (k: number): Float32Tensor => ({
@@ -307,6 +332,7 @@ export class Explainer {
     const runner = await this.runner({
       ...runOptions(graph, first.wrt, RULE_SETS[first.rule], plan.repeat),
       views,
+      also,
     });
     const seed = new Float32Array(rows.length * classes);
     rows.forEach((row, i) => {
@@ -328,7 +354,7 @@ export class Explainer {
       x = selectRows(x, firsts);
       t = selectRows(t, firsts);
     }
-    return { graph, x, t, rows, prefilled: new Map([[first.key, r]]) };
+    return { graph, x, t, rows, prefilled: new Map(keys.map((k) => [k, r])) };
   }
 
   /** The explanations of rows that share one target graph. */

@@ -9,7 +9,7 @@ import { concatRows, type Feeds, sliceFeeds, sliceRows } from '../tensor/rows.ts
 import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
 import type { ImageModel } from './image-model.ts';
 import type { LayerViews } from './layer-view.ts';
-import { compileWithViews } from './layer-view-compile.ts';
+import { type AlsoPart, compileWithViews } from './layer-view-compile.ts';
 import type { GraphSource } from './target-graph.ts';
 
 export interface GradientResult {
@@ -24,6 +24,8 @@ export interface GradientResult {
 export type GradientRunnerOptions = Omit<CompileOptions, 'shapes'> & {
   /** Tensors read through a layer view: their values and gradients come out N×C×H×W. */
   readonly views?: LayerViews;
+  /** Further backward graphs (other tensors, other rule sets) from the same forward pass and seed. */
+  readonly also?: readonly AlsoPart[];
 };
 
 /** A gradient model compiled for one input size, and its session. */
@@ -60,9 +62,9 @@ export class GradientRunner {
   ): Promise<GradientRunner> {
     const source = graph ?? { bytes: model.source.bytes, model: model.model, shapes: await model.shapes() };
     // Layer views (layer-view.ts): values and gradients of non-NCHW layers come out N×C×H×W.
-    const { views, ...compile } = options;
+    const { views, also, ...compile } = options;
     const compileFor = async (shapes: GraphSource['shapes']): Promise<Sized> => {
-      const compiled = compileWithViews(source.bytes, source.model, { ...compile, shapes }, views);
+      const compiled = compileWithViews(source.bytes, source.model, { ...compile, shapes }, views, also);
       const session = await model.runtime.createSession(compiled.bytes, {
         ...(threads !== undefined ? { threads } : {}),
         ...(model.source.externalData ? { externalData: model.source.externalData } : {}),

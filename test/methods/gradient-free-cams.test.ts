@@ -97,7 +97,8 @@ describe('CAM refuses heads that are not GAP + linear', () => {
 
 describe('Eigen-CAM and Eigen-Grad-CAM on rank-1 activations', () => {
   // A_k = u_k · s: the centred (hw × C) matrix is (s − s̄)·uᵀ, whose first right singular vector is
-  // ±u/|u|, so the projection is ±|u|·(s − s̄); gradsight orients it so the loadings sum > 0.
+  // ±u/|u|, so the projection is ±|u|·(s − s̄); the sign is LAPACK's (numpy's svd), which
+  // eigen-sign.ts replays: the expected signs below are what numpy 1.24's np.linalg.svd returns.
   const s = [0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6].map((v) => v / 2);
   const centred = s.map((v) => v - mean(s));
 
@@ -124,8 +125,9 @@ describe('Eigen-CAM and Eigen-Grad-CAM on rank-1 activations', () => {
     }
   });
 
-  test('Eigen-CAM with loadings summing below 0 projects on −u: the low end of s', async () => {
-    // Signed features (no Relu): u = [−2, 1, −1] sums to −2, so v = −u/|u| and the map is −|u|(s − s̄).
+  test("Eigen-CAM takes LAPACK's sign, not the loadings' sum: u = [−2, 1, −1] projects on +u", async () => {
+    // Signed features (no Relu): u = [−2, 1, −1] sums to −2; numpy's VT[0] is +u/|u| = [−0.816, 0.408,
+    // −0.408], so the map is +|u|(s − s̄) (a loadings-sum rule would take −u and the low end of s).
     const u = [-2, 1, -1];
     const s9 = [0, 1, 2, 1, 2, 3, 2, 3, 5];
     const c9 = s9.map((v) => v - mean(s9));
@@ -137,7 +139,7 @@ describe('Eigen-CAM and Eigen-Grad-CAM on rank-1 activations', () => {
         layers: ['features'],
         normalize: 'none',
       });
-      assertClose(mapOf(r, 'eigencam'), relu(c9.map((v) => -Math.sqrt(6) * v)), 1e-5, 'eigencam');
+      assertClose(mapOf(r, 'eigencam'), relu(c9.map((v) => Math.sqrt(6) * v)), 1e-5, 'eigencam');
     } finally {
       await ex.release();
     }

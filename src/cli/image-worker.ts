@@ -7,6 +7,7 @@
 // The protocol lives in image-worker-client.ts, the only module that talks to this one.
 
 import { parentPort } from 'node:worker_threads';
+import sharp from 'sharp';
 import { GradsightError } from '../errors.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
@@ -23,6 +24,8 @@ import type {
 } from './image-worker-client.ts';
 
 const port = parentPort!;
+// Every image is decoded and encoded once: libvips' operation cache would only hold memory.
+sharp.cache(false);
 /** Decoded images waiting for their outputs, by key. */
 const decoded = new Map<number, RgbImage>();
 

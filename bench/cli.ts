@@ -1,0 +1,197 @@
+// CLI benchmark: `gradsight explain` over folders, the whole process, in child processes started by
+// this script (each reports its own time since process start and its peak RSS):
+//  (a) 56 photos (the shared photos and VOC samples, plus resized copies), Grad-CAM on ResNet-50
+//      (torchvision export, conformance/.cache/resnet50 after `bash conformance/setup.sh`): the CLI
+//      with every output file vs a process that loads the model and runs one forward per image
+//      (batch 1, on the preprocessed tensors); target ≤ 1.5×. Also the library's explain() over the
+//      same tensors, to show how much of the CLI's time is the model's;
+//  (b) peak RSS of a 100-image and a 1,000-image folder (small images, shared MobileNetV2,
+//      Grad-CAM): flat within ±10%.
+//
+//   node --import tsx bench/cli.ts [a|b] [--threads N]
+
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const shared = join(root, '..', 'shared');
+const MARK = 'GRADSIGHT_BENCH ';
+
+interface ChildReport {
+  /** Milliseconds since the child process started, at the end of its work. */
+  readonly ms: number;
+  readonly maxRssMiB: number;
+  readonly [k: string]: number;
+}
+
+/** Child modes: the CLI itself, or the forward-only baseline. */
+async function child(mode: string, args: string[]): Promise<void> {
+  const report = (extra: Record<string, number>) => {
+    const r = { ms: performance.now(), maxRssMiB: process.resourceUsage().maxRSS / 1024, ...extra };
+    process.stderr.write(`\n${MARK}${JSON.stringify(r)}\n`);
+  };
+  if (mode === '--cli') {
+    const { main } = await import('../src/cli/main.ts');
+    const code = await main(['node', 'gradsight', ...args]);
+    report({ code });
+    return;
+  }
+  // --forward <model dir> <inputs.npy> [threads] [--explain]: load + one forward per row (batch 1).
+  const [modelDir, npy, threads, explain] = args;
+  const { openImageModel } = await import('../src/model/open-node.ts');
+  const { readNpy } = await import('../src/tensor/npy-node.ts');
+  const { float32 } = await import('../src/tensor/tensor.ts');
+  const t = await readNpy(npy!);
+  const rows = Array.from({ length: t.dims[0]! }, (_, i) => {
+    const per = t.data.length / t.dims[0]!;
+    return float32((t.data as Float32Array).slice(i * per, (i + 1) * per), [1, ...t.dims.slice(1)]);
+  });
+  const t0 = performance.now();
+  const model = await openImageModel(modelDir!, Number(threads) ? { threads: Number(threads) } : {});
+  const loaded = performance.now();
+  for (const row of rows) await model.run(row);
+  const done = performance.now();
+  const extra: Record<string, number> = { loadMs: loaded - t0, forwardMs: done - loaded, startMs: t0 };
+  if (explain === '--explain') {
+    const { Explainer } = await import('../src/explain/explainer.ts');
+    const ex = Explainer.fromModel(model);
+    await ex.explain(rows[0]!, { method: 'gradcam' }); // compile the gradient model once
+    const e0 = performance.now();
+    for (const row of rows) await ex.explain(row, { method: 'gradcam' });
+    extra.explainMs = performance.now() - e0;
+  }
+  report({ ...extra, ms: done });
+}
+
+function run(args: string[]): Promise<ChildReport> {
+  return new Promise((ok, fail) => {
+    const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    p.stderr.on('data', (d) => {
+      err += d;
+    });
+    p.on('error', fail);
+    p.on('close', () => {
+      const line = err.split('\n').find((l) => l.startsWith(MARK));
+      if (!line) return fail(new Error(`child failed:\n${err}`));
+      ok(JSON.parse(line.slice(MARK.length)) as ChildReport);
+    });
+  });
+}
+
+const photos = (): string[] => [
+  ...readdirSync(join(shared, 'images'))
+    .filter((f) => f.endsWith('.png') && !f.includes('mask'))
+    .map((f) => join(shared, 'images', f)),
+  ...readdirSync(join(shared, 'data', 'voc-samples', 'images')).map((f) =>
+    join(shared, 'data', 'voc-samples', 'images', f),
+  ),
+];
+
+/** `count` images in `dir`: the photos, then copies resized by `scales` in turn (longest side ≥ 32). */
+async function makeFolder(dir: string, count: number, scales: readonly number[], maxSide?: number) {
+  await mkdir(dir, { recursive: true });
+  const src = photos();
+  for (let i = 0; i < count; i++) {
+    const file = src[i % src.length]!;
+    const round = Math.floor(i / src.length);
+    const meta = await sharp(file).metadata();
+    const s0 = maxSide ? maxSide / Math.max(meta.width!, meta.height!) : 1;
+    const s = s0 * (scales[round % scales.length] ?? 1);
+    const width = Math.max(32, Math.round(meta.width! * s));
+    await sharp(file)
+      .resize({ width })
+      .png()
+      .toFile(join(dir, `${String(i).padStart(4, '0')}.png`));
+  }
+}
+
+async function partA(tmp: string, threads: string | undefined): Promise<void> {
+  const onnx = join(root, 'conformance', '.cache', 'resnet50', 'model.onnx');
+  if (!existsSync(onnx)) return console.log(`(a) skipped: ${onnx} missing; run bash conformance/setup.sh`);
+  // ResNet-50 as a model folder: the ImageNet labels (the shared MobileNetV2's without "background").
+  const modelDir = join(tmp, 'resnet50');
+  await mkdir(modelDir, { recursive: true });
+  await symlink(onnx, join(modelDir, 'model.onnx'));
+  await writeFile(join(modelDir, 'preprocess.json'), JSON.stringify({ size: [224, 224] }));
+  const labels = await readFile(join(shared, 'models', 'mobilenet_v2_1.0_224_quant', 'labels.txt'), 'utf8');
+  await writeFile(join(modelDir, 'labels.txt'), `${labels.split('\n').slice(1, 1001).join('\n')}\n`);
+  const images = join(tmp, 'photos56');
+  await makeFolder(images, 56, [1, 0.75, 0.5]);
+  // The baseline's inputs: the same images, decoded and preprocessed as the CLI does.
+  const { decodeImageFile } = await import('../src/image/decode-node.ts');
+  const { imagesToBatch } = await import('../src/image/preprocess.ts');
+  const { openImageModel } = await import('../src/model/open-node.ts');
+  const { writeNpy } = await import('../src/tensor/npy-node.ts');
+  const opened = await openImageModel(modelDir);
+  const cfg = opened.preprocess;
+  await opened.release();
+  const files = readdirSync(images).map((f) => join(images, f));
+  const decoded = await Promise.all(files.map((f) => decodeImageFile(f)));
+  await writeNpy(join(tmp, 'inputs.npy'), imagesToBatch(decoded, cfg));
+  const th = threads ? ['--threads', threads] : [];
+  console.log(`(a) ${files.length} photos, Grad-CAM on ResNet-50, threads ${threads ?? 'default'}`);
+  const base = await run(['--forward', modelDir, join(tmp, 'inputs.npy'), threads ?? '0', '--explain']);
+  const cli = await run(['--cli', 'explain', modelDir, images, '-q', '-o', join(tmp, 'out-a'), ...th]);
+  const baseMs = base.startMs! + base.loadMs! + base.forwardMs!;
+  const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  console.log(`| process start (node + tsx + imports) | ${f(base.startMs!)} |`);
+  console.log(`| model load | ${f(base.loadMs!)} |`);
+  console.log(
+    `| ${files.length} forwards, batch 1 | ${f(base.forwardMs!)} (${(base.forwardMs! / files.length).toFixed(0)} ms each) |`,
+  );
+  console.log(`| baseline: start + load + forwards | ${f(baseMs)} |`);
+  console.log(
+    `| library explain(), ${files.length} tensors, warm | ${f(base.explainMs!)} (${(base.explainMs! / base.forwardMs!).toFixed(2)}× the forwards) |`,
+  );
+  console.log(`| CLI explain, whole process, every output file | ${f(cli.ms)} (exit ${cli.code}) |`);
+  console.log(`| CLI / baseline | ${(cli.ms / baseMs).toFixed(2)}× (target ≤ 1.5×) |`);
+  console.log(
+    `| CLI − (start + load + explain()) | ${f(cli.ms - base.startMs! - base.loadMs! - base.explainMs!)}: image work not hidden behind the model |`,
+  );
+}
+
+async function partB(tmp: string, threads: string | undefined): Promise<void> {
+  const model = join(shared, 'models', 'mobilenet_v2_1.0_224_quant');
+  if (!existsSync(model)) return console.log(`(b) skipped: ${model} missing`);
+  const th = threads ? ['--threads', threads] : [];
+  console.log('(b) peak RSS, small images (longest side 64–96 px), Grad-CAM on the shared MobileNetV2');
+  const rss: number[] = [];
+  for (const n of [100, 1000]) {
+    const images = join(tmp, `small${n}`);
+    await makeFolder(images, n, [1, 0.8, 0.9, 0.7], 96);
+    const r = await run(['--cli', 'explain', model, images, '-q', '-o', join(tmp, `out-b${n}`), ...th]);
+    rss.push(r.maxRssMiB);
+    console.log(
+      `| ${n} images | peak RSS ${r.maxRssMiB.toFixed(0)} MiB | ${(r.ms / 1000).toFixed(1)} s (exit ${r.code}) |`,
+    );
+    await rm(images, { recursive: true, force: true });
+    await rm(join(tmp, `out-b${n}`), { recursive: true, force: true });
+  }
+  console.log(`| 1,000 / 100 | ${(rss[1]! / rss[0]!).toFixed(3)} (target within ±10%) |`);
+}
+
+async function main(): Promise<void> {
+  const [mode, ...rest] = process.argv.slice(2);
+  if (mode === '--cli' || mode === '--forward') return child(mode, rest);
+  const ti = process.argv.indexOf('--threads');
+  const threads = ti > 0 ? process.argv[ti + 1] : undefined;
+  const parts = mode === 'a' || mode === 'b' ? [mode] : ['a', 'b'];
+  const tmp = await mkdtemp(join(tmpdir(), 'gradsight-bench-cli-'));
+  try {
+    if (parts.includes('a')) await partA(tmp, threads);
+    if (parts.includes('b')) await partB(tmp, threads);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();

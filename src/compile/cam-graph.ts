@@ -1,5 +1,5 @@
-// The CAM pipeline as ONNX nodes, so a compiled explainer outputs the final map with no gradsight code
-// at run time. The same steps and float32 order as src/methods/pipeline.ts (pytorch-grad-cam, see
+// The CAM pipeline as ONNX nodes (each method's raw CAM is its `camGraph` in the method table), so a
+// compiled explainer outputs the final map with no gradsight code at run time. The same steps and float32 order as src/methods/pipeline.ts (pytorch-grad-cam, see
 // reference-semantics.md b1):
 //   per layer: cam → ReLU → (x − min)/(1e-7 + max(x − min)) per image → Resize (linear, half_pixel:
 //              OpenCV INTER_LINEAR for upsampling) → ReLU
@@ -8,16 +8,7 @@
 
 import type { Emitter } from '../autodiff/emitter.ts';
 
-export type CamKind = 'gradcam' | 'hirescam';
-
 const EPS = 1e-7;
-
-/** The raw CAM [N,1,h,w] of activations A and gradients G [N,C,h,w]. */
-export function rawCam(e: Emitter, kind: CamKind, a: string, g: string): string {
-  // Grad-CAM: α = mean_ij G; L = Σ_c α_c A_c. HiResCAM: L = Σ_c G_c ⊙ A_c.
-  const w = kind === 'gradcam' ? e.reduceMean(g, [2, 3], true) : g;
-  return e.reduceSum(e.mul(w, a), [1], true);
-}
 
 /** pytorch-grad-cam's scale_cam_image without the resize, per image of [N,1,h,w]. */
 export function minMaxPerImage(e: Emitter, x: string): string {

@@ -11,10 +11,10 @@ import { gradientPatch } from '../autodiff/compile.ts';
 import { Emitter, ONNX_FLOAT } from '../autodiff/emitter.ts';
 import { explainedTensor } from '../autodiff/explained.ts';
 import type { Profile, RuleSet } from '../autodiff/rule.ts';
-import { guided } from '../autodiff/rule-sets.ts';
+import { RULE_SETS } from '../autodiff/rule-sets.ts';
 import { GradsightError } from '../errors.ts';
-import { METHOD_IDS } from '../methods/table.ts';
-import type { MethodId } from '../methods/types.ts';
+import { METHOD_IDS, METHODS, methodById } from '../methods/table.ts';
+import type { Method, MethodId } from '../methods/types.ts';
 import { pickImageInput } from '../model/inputs.ts';
 import { emitView, type LayerLayout, parseLayerLayout } from '../model/layer-view.ts';
 import { defaultLayer, type LayerInfo, resolveLayers } from '../model/layers.ts';
@@ -28,11 +28,22 @@ import {
   type ValueInfo,
 } from '../onnx/index.ts';
 import type { TargetHead } from '../targets/head.ts';
-import { type CamKind, fuseCams, rawCam } from './cam-graph.ts';
+import { fuseCams } from './cam-graph.ts';
 
-/** Methods a compiled explainer can compute in-graph; the others need loops, SVDs or many forwards. */
-export const COMPILABLE_METHODS = ['gradcam', 'hirescam', 'guided-backprop', 'guided-gradcam'] as const;
-export type CompilableMethod = (typeof COMPILABLE_METHODS)[number];
+/**
+ * Whether a method has an in-graph form (the method table decides): a CAM method with `camGraph`, or a
+ * pixel method (an input gradient under its rule set, times the final map of a compilable CAM method
+ * for Guided Grad-CAM). The others need loops, SVDs or many forwards.
+ */
+export function isCompilable(m: Method): boolean {
+  if (m.output === 'cam') return m.camGraph !== undefined;
+  const of = m.needs.finalMapOf;
+  return m.needs.inputGradient !== undefined && (of === undefined || methodById(of)?.camGraph !== undefined);
+}
+
+/** The compilable method ids, read off the method table. */
+export const COMPILABLE_METHODS: readonly MethodId[] = METHODS.filter(isCompilable).map((m) => m.id);
+export type CompilableMethod = MethodId;
 
 /** `class`: an int64 [N] class index per image; `seed`: a float [N, K] gradient of the scores. */
 export type SeedInput = 'class' | 'seed';
@@ -86,7 +97,14 @@ export function compileExplainer(
   inferenceModel: Model,
   options: CompileExplainerOptions,
 ): ExplainerModel {
-  const method = compilableMethod(options.method);
+  const spec = compilableMethod(options.method);
+  const method = spec.id;
+  // The CAM the map is made of: the method's own, or the one a pixel method multiplies by.
+  const camMethod = spec.camGraph
+    ? spec
+    : spec.needs.finalMapOf
+      ? methodById(spec.needs.finalMapOf)
+      : undefined;
   const output = options.output ?? inferenceModel.graph.outputs[0]?.name;
   const scores = explainedTensor(inferenceModel.graph, output, true);
   // A target head (a probability, a detection score) is appended first; its T is what is explained.
@@ -101,7 +119,7 @@ export function compileExplainer(
   if (!explainedShape) throw new GradsightError('shape-inference', `the shape of ${explained} is unknown`);
   const seedInput = options.seedInput ?? 'class';
   const counterfactual = options.counterfactual ?? false;
-  const needsCam = method !== 'guided-backprop';
+  const needsCam = camMethod !== undefined;
   const layout =
     typeof options.layerLayout === 'string' ? parseLayerLayout(options.layerLayout) : options.layerLayout;
   const layerInfos = needsCam ? layersOf(model, shapes, options.layers, output, layout) : [];
@@ -185,11 +203,10 @@ export function compileExplainer(
     });
     patches.push(cam.patch);
     e.enter('cam');
-    const kind: CamKind = method === 'hirescam' ? 'hirescam' : 'gradcam';
     // Each layer through its view (layer-view.ts): value and gradient alike, so the CAM sees NCHW.
     const cams = cam.outputs.map((o, i) => {
       const view = layerInfos[i]!.view!;
-      return rawCam(e, kind, emitView(e, o.tensor, view), emitView(e, o.grad, view));
+      return camMethod!.camGraph!(e, emitView(e, o.tensor, view), emitView(e, o.grad, view));
     });
     finalCam = fuseCams(e, cams, height, width);
     const name = mapName('map');
@@ -206,22 +223,23 @@ export function compileExplainer(
       name,
       dtype: 'float32',
       shape,
-      meaning: `the ${method === 'hirescam' ? 'HiResCAM' : 'Grad-CAM'} map at input resolution, in [0, 1] per image (layers: ${layers.join(', ')})`,
+      meaning: `the ${camMethod!.title} map at input resolution, in [0, 1] per image (layers: ${layers.join(', ')})`,
     });
   }
 
-  if (method === 'guided-backprop' || method === 'guided-gradcam') {
+  const pixelRule = spec.output === 'pixels' ? spec.needs.inputGradient : undefined;
+  if (pixelRule) {
     const gb = gradientPatch(model, {
       ...common,
       wrt: [image.name],
-      prefix: 'gradsight/guided',
-      ruleSet: guided,
+      prefix: `gradsight/${pixelRule}`,
+      ruleSet: RULE_SETS[pixelRule],
     });
     patches.push(gb.patch);
     const grad = gb.outputs[0]!.grad;
     e.enter('pixels');
     // Guided Grad-CAM: GB ⊙ the final Grad-CAM map, broadcast over channels.
-    const pixels = method === 'guided-gradcam' ? e.mul(grad, finalCam!) : grad;
+    const pixels = spec.needs.finalMapOf ? e.mul(grad, finalCam!) : grad;
     const name = mapName('pixels');
     e.nodes.push({
       opType: 'Identity',
@@ -235,10 +253,9 @@ export function compileExplainer(
       name,
       dtype: 'float32',
       shape: image.shape,
-      meaning:
-        method === 'guided-gradcam'
-          ? 'Guided Grad-CAM: Guided Backprop × the Grad-CAM map, raw (display with deprocess_image)'
-          : 'Guided Backprop: the input gradient through guided ReLUs, raw (display with deprocess_image)',
+      meaning: spec.needs.finalMapOf
+        ? `${spec.title}: the input gradient (${pixelRule} rules) × the ${camMethod!.title} map, raw (display with deprocess_image)`
+        : `${spec.title}: the input gradient through ${pixelRule} ReLU rules, raw (display with deprocess_image)`,
     });
   }
 
@@ -263,9 +280,9 @@ export function compileExplainer(
 }
 
 /** The method id if it can be compiled; a typed error naming the compilable ones otherwise. */
-export function compilableMethod(id: string): CompilableMethod {
-  const hit = COMPILABLE_METHODS.find((m) => m === id);
-  if (hit) return hit;
+export function compilableMethod(id: string): Method {
+  const hit = methodById(id);
+  if (hit && isCompilable(hit)) return hit;
   if ((METHOD_IDS as readonly string[]).includes(id)) {
     throw new GradsightError('method-not-applicable', `${id} cannot be compiled into a single ONNX model`, {
       hint: `compilable methods: ${COMPILABLE_METHODS.join(', ')}; use gradsight explain for ${id as MethodId}`,

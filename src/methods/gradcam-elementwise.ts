@@ -15,5 +15,6 @@ export const gradcamElementwise: Method = {
   },
   output: 'cam',
   needs: { activations: true, gradients: true },
+  camGraph: (e, a, g) => e.reduceSum(e.relu(e.mul(g, a)), [1], true),
   compute: (ctx) => perLayer(ctx, (a, g) => channelSumOf(a, g!, (x, y) => Math.max(x * y, 0))),
 };

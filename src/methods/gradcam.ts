@@ -15,5 +15,7 @@ export const gradcam: Method = {
   },
   output: 'cam',
   needs: { activations: true, gradients: true },
+  // α = mean_ij G; L = Σ_k α_k A_k.
+  camGraph: (e, a, g) => e.reduceSum(e.mul(e.reduceMean(g, [2, 3], true), a), [1], true),
   compute: (ctx) => perLayer(ctx, (a, g) => weightedChannelSum(a, spatialMean(g!))),
 };

@@ -15,5 +15,6 @@ export const hirescam: Method = {
   },
   output: 'cam',
   needs: { activations: true, gradients: true },
+  camGraph: (e, a, g) => e.reduceSum(e.mul(g, a), [1], true),
   compute: (ctx) => perLayer(ctx, (a, g) => channelSumOf(a, g!, (x, y) => x * y)),
 };

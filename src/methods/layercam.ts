@@ -15,5 +15,6 @@ export const layercam: Method = {
   },
   output: 'cam',
   needs: { activations: true, gradients: true },
+  camGraph: (e, a, g) => e.reduceSum(e.mul(e.relu(g), a), [1], true),
   compute: (ctx) => perLayer(ctx, (a, g) => channelSumOf(a, g!, (x, y) => Math.max(y, 0) * x)),
 };

@@ -2,7 +2,7 @@
 // what it needs (activations, gradients, input gradients, masked forwards) into either per-layer CAMs
 // at feature resolution or a pixel-space map. Methods never choose targets: a row's seed does.
 
-import type { RuleSetName } from '../autodiff/index.ts';
+import type { Emitter, RuleSetName } from '../autodiff/index.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 
 export type MethodId =
@@ -52,6 +52,12 @@ export interface MethodSpec {
   /** 'cam': per-layer maps at feature resolution; 'pixels': a [3, H, W] map at input resolution. */
   readonly output: 'cam' | 'pixels';
   readonly needs: Needs;
+  /**
+   * The method's raw CAM as ONNX nodes: [N, 1, h, w] from activations A and gradients G [N, C, h, w],
+   * the same math as `compute` (compiled explainers run it with no gradsight code). Pixel methods
+   * compile from `needs` (the input-gradient rule and the map they multiply by) instead.
+   */
+  readonly camGraph?: (e: Emitter, a: string, g: string) => string;
 }
 
 /** Everything a method may ask for, computed lazily and shared between the methods of one run. */

@@ -29,5 +29,12 @@ export const xgradcam: Method = {
   },
   output: 'cam',
   needs: { activations: true, gradients: true },
+  camGraph: (e, a, g) => {
+    const w = e.div(
+      e.reduceSum(e.mul(g, a), [2, 3], true),
+      e.add(e.reduceSum(a, [2, 3], true), e.scalar(1e-7)),
+    );
+    return e.reduceSum(e.mul(w, a), [1], true);
+  },
   compute: (ctx) => perLayer(ctx, (a, g) => weightedChannelSum(a, weights(a, g!))),
 };

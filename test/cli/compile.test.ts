@@ -112,7 +112,7 @@ describe('tiny model', () => {
     assert.match(unknown.stderr, /error\[bad-argument\]: unknown method "gradkam"/);
     assert.match(
       unknown.stderr,
-      /hint: compilable methods: gradcam, hirescam, guided-backprop, guided-gradcam/,
+      /hint: compilable methods: gradcam, guided-backprop, guided-gradcam, hirescam, gradcam-elementwise, xgradcam, layercam, deconvnet/,
     );
     const scorecam = await runCli(['compile', tiny(), '--method', 'scorecam', '-o', out]);
     assert.equal(scorecam.code, 1);

@@ -11,6 +11,7 @@ import { resizeLinear } from '../../src/compile/cam-graph.ts';
 import { COMPILABLE_METHODS, compileExplainer } from '../../src/compile/index.ts';
 import { isGradsightError } from '../../src/errors.ts';
 import { resizeBilinearFloat } from '../../src/image/upsample.ts';
+import { methodById } from '../../src/methods/table.ts';
 import { ImageModel } from '../../src/model/image-model.ts';
 import { openImageModel } from '../../src/model/open-node.ts';
 import { appendGraphPatch, decodeModel } from '../../src/onnx/index.ts';
@@ -60,12 +61,14 @@ describe('compiled file', () => {
           c.inputs.map((i) => i.name),
           ['input', 'class_index'],
         );
-        const want = {
-          gradcam: ['logits', 'map'],
-          hirescam: ['logits', 'map'],
-          'guided-backprop': ['logits', 'pixels'],
-          'guided-gradcam': ['logits', 'map', 'pixels'],
-        }[method];
+        // A CAM method outputs the map; a pixel method the pixels, and the map it multiplies by.
+        const spec = methodById(method)!;
+        const want =
+          spec.output === 'cam'
+            ? ['logits', 'map']
+            : spec.needs.finalMapOf
+              ? ['logits', 'map', 'pixels']
+              : ['logits', 'pixels'];
         assert.deepEqual(
           c.outputs.map((o) => o.name),
           want,
@@ -80,7 +83,7 @@ describe('compiled file', () => {
           14,
           14,
         ]);
-        assert.deepEqual(c.layers, method === 'guided-backprop' ? [] : ['features2']);
+        assert.deepEqual(c.layers, spec.output === 'pixels' && !spec.needs.finalMapOf ? [] : ['features2']);
       }
     }
     await model.release();

@@ -7,7 +7,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileExplainer, type SeedInput } from '../../src/compile/index.ts';
+import { COMPILABLE_METHODS, compileExplainer, type SeedInput } from '../../src/compile/index.ts';
 import { Explainer } from '../../src/explain/explainer.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { imagesToBatch } from '../../src/image/preprocess.ts';
@@ -76,11 +76,9 @@ async function main(dir: string, which: string): Promise<void> {
   // A second layer at another resolution for the multi-layer case.
   const other = layers.filter((l) => l.shape[2] !== layers.at(-1)!.shape[2]).at(-1)!.name;
   const specs: Spec[] = [
-    { id: 'gradcam', method: 'gradcam' },
-    { id: 'hirescam', method: 'hirescam' },
+    // Every compilable method of the method table, at the default layer.
+    ...COMPILABLE_METHODS.map((method) => ({ id: method, method })),
     { id: 'gradcam-counterfactual', method: 'gradcam', counterfactual: true, classes: unlikely },
-    { id: 'guided-backprop', method: 'guided-backprop' },
-    { id: 'guided-gradcam', method: 'guided-gradcam' },
     { id: 'gradcam-2-layers', method: 'gradcam', layers: [defaultLayer, other] },
     { id: 'gradcam-seed', method: 'gradcam', seedInput: 'seed', seeds: contrast },
     {

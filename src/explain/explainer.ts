@@ -18,7 +18,7 @@ import { type LayerLayout, type LayerViews, parseLayerLayout } from '../model/la
 import type { AlsoPart } from '../model/layer-view-compile.ts';
 import { defaultLayer, type LayerInfo, resolveLayers } from '../model/layers.ts';
 import { type Prediction, rankOutput } from '../model/predict.ts';
-import { selectionGraph, type TargetGraph } from '../model/target-graph.ts';
+import type { TargetGraph } from '../model/target-graph.ts';
 import {
   counterfactual,
   parseTarget,
@@ -295,7 +295,7 @@ export class Explainer {
       t: r.explained,
     });
     if (select) {
-      const sg = selectionGraph(graph, select.k, select.sign);
+      const sg = this.model.selectionGraph(graph, select.k, select.sign);
       const runner = await this.runner({
         ...runOptions(sg, first.wrt, RULE_SETS[first.rule], select.k, sg.seed),
         views,

@@ -27,7 +27,7 @@ import { checkFeeds, pickImageInput } from './inputs.ts';
 import type { LayerLayout } from './layer-view.ts';
 import { candidateLayers, defaultLayer, type LayerInfo } from './layers.ts';
 import { type Prediction, rankOutput } from './predict.ts';
-import { type TargetGraph, targetGraph } from './target-graph.ts';
+import { type SelectionGraph, selectionGraph, type TargetGraph, targetGraph } from './target-graph.ts';
 
 export interface ImageModelSource {
   readonly bytes: Uint8Array;
@@ -70,6 +70,7 @@ export class ImageModel {
   private readonly alignedLabels: readonly string[] | undefined;
   private readonly tensorSessions = new Map<string, Promise<Session>>();
   private readonly targetGraphs = new Map<string, Promise<TargetGraph>>();
+  private readonly selectionGraphs = new Map<string, SelectionGraph>();
   /** Intra-op threads for sessions this model creates (undefined: the runtime's default). */
   readonly threads: number | undefined;
 
@@ -224,6 +225,17 @@ export class ImageModel {
       );
       this.targetGraphs.set(key, g);
       g.catch(() => this.targetGraphs.delete(key));
+    }
+    return g;
+  }
+
+  /** A target graph whose seeds are its k best classes, chosen in the graph (cached). */
+  selectionGraph(graph: TargetGraph, k: number, sign: 1 | -1): SelectionGraph {
+    const key = `${graph.key}|top:${k}:${sign}`;
+    let g = this.selectionGraphs.get(key);
+    if (!g) {
+      g = selectionGraph(graph, k, sign);
+      this.selectionGraphs.set(key, g);
     }
     return g;
   }

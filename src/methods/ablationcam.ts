@@ -1,8 +1,9 @@
 // Ablation-CAM: the relative drop of the target score when one channel of the layer is ablated
 // weights that channel: w_k = (y − y_k)/y; L = Σ_k w_k A_k. Ablation sets the channel to 0 when the
 // layer's minimum is 0, else to min − 1e7 (pytorch-grad-cam's AblationLayer). The rest of the
-// network runs on batches of ablated activations; channels that are already all zero are skipped
-// (ablating them changes nothing, so their weight is 0).
+// network (the tail model) runs on batches of ablated activations, as large as the memory budget
+// allows (MethodContext.scoreActivations); channels that are already all zero are skipped (ablating
+// them changes nothing, so their weight is 0).
 
 import { mapDims, weightedChannelSum } from '../tensor/feature-maps.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';

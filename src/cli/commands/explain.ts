@@ -226,8 +226,9 @@ export function explainCommand(io: CliIo): Command {
       feeds,
     };
     // Cards go to disk as images finish (report/stream-node.ts); only small records stay in memory.
-    const report = o.report ? await ReportStream.open(join(out, 'report.html')) : undefined;
+    let report: ReportStream | undefined;
     try {
+      if (o.report) report = await ReportStream.open(join(out, 'report.html'));
       if (!o.quiet && !o.json) {
         const layer = names.some(
           (m) => METHODS.find((x) => x.id === m)?.output === 'cam' || m === 'guided-gradcam',

@@ -14,7 +14,7 @@ import { type LayerLayout, parseLayerLayout, viewedShape } from '../model/layer-
 import { type LayerInfo, withLayout } from '../model/layers.ts';
 import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
 import { Masker } from './mask-model.ts';
-import { batchWithin, DEFAULT_PERTURBATION_BUDGET, peakRowBytes, scorePerturbation } from './perturbation.ts';
+import { batchWithin, DEFAULT_PERTURBATION_BUDGET, scorePerturbation, variantBytes } from './perturbation.ts';
 
 export interface LayerScore {
   readonly layer: LayerInfo;
@@ -100,15 +100,20 @@ export async function rankLayers(
     maps.set(fuseLayers(result.perLayer, height, width, 'per-image').data, i * plane);
   }
   const rowDims = input.dims.slice(1);
-  const masker = await Masker.create(
-    model.runtime,
-    { from: [height, width], row: rowDims, layout: model.preprocess.layout, normalize: false },
-    model.threads,
-  );
+  const masker = await Masker.create(model.runtime, {
+    from: [height, width],
+    row: rowDims,
+    layout: model.preprocess.layout,
+    normalize: false,
+  });
   let pm: Float32Array;
   try {
-    const rowBytes =
-      peakRowBytes(model.model.graph, await model.shapes(), [model.input.name]) + 4 * input.data.length;
+    const rowBytes = variantBytes(
+      model.model.graph,
+      await model.shapes(),
+      [model.input.name],
+      4 * input.data.length,
+    );
     pm = await scorePerturbation({
       count: layers.length,
       batch: batchWithin(DEFAULT_PERTURBATION_BUDGET, rowBytes, layers.length, model.fixedBatch),

@@ -7,8 +7,8 @@ import { Masker } from '../eval/mask-model.ts';
 import {
   batchWithin,
   DEFAULT_PERTURBATION_BUDGET,
-  peakRowBytes,
   scorePerturbation,
+  variantBytes,
 } from '../eval/perturbation.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import type { LayerViews } from '../model/layer-view.ts';
@@ -58,10 +58,10 @@ export class Perturbations {
     return batchWithin(this.o.memoryBudget ?? DEFAULT_PERTURBATION_BUDGET, rowBytes, count);
   }
 
-  /** Bytes per variant of a run from `from`: the graph's peak, plus the variant held in JS. */
-  private rowBytes(from: string, variantBytes: number): number {
+  /** Bytes per variant of a run from `from`, with `held` bytes per variant held in JS. */
+  private rowBytes(from: string, held: number): number {
     const g = this.o.graph;
-    return peakRowBytes(g.model.graph, g.shapes, [from]) + variantBytes;
+    return variantBytes(g.model.graph, g.shapes, [from], held);
   }
 
   /** Target scores of `row`'s input masked by each map [n, h, w] (min-max normalised masks). */
@@ -69,11 +69,12 @@ export class Perturbations {
     const [n, h, w] = maps.dims as [number, number, number];
     const rowDims = this.o.input.dims.slice(1);
     const masker = await this.cached(`mask:${h}x${w}`, () =>
-      Masker.create(
-        this.o.model.runtime,
-        { from: [h, w], row: rowDims, layout: this.o.model.preprocess.layout, normalize: true },
-        this.o.model.threads,
-      ),
+      Masker.create(this.o.model.runtime, {
+        from: [h, w],
+        row: rowDims,
+        layout: this.o.model.preprocess.layout,
+        normalize: true,
+      }),
     );
     const x = sliceRows(this.o.input, row, 1);
     const image = this.o.rows[row]!.image;
@@ -108,11 +109,14 @@ export class Perturbations {
     const rowDims = a.dims.slice(1);
     const size = rowDims.reduce((p, q) => p * q, 1);
     const seed = this.o.rows[row]!.seed;
+    const batch = this.batch(this.rowBytes(layer, size * 4), count);
+    // One buffer for every batch: each run has returned before the next batch is written.
+    const buffer = new Float32Array(batch * size);
     return scorePerturbation({
       count,
-      batch: this.batch(this.rowBytes(layer, size * 4), count),
+      batch,
       make: (start, n) => {
-        const data = new Float32Array(n * size);
+        const data = buffer.subarray(0, n * size);
         for (let i = 0; i < n; i++) variant(start + i, data.subarray(i * size, (i + 1) * size));
         return { dtype: 'float32', dims: [n, ...rowDims], data };
       },

@@ -172,7 +172,15 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
   // An in-graph seed made by another patch is typed here as an input, for the check only; one the
   // model already computes (an appended TopK selection) needs nothing.
   const external = options.seed !== undefined && !g.producers.has(options.seed);
-  checkGradientShapes(model, patch, options.inputShapes, walk.contributions, shapes, external ? seedInfo : []);
+  checkGradientShapes(
+    model,
+    patch,
+    options.inputShapes,
+    walk.contributions,
+    shapes,
+    external ? seedInfo : [],
+    options.repeatRows === true,
+  );
   return {
     patch,
     seed: { name: seedName, shape: seedShape },

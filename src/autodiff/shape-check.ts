@@ -39,6 +39,8 @@ export function checkGradientShapes(
   contributions: readonly Contribution[],
   forwardShapes: ReadonlyMap<string, ValueInfo>,
   extraInputs: GraphPatch['input'] = [],
+  /** With repeatRows gradients have the seed's rows, not the forward tensor's: axis 0 may differ. */
+  rowsMayDiffer = false,
 ): void {
   // The forward proto with the patch's repeated fields added: arrays are copied shallowly, weights not.
   const fwd = model.proto.graph!;
@@ -62,7 +64,7 @@ export function checkGradientShapes(
   for (const c of contributions) {
     const want = forwardShapes.get(c.tensor)?.shape;
     const got = full.get(c.grad)?.shape;
-    if (!want || !got || sameShape(want, got)) continue;
+    if (!want || !got || sameShape(want, got, rowsMayDiffer)) continue;
     throw new GradsightError(
       'shape-mismatch',
       `the gradient rule of ${c.node.opType} node '${c.node.name}' gives [${got.join(', ')}] for ${c.tensor} of shape [${want.join(', ')}]`,
@@ -75,10 +77,13 @@ export function checkGradientShapes(
 }
 
 /** Same rank, and equal wherever both dims are numbers (a symbol or an unknown matches anything). */
-function sameShape(want: Shape, got: Shape): boolean {
+function sameShape(want: Shape, got: Shape, rowsMayDiffer: boolean): boolean {
   return (
     want.length === got.length &&
-    want.every((d, i) => typeof d !== 'number' || typeof got[i] !== 'number' || d === got[i])
+    want.every(
+      (d, i) =>
+        (rowsMayDiffer && i === 0) || typeof d !== 'number' || typeof got[i] !== 'number' || d === got[i],
+    )
   );
 }
 

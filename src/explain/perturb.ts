@@ -3,6 +3,7 @@
 // activations run through the tail model, and both run in the largest batches that fit the memory
 // budget (or `batchSize` variants when the caller fixes it).
 
+import { GradsightError } from '../errors.ts';
 import { Masker } from '../eval/mask-model.ts';
 import {
   batchWithin,
@@ -35,7 +36,23 @@ export interface PerturbOptions {
 export class Perturbations {
   private readonly sessions = new Map<string, Promise<Session | Masker>>();
 
-  constructor(private readonly o: PerturbOptions) {}
+  constructor(private readonly o: PerturbOptions) {
+    const { batchSize, memoryBudget } = o;
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) {
+      throw new GradsightError('bad-argument', `batchSize must be a positive integer, got ${batchSize}`, {
+        hint: 'give the number of masked or ablated copies per run (e.g. 32), or leave it out to fit memoryBudget',
+      });
+    }
+    if (memoryBudget !== undefined && !(memoryBudget > 0 && Number.isFinite(memoryBudget))) {
+      throw new GradsightError(
+        'bad-argument',
+        `memoryBudget must be a positive number of bytes, got ${memoryBudget}`,
+        {
+          hint: 'give bytes, e.g. 268435456 for 256 MiB, or leave it out for the default',
+        },
+      );
+    }
+  }
 
   private cached<T extends Session | Masker>(key: string, make: () => Promise<T>): Promise<T> {
     let s = this.sessions.get(key) as Promise<T> | undefined;

@@ -216,6 +216,28 @@ describe('Score-CAM and Ablation-CAM (scores recomputed here)', () => {
     }
   });
 
+  test('a batch size or memory budget that cannot batch anything is a bad-argument error', async () => {
+    const ex = await explainerFor(gapModel({ fc: BLOCK_FC, size: 4 }));
+    try {
+      for (const method of ['scorecam', 'ablationcam'] as const) {
+        for (const bad of [
+          { batchSize: 0 },
+          { batchSize: 2.5 },
+          { memoryBudget: -1 },
+          { memoryBudget: Number.NaN },
+        ]) {
+          await assert.rejects(
+            ex.explain(inputTensor([BLOCK_IMAGE], 4), { method, target: '1', layers: ['features'], ...bad }),
+            (e: unknown) => e instanceof GradsightError && e.code === 'bad-argument' && e.hint !== undefined,
+            `${method} ${JSON.stringify(bad)}`,
+          );
+        }
+      }
+    } finally {
+      await ex.release();
+    }
+  });
+
   test('Ablation-CAM on a model without value_info for the layer', {}, async () => {
     const ex = await explainerFor(gapModel({ fc: BLOCK_FC, size: 4, valueInfo: false }));
     try {

@@ -36,6 +36,8 @@ export function repeatForwardRows(
   };
   for (const node of backward) {
     // The seed already has its rows (an in-graph seed is computed from forward tensors, not repeated).
-    node.input = (node.input ?? []).map((i) => (i !== seed && (forward.has(i) || inputs.has(i)) ? rep(i) : i));
+    node.input = (node.input ?? []).map((i) =>
+      i !== seed && (forward.has(i) || inputs.has(i)) ? rep(i) : i,
+    );
   }
 }

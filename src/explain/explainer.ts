@@ -16,7 +16,7 @@ import { type GradientResult, GradientRunner } from '../model/gradient-runner.ts
 import type { ImageModel } from '../model/image-model.ts';
 import { type LayerLayout, type LayerViews, parseLayerLayout } from '../model/layer-view.ts';
 import type { AlsoPart } from '../model/layer-view-compile.ts';
-import { defaultLayer, type LayerInfo, resolveLayers } from '../model/layers.ts';
+import { type LayerInfo, resolveLayers } from '../model/layers.ts';
 import { type Prediction, rankOutput } from '../model/predict.ts';
 import type { TargetGraph } from '../model/target-graph.ts';
 import {

@@ -156,7 +156,6 @@ export class GradientRunner {
     const parts: GradientResult[] = [];
     for (let i = 0; i < n; i++)
       parts.push(await this.runOnce(sized, sliceFeeds(feeds, i, 1), sliceRows(s, i * r, r)));
-    const cat = (pick: (p: GradientResult) => Float32Tensor) => concatRows(parts.map(pick));
     return concatResults(parts, this.compiled);
   }
 

@@ -157,9 +157,13 @@ export function selectionGraph(tg: TargetGraph, k: number, sign: 1 | -1): Select
   const t = tg.shapes.get(tg.explained)?.shape;
   const classes = x?.[1];
   if (x?.length !== 2 || typeof classes !== 'number' || t?.length !== 2 || t[1] !== classes) {
-    throw new GradsightError('shape-inference', `in-graph selection needs scores [N, K]; ${tg.reads} is [${(x ?? []).join(', ')}]`, {
-      hint: 'this is a bug in gradsight (the explainer should have run the targets in two steps)',
-    });
+    throw new GradsightError(
+      'shape-inference',
+      `in-graph selection needs scores [N, K]; ${tg.reads} is [${(x ?? []).join(', ')}]`,
+      {
+        hint: 'this is a bug in gradsight (the explainer should have run the targets in two steps)',
+      },
+    );
   }
   const opset = tg.model.opsets.get('') ?? tg.model.opsets.get('ai.onnx') ?? 13;
   const e = new Emitter(opset, 'gradsight/select');
@@ -183,5 +187,15 @@ export function selectionGraph(tg: TargetGraph, k: number, sign: 1 | -1): Select
   const shapes = new Map(tg.shapes);
   shapes.set(indices, { name: indices, dtype: 'int64', shape: [x[0] ?? 'N', k] });
   shapes.set(seed, { name: seed, dtype: 'float32', shape: ['rows', classes] });
-  return { ...tg, bytes, model, shapes, key: `${tg.key}|top:${k}:${sign}`, forwardBytes: bytes, seed, indices, k };
+  return {
+    ...tg,
+    bytes,
+    model,
+    shapes,
+    key: `${tg.key}|top:${k}:${sign}`,
+    forwardBytes: bytes,
+    seed,
+    indices,
+    k,
+  };
 }

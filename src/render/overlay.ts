@@ -56,14 +56,19 @@ export function overlay(
       details: { bands: stride },
     });
   }
-  const band = stride === 1 ? () => 0 : (c: number) => c;
+  // The two float32 terms take 256 values each (a colormap entry, an image byte): tabulate them
+  // once, so each pixel is one float32 add, bit for bit the arithmetic of the formula.
+  const heatTerm = new Float32Array(lut.length);
+  for (let j = 0; j < lut.length; j++) heatTerm[j] = f(wHeat * f(lut[j]! / 255));
+  const imageTerm = new Float32Array(256);
+  for (let b = 0; b < 256; b++) imageTerm[b] = f(wImg * f(b / 255));
+  const data = image.data;
   let max = 0;
   for (let i = 0; i < n; i++) {
     const k = colormapIndex(values[i]!) * 3;
+    const p = stride * i;
     for (let c = 0; c < 3; c++) {
-      const heat = f(lut[k + c]! / 255);
-      const img = f(image.data[stride * i + band(c)]! / 255);
-      const v = f(f(wHeat * heat) + f(wImg * img));
+      const v = f(heatTerm[k + c]! + imageTerm[data[stride === 1 ? p : p + c]!]!);
       blend[3 * i + c] = v;
       if (v > max) max = v;
     }

@@ -5,10 +5,16 @@ import sharp from 'sharp';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { writeFileAtomic } from '../io/write-file-node.ts';
 
+/**
+ * zlib level 1: on a 512×600 overlay 7.6 ms and 869 KB against 13.4 ms and 787 KB at the default 6
+ * (level 3 is no faster); lossless either way, and PNG encoding is a quarter of explain's image work.
+ */
+const PNG_COMPRESSION_LEVEL = 1;
+
 /** Encodes an RGB image as a lossless 8-bit RGB PNG. */
 export async function encodePng(img: RgbImage): Promise<Uint8Array> {
   const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .png()
+    .png({ compressionLevel: PNG_COMPRESSION_LEVEL })
     .toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

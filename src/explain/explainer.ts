@@ -21,19 +21,18 @@ import { type Prediction, rankOutput } from '../model/predict.ts';
 import type { TargetGraph } from '../model/target-graph.ts';
 import {
   counterfactual,
-  parseTarget,
   resolveRows,
   scoreOf,
   type Target,
+  type TargetInput,
   type TargetRow,
-  type TargetSpec,
-  targetOf,
+  targetFrom,
 } from '../targets/index.ts';
 import { type Feeds, repeatRows, selectFeeds, selectRows } from '../tensor/rows.ts';
 import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
 import { ExplainContext, type RunnerOptions, runOptions } from './context.ts';
 import { type Diagnostic, diagnose } from './diagnose.ts';
-import { averageSamples, expandRows, forwardPlan, type SmoothOptions } from './rows.ts';
+import { averageSamples, expandRows, forwardPlan, perImageValues, type SmoothOptions } from './rows.ts';
 import { targetEnvOf } from './target-env.ts';
 
 export interface ExplainOptions {
@@ -94,8 +93,7 @@ export interface TargetInfo {
   readonly detection?: Detection;
 }
 
-/** A target as the library takes it: a CLI string, a spec, or a Target of the user's own. */
-export type TargetInput = string | TargetSpec | Target;
+export type { TargetInput } from '../targets/index.ts';
 
 export interface Explanation {
   readonly image: number;
@@ -204,7 +202,7 @@ export class Explainer {
       if (one) ({ graph, x, t, rows, prefilled } = one);
       else {
         ({ x, t } = await this.model.runTarget(base, batch, feeds));
-        const values = perImageValues(x, t, group.targets.length, batch, images, this.model.labels);
+        const values = perImageValues(x, t, group.targets.length, batch, sizesOf(images), this.model.labels);
         rows = resolveRows(group.targets, values);
       }
       if (!predictions && group.reads === scores)
@@ -225,8 +223,7 @@ export class Explainer {
       t === undefined ? ['pred'] : Array.isArray(t) ? (t as readonly TargetInput[]) : [t as TargetInput];
     const env = targetEnvOf(this.model);
     return list.map((x) => {
-      const target =
-        typeof x === 'string' ? targetOf(parseTarget(x), env) : 'rows' in x ? x : targetOf(x, env);
+      const target = targetFrom(x, env);
       return options.counterfactual ? counterfactual(target) : target;
     });
   }
@@ -303,7 +300,7 @@ export class Explainer {
       });
       const r = await runner.run(batch, undefined, feeds);
       const { x, t } = valuesOf(r, sg);
-      const rows = resolveRows(targets, perImageValues(x, t, 1, batch, images, labels));
+      const rows = resolveRows(targets, perImageValues(x, t, 1, batch, sizesOf(images), labels));
       // The graph chose with TopK on the same x: the rows must be its picks, in its order.
       const picked = r.outputs[sg.indices]!.data as BigInt64Array;
       if (rows.length !== n * select.k || rows.some((row, i) => BigInt(row.index ?? -1) !== picked[i])) {
@@ -325,7 +322,7 @@ export class Explainer {
     });
     const rows = resolveRows(
       targets,
-      perImageValues(zeros(classes), zeros(classes), targets.length, batch, images, labels),
+      perImageValues(zeros(classes), zeros(classes), targets.length, batch, sizesOf(images), labels),
     );
     if (rows.length === 0) return undefined;
     const plan = forwardPlan(batch, rows, 1, expandRows(batch, zeros(classes), rows, 1, undefined).input);
@@ -530,32 +527,9 @@ function groupTargets(targets: readonly Target[], model: ImageModel, defaultRead
   return [...groups.values()];
 }
 
-/** What each target of a group sees of each image (the same values for every target). */
-function perImageValues(
-  x: Float32Tensor,
-  t: Float32Tensor,
-  targets: number,
-  batch: Float32Tensor,
-  images: readonly RgbImage[] | undefined,
-  labels: readonly string[] | undefined,
-) {
-  const n = batch.dims[0]!;
-  const xs = x.data.length / n;
-  const ts = t.data.length / n;
-  const inputSize = [batch.dims[batch.dims.length - 2]!, batch.dims[batch.dims.length - 1]!] as const;
-  return Array.from({ length: n }, (_, i) => {
-    const image = images?.[i];
-    const v = {
-      x: x.data.subarray(i * xs, (i + 1) * xs),
-      xDims: x.dims.slice(1),
-      t: t.data.subarray(i * ts, (i + 1) * ts),
-      tDims: t.dims.slice(1),
-      labels,
-      inputSize,
-      originalSize: image ? ([image.height, image.width] as const) : undefined,
-    };
-    return Array.from({ length: targets }, () => v);
-  });
+/** [height, width] of each decoded image, for targets given boxes in original pixels. */
+function sizesOf(images: readonly RgbImage[] | undefined) {
+  return images?.map((im) => [im.height, im.width] as const);
 }
 
 /** [height, width] of a batch in the model's layout. */

@@ -8,10 +8,16 @@ import { type GradientResult, GradientRunner } from '../model/gradient-runner.ts
 import type { ImageModel } from '../model/image-model.ts';
 import type { LayerViews } from '../model/layer-view.ts';
 import type { TargetGraph } from '../model/target-graph.ts';
-import { counterfactual, parseTarget, resolveRows, type TargetRow, targetOf } from '../targets/index.ts';
+import {
+  counterfactual,
+  resolveRows,
+  type TargetInput,
+  type TargetRow,
+  targetFrom,
+} from '../targets/index.ts';
 import { type Feeds, selectFeeds, selectRows } from '../tensor/rows.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
-import type { TargetInput } from './explainer.ts';
+import { perImageValues } from './rows.ts';
 import { targetEnvOf } from './target-env.ts';
 
 export interface GradientOptions {
@@ -43,12 +49,7 @@ export async function targetGradients(
 ): Promise<TargetGradients> {
   const env = targetEnvOf(model);
   const input = opts.target ?? 'pred';
-  let target =
-    typeof input === 'string'
-      ? targetOf(parseTarget(input), env)
-      : 'rows' in input
-        ? input
-        : targetOf(input, env);
+  let target = targetFrom(input, env);
   if (opts.counterfactual) target = counterfactual(target);
   const reads = explainedTensor(
     model.model.graph,
@@ -58,24 +59,8 @@ export async function targetGradients(
   const { [model.input.name]: _image, ...feeds } = model.feedsFor(batch, opts.feeds);
   const graph = await model.targetGraph(reads, target.head);
   const { x, t } = await model.runTarget(graph, batch, feeds);
-  const n = batch.dims[0]!;
-  const inputSize = [batch.dims[batch.dims.length - 2]!, batch.dims[batch.dims.length - 1]!] as const;
-  const xs = x.data.length / n;
-  const ts = t.data.length / n;
-  const rows = resolveRows(
-    [target],
-    Array.from({ length: n }, (_, i) => [
-      {
-        x: x.data.subarray(i * xs, (i + 1) * xs),
-        xDims: x.dims.slice(1),
-        t: t.data.subarray(i * ts, (i + 1) * ts),
-        tDims: t.dims.slice(1),
-        labels: model.labels,
-        inputSize,
-        originalSize: opts.originalSizes?.[i],
-      },
-    ]),
-  );
+  const rows = resolveRows([target], perImageValues(x, t, 1, batch, opts.originalSizes, model.labels));
+  const ts = t.data.length / batch.dims[0]!;
   if (rows.length === 0) {
     throw new GradsightError('bad-argument', 'the target selects nothing to explain in these images', {
       hint: 'for detections, lower the score threshold (--score-threshold) or pick another target',

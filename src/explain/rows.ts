@@ -2,7 +2,7 @@
 // (with deterministic noise), and the plan for what the gradient runs are fed.
 
 import type { MethodResult } from '../methods/types.ts';
-import type { TargetRow } from '../targets/index.ts';
+import type { TargetRow, TargetValues } from '../targets/index.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 
 export interface SmoothOptions {
@@ -95,4 +95,34 @@ export function averageSamples(r: MethodResult, samples: number): MethodResult {
   };
   if (r.kind === 'pixels') return { kind: 'pixels', pixels: avg(r.pixels) };
   return { kind: 'cam', perLayer: new Map([...r.perLayer].map(([k, v]) => [k, avg(v)])) };
+}
+
+/**
+ * What each of `targets` targets sees of each image of the batch, from X and T [N, ...] (the same
+ * values for every target): rows of both, their dims, the model input's size and the original's.
+ */
+export function perImageValues(
+  x: Float32Tensor,
+  t: Float32Tensor,
+  targets: number,
+  batch: Float32Tensor,
+  originalSizes: readonly (readonly [number, number])[] | undefined,
+  labels: readonly string[] | undefined,
+): Omit<TargetValues, 'image'>[][] {
+  const n = batch.dims[0]!;
+  const xs = x.data.length / n;
+  const ts = t.data.length / n;
+  const inputSize = [batch.dims[batch.dims.length - 2]!, batch.dims[batch.dims.length - 1]!] as const;
+  return Array.from({ length: n }, (_, i) => {
+    const v = {
+      x: x.data.subarray(i * xs, (i + 1) * xs),
+      xDims: x.dims.slice(1),
+      t: t.data.subarray(i * ts, (i + 1) * ts),
+      tDims: t.dims.slice(1),
+      labels,
+      inputSize,
+      originalSize: originalSizes?.[i],
+    };
+    return Array.from({ length: targets }, () => v);
+  });
 }

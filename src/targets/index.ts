@@ -12,10 +12,18 @@ export {
   softmaxHead,
 } from './heads.ts';
 export { parseTarget } from './parse.ts';
-export { counterfactual, resolveRows, scoreOf, type TargetEnv, targetOf } from './resolve.ts';
+export {
+  counterfactual,
+  resolveRows,
+  scoreOf,
+  type TargetEnv,
+  targetFrom,
+  targetOf,
+} from './resolve.ts';
 export type {
   ClassRef,
   Target,
+  TargetInput,
   TargetRow,
   TargetRowInit,
   TargetSpec,

@@ -9,7 +9,8 @@ import { topK } from '../tensor/tensor.ts';
 import { classIndex } from './class-index.ts';
 import { detectionTarget } from './detection.ts';
 import { cosineHead, logSoftmaxHead, sigmoidHead, softmaxHead } from './heads.ts';
-import type { Target, TargetRow, TargetRowInit, TargetSpec, TargetValues } from './types.ts';
+import { parseTarget } from './parse.ts';
+import type { Target, TargetInput, TargetRow, TargetRowInit, TargetSpec, TargetValues } from './types.ts';
 
 /** What targets need to know of the model. */
 export interface TargetEnv {
@@ -22,6 +23,12 @@ export interface TargetEnv {
     readonly scoreThreshold: number;
     readonly iouThreshold: number;
   };
+}
+
+/** A CLI string, a spec or a user's Target, as a Target. */
+export function targetFrom(input: TargetInput, env: TargetEnv = {}): Target {
+  if (typeof input === 'string') return targetOf(parseTarget(input), env);
+  return 'rows' in input ? input : targetOf(input, env);
 }
 
 export function targetOf(spec: TargetSpec, env: TargetEnv = {}): Target {

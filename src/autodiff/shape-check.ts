@@ -2,19 +2,16 @@
 // backward graph is shape-inferred with the forward graph, and every rule's gradient must have the
 // shape of the forward tensor it is the gradient of.
 
-import { create, fromBinary } from '@bufbuild/protobuf';
-import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
 import { GradsightError } from '../errors.ts';
 import {
-  encodeGraphPatch,
   type GraphPatch,
   type InputShapes,
   inferShapes,
   type Model,
-  modelFromProto,
   type Node,
   type Shape,
   type ValueInfo,
+  withGraphPatch,
 } from '../onnx/index.ts';
 
 export interface Contribution {
@@ -42,25 +39,9 @@ export function checkGradientShapes(
   /** With repeatRows gradients have the seed's rows, not the forward tensor's: axis 0 may differ. */
   rowsMayDiffer = false,
 ): void {
-  // The forward proto with the patch's repeated fields added: arrays are copied shallowly, weights not.
-  const fwd = model.proto.graph!;
-  const patchProto = fromBinary(ModelProtoSchema, encodeGraphPatch(patch)).graph!;
-  const merged = create(ModelProtoSchema, {
-    ...model.proto,
-    graph: create(GraphProtoSchema, {
-      ...fwd,
-      node: [...fwd.node, ...patchProto.node],
-      initializer: [...fwd.initializer, ...patchProto.initializer],
-      input: [
-        ...fwd.input,
-        ...patchProto.input,
-        ...fromBinary(ModelProtoSchema, encodeGraphPatch({ input: extraInputs })).graph!.input,
-      ],
-      output: [...fwd.output, ...patchProto.output],
-    }),
-  });
   const inputs = inputShapes ?? graphInputShapes(model, forwardShapes);
-  const full = inferShapes(modelFromProto(merged), inputs, forwardShapes);
+  const merged = withGraphPatch(model, { ...patch, input: [...(patch.input ?? []), ...(extraInputs ?? [])] });
+  const full = inferShapes(merged, inputs, forwardShapes);
   for (const c of contributions) {
     const want = forwardShapes.get(c.tensor)?.shape;
     const got = full.get(c.grad)?.shape;

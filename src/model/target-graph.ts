@@ -17,6 +17,7 @@ import {
   modelFromProto,
   tensorValueInfo,
   type ValueInfo,
+  withGraphPatch,
 } from '../onnx/index.ts';
 import type { TargetHead } from '../targets/head.ts';
 
@@ -82,31 +83,13 @@ export function targetGraph(base: GraphSource, reads: string, head: TargetHead |
   const bytes = appendGraphPatch(base.bytes, patch);
   return {
     bytes,
-    model: withPatch(base.model, patch),
+    model: withGraphPatch(base.model, patch),
     shapes: new Map([...base.shapes, ...headShapes]),
     key: `${reads}|${head.key}`,
     reads,
     explained: t,
     forwardBytes: bytes,
   };
-}
-
-/** The IR of `model` with the patch's nodes, initializers and outputs added (weights not copied). */
-export function withPatch(model: Model, patch: GraphPatch): Model {
-  const fwd = model.proto.graph!;
-  const p = fromBinary(ModelProtoSchema, encodeGraphPatch(patch)).graph!;
-  return modelFromProto(
-    create(ModelProtoSchema, {
-      ...model.proto,
-      graph: create(GraphProtoSchema, {
-        ...fwd,
-        node: [...fwd.node, ...p.node],
-        initializer: [...fwd.initializer, ...p.initializer],
-        input: [...fwd.input, ...p.input],
-        output: [...fwd.output, ...p.output],
-      }),
-    }),
-  );
 }
 
 /** Shapes of the head's tensors, from a model holding only the head with X as its input. */
@@ -183,7 +166,7 @@ export function selectionGraph(tg: TargetGraph, k: number, sign: 1 | -1): Select
     output: [tensorValueInfo(indices, 7, [x[0] ?? 'N', k])],
   };
   const bytes = appendGraphPatch(tg.bytes, patch);
-  const model = withPatch(tg.model, patch);
+  const model = withGraphPatch(tg.model, patch);
   const shapes = new Map(tg.shapes);
   shapes.set(indices, { name: indices, dtype: 'int64', shape: [x[0] ?? 'N', k] });
   shapes.set(seed, { name: seed, dtype: 'float32', shape: ['rows', classes] });

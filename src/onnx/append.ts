@@ -2,11 +2,12 @@
 // fields, so the bytes of `ModelProto{graph: GraphProto{output: [...], node: [...]}}` appended to a
 // model add those outputs/nodes; re-encoding a 100 MB model would cost about a second.
 
-import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
 import type { DType } from '../tensor/tensor.ts';
 import { dtypeToOnnx } from './dtype.ts';
-import type { Shape } from './ir.ts';
+import { modelFromProto } from './from-proto.ts';
+import type { Model, Shape } from './ir.ts';
 
 /** Repeated GraphProto fields only: a singular field (name, doc_string) would overwrite the model's. */
 export type GraphPatch = Pick<
@@ -93,4 +94,25 @@ export function appendGraphOutputs(model: Uint8Array, outputs: readonly (string 
       };
     }),
   });
+}
+
+/**
+ * The IR of `model` with the patch's nodes, initializers, inputs and outputs added, as appending the
+ * patch to its bytes would give (repeated fields copied shallowly, weights not copied).
+ */
+export function withGraphPatch(model: Model, patch: GraphPatch): Model {
+  const fwd = model.proto.graph!;
+  const p = fromBinary(ModelProtoSchema, encodeGraphPatch(patch)).graph!;
+  return modelFromProto(
+    create(ModelProtoSchema, {
+      ...model.proto,
+      graph: create(GraphProtoSchema, {
+        ...fwd,
+        node: [...fwd.node, ...p.node],
+        initializer: [...fwd.initializer, ...p.initializer],
+        input: [...fwd.input, ...p.input],
+        output: [...fwd.output, ...p.output],
+      }),
+    }),
+  );
 }

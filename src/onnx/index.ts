@@ -9,6 +9,7 @@ export {
   type GraphPatch,
   type OutputSpec,
   tensorValueInfo,
+  withGraphPatch,
 } from './append.ts';
 export { getFloat, getFloats, getInt, getInts, getString, getTensor, hasAttr } from './attributes.ts';
 export { type DecodeOptions, decodeModel, decodeModelProto, encodeModel } from './codec.ts';

@@ -3,7 +3,7 @@
 
 import { extname } from 'node:path';
 import { GradsightError } from '../errors.ts';
-import { readFileTyped } from '../io/read-file-node.ts';
+import { readJsonFile } from '../io/read-file-node.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { tensorFromJson } from '../tensor/json-tensor.ts';
 import { readNpy } from '../tensor/npy-node.ts';
@@ -25,15 +25,12 @@ export async function loadFeeds(args: readonly string[] | undefined, model: Imag
     const file = arg.slice(eq + 1);
     const info = model.extraInputs.find((i) => i.name === name);
     if (extname(file).toLowerCase() === '.json') {
-      const text = new TextDecoder().decode(await readFileTyped(file, 'feed file'));
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (e) {
-        throw new GradsightError('bad-argument', `${file} is not valid JSON: ${(e as Error).message}`, {
-          hint: 'write the tensor as nested arrays of numbers, e.g. [[101, 2054, 102]]',
-        });
-      }
+      const json = await readJsonFile(
+        file,
+        'feed file',
+        'bad-argument',
+        'write the tensor as nested arrays of numbers, e.g. [[101, 2054, 102]]',
+      );
       out[name] = tensorFromJson(json, (info?.dtype ?? 'float32') as DType, file);
     } else out[name] = await readNpy(file);
   }

@@ -2,8 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GradsightError } from '../errors.ts';
-import { readFileTyped } from '../io/read-file-node.ts';
+import { readJsonFile } from '../io/read-file-node.ts';
 import { validatePreprocess } from './preprocess-validate.ts';
 
 /**
@@ -19,17 +18,12 @@ export const preprocessPathFor = (modelPath: string) => join(dirname(modelPath),
 
 /** Reads and validates a preprocess.json file; returns the parsed JSON. */
 export async function readPreprocessFile(path: string): Promise<unknown> {
-  const text = new TextDecoder().decode(await readFileTyped(path, 'preprocess file'));
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new GradsightError('bad-preprocess', `${path} is not valid JSON: ${(e as Error).message}`, {
-      hint: 'Fix the JSON syntax (trailing commas and comments are not allowed).',
-      details: { source: path },
-      cause: e,
-    });
-  }
+  const json = await readJsonFile(
+    path,
+    'preprocess file',
+    'bad-preprocess',
+    'Fix the JSON syntax (trailing commas and comments are not allowed).',
+  );
   validatePreprocess(json, path);
   return json;
 }

@@ -2,7 +2,7 @@
 // Shared by the image, label, preprocess and npy loaders (all of which read small user-given files).
 
 import { readFile } from 'node:fs/promises';
-import { GradsightError } from '../errors.ts';
+import { type ErrorCode, GradsightError } from '../errors.ts';
 
 export async function readFileTyped(path: string, what: string): Promise<Uint8Array> {
   try {
@@ -36,4 +36,23 @@ export function fileError(e: unknown, path: string, what: string): GradsightErro
     details: { path, errno: code },
     cause: e,
   });
+}
+
+/** Reads and parses a JSON file; invalid JSON is a `code` error naming the path, with `hint`. */
+export async function readJsonFile(
+  path: string,
+  what: string,
+  code: ErrorCode,
+  hint: string,
+): Promise<unknown> {
+  const text = new TextDecoder().decode(await readFileTyped(path, what));
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new GradsightError(code, `${path} is not valid JSON: ${(e as Error).message}`, {
+      hint,
+      details: { source: path },
+      cause: e,
+    });
+  }
 }

@@ -14,7 +14,6 @@ import { NORMALIZATIONS, type Normalization } from '../../methods/pipeline.ts';
 import { METHOD_IDS, METHODS } from '../../methods/table.ts';
 import type { MethodId } from '../../methods/types.ts';
 import type { ImageModel } from '../../model/image-model.ts';
-import { openImageModel } from '../../model/open-node.ts';
 import { COLORMAP_IDS, type ColormapId } from '../../render/colormaps.ts';
 import { OVERLAY_SIZES, type OverlaySize } from '../../render/explanation-images.ts';
 import { renderImageCard } from '../../report/html.ts';
@@ -26,10 +25,10 @@ import { type PipelineInput, runExplainPipeline } from '../explain-pipeline.ts';
 import { feedArg, loadFeeds } from '../feeds.ts';
 import { expandImageArgs } from '../inputs.ts';
 import type { CliIo } from '../main.ts';
-import { addPreprocessOptions, type PreprocessOpts, positiveInt, preprocessFlags } from '../options.ts';
+import { addPreprocessOptions, type PreprocessOpts, positiveInt } from '../options.ts';
 import { Progress } from '../progress.ts';
 import { failedImage } from './explain-outputs.ts';
-import { openForInput } from './input-size.ts';
+import { openModelFor } from './input-size.ts';
 
 export interface ExplainCliOptions extends PreprocessOpts {
   method: MethodId[];
@@ -189,17 +188,7 @@ export function explainCommand(io: CliIo): Command {
     const started = performance.now();
     const files = o.input ? [] : await expandImageArgs(imageArgs);
     // A --input tensor of another H×W opens a model with symbolic H, W at that size (input-size.ts).
-    const model = await openForInput(
-      (size) =>
-        openImageModel(modelPath, {
-          preprocess: { ...preprocessFlags(o), ...(size ? { size } : {}) },
-          ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
-          ...(o.threads !== undefined ? { threads: o.threads } : {}),
-          ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),
-        }),
-      o.input,
-      o.size,
-    );
+    const model = await openModelFor(modelPath, o);
     const ex = Explainer.fromModel(model);
     let feeds: Feeds;
     try {

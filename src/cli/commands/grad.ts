@@ -13,20 +13,13 @@ import { type GradientResult, GradientRunner } from '../../model/gradient-runner
 import type { ImageModel } from '../../model/image-model.ts';
 import { parseLayerLayout } from '../../model/layer-view.ts';
 import { resolveLayers } from '../../model/layers.ts';
-import { openImageModel } from '../../model/open-node.ts';
 import type { TargetRow } from '../../targets/index.ts';
 import { readNpy, writeNpy } from '../../tensor/npy-node.ts';
 import type { Float32Tensor } from '../../tensor/tensor.ts';
 import { feedArg, loadFeeds } from '../feeds.ts';
 import type { CliIo } from '../main.ts';
-import {
-  addPreprocessOptions,
-  nonNegativeInt,
-  type PreprocessOpts,
-  positiveInt,
-  preprocessFlags,
-} from '../options.ts';
-import { openForInput } from './input-size.ts';
+import { addPreprocessOptions, nonNegativeInt, type PreprocessOpts, positiveInt } from '../options.ts';
+import { openModelFor } from './input-size.ts';
 
 interface GradOpts extends PreprocessOpts {
   image?: string[];
@@ -102,17 +95,7 @@ export function gradCommand(io: CliIo): Command {
       });
     }
     // A --input tensor of another H×W opens a model with symbolic H, W at that size (input-size.ts).
-    const model = await openForInput(
-      (size) =>
-        openImageModel(modelPath, {
-          preprocess: { ...preprocessFlags(o), ...(size ? { size } : {}) },
-          ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
-          ...(o.threads !== undefined ? { threads: o.threads } : {}),
-          ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),
-        }),
-      o.input,
-      o.size,
-    );
+    const model = await openModelFor(modelPath, o);
     try {
       const decoded = o.image ? await Promise.all(o.image.map(decodeImageFile)) : undefined;
       const input = decoded ? imagesToBatch(decoded, model.preprocess) : await loadInput(o.input!, model);

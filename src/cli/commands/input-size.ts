@@ -5,7 +5,9 @@
 // contradicts it; an explicit --size is never overridden.
 
 import type { ImageModel } from '../../model/image-model.ts';
+import { openImageModel } from '../../model/open-node.ts';
 import { readNpy } from '../../tensor/npy-node.ts';
+import { type PreprocessOpts, preprocessFlags } from '../options.ts';
 
 /** The [H, W] of an input tensor (with or without its batch axis) in the model's layout. */
 export function tensorSize(dims: readonly number[], model: ImageModel): [number, number] | undefined {
@@ -39,4 +41,22 @@ export async function openForInput(
   if (!size || (size[0] === h && size[1] === w)) return model;
   await model.release();
   return open(size);
+}
+
+/** The model as `explain` and `grad` open it from their flags (preprocessing, labels, threads, image input). */
+export function openModelFor(
+  modelPath: string,
+  o: PreprocessOpts & { labels?: string; threads?: number; imageInput?: string; input?: string },
+): Promise<ImageModel> {
+  return openForInput(
+    (size) =>
+      openImageModel(modelPath, {
+        preprocess: { ...preprocessFlags(o), ...(size ? { size } : {}) },
+        ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
+        ...(o.threads !== undefined ? { threads: o.threads } : {}),
+        ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),
+      }),
+    o.input,
+    o.size,
+  );
 }

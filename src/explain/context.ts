@@ -113,19 +113,20 @@ export class ExplainContext implements MethodContext {
   /** One standard-rule run over all rows, for every layer's activations and gradients. */
   private layerRun() {
     return this.once('layers', async () => {
-      const repeat = this.o.forward.repeat;
-      const r =
-        this.o.prefilled?.get('layers') ??
-        (await (async () => {
-          const runner = await this.o.runner(
-            runOptions(this.o.graph, [...this.o.layers], RULE_SETS[this.o.rule], repeat),
-          );
-          return runner.run(this.o.forward.input, this.seedTensor(runner), this.forwardFeeds());
-        })());
+      const r = await this.gradientRun('layers', this.o.layers, this.o.rule);
       // Values come per forward row; methods index them per target row.
+      const repeat = this.o.forward.repeat;
       const values = Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, repeatRows(v, repeat)]));
       return { ...r, values };
     });
+  }
+
+  /** The gradient run `key` ('layers', 'input:<rule>'): the one the explainer already made, or a new one. */
+  private async gradientRun(key: string, wrt: readonly string[], rule: RuleSetName): Promise<GradientResult> {
+    const done = this.o.prefilled?.get(key);
+    if (done) return done;
+    const runner = await this.o.runner(runOptions(this.o.graph, wrt, RULE_SETS[rule], this.o.forward.repeat));
+    return runner.run(this.o.forward.input, this.seedTensor(runner), this.forwardFeeds());
   }
 
   /** Extra feeds for the gradient runs' rows: per image when repeating, else per row. */
@@ -153,12 +154,7 @@ export class ExplainContext implements MethodContext {
   inputGradient(rule: RuleSetName): Promise<Float32Tensor> {
     return this.once(`input:${rule}`, async () => {
       const name = this.o.model.input.name;
-      const done = this.o.prefilled?.get(`input:${rule}`);
-      if (done) return done.grads[name]!;
-      const repeat = this.o.forward.repeat;
-      const runner = await this.o.runner(runOptions(this.o.graph, [name], RULE_SETS[rule], repeat));
-      const r = await runner.run(this.o.forward.input, this.seedTensor(runner), this.forwardFeeds());
-      return r.grads[name]!;
+      return (await this.gradientRun(`input:${rule}`, [name], rule)).grads[name]!;
     });
   }
 

@@ -134,8 +134,30 @@ export class GradientRunner {
    */
   async run(input: Float32Tensor, seed: Tensor | undefined, extra?: Feeds): Promise<GradientResult> {
     const n = input.dims[0]!;
-    if (seed === undefined) return this.runInGraphSeed(input, extra);
-    // With repeatRows the seed may carry several rows per input row.
+    const s = seed === undefined ? this.noSeed() : this.checkSeed(seed, n);
+    const feeds = this.model.feedsFor(input, extra);
+    const sized = await this.sizedFor(input);
+    if (!this.fixedBatch || n === 1) return this.runOnce(sized, feeds, s);
+    // A model exported with batch 1: one image (and its seed rows) at a time.
+    const r = s ? s.dims[0]! / n : 0;
+    const parts: GradientResult[] = [];
+    for (let i = 0; i < n; i++)
+      parts.push(await this.runOnce(sized, sliceFeeds(feeds, i, 1), s && sliceRows(s, i * r, r)));
+    return concatResults(parts, this.compiled);
+  }
+
+  /** No seed is fed: only for a model that computes its seed in the graph. */
+  private noSeed(): undefined {
+    if (!this.inGraphSeed) {
+      throw new GradsightError('internal-error', 'internal: this gradient model needs a seed input', {
+        hint: 'this is a bug in gradsight; please report it',
+      });
+    }
+    return undefined;
+  }
+
+  /** The seed rows for n input rows, as float32: n rows, or with repeatRows the same number per row. */
+  private checkSeed(seed: Tensor, n: number): Float32Tensor {
     const rows = this.repeatRows && seed.dims[0]! % n === 0 ? seed.dims[0]! : n;
     const want = this.seedDims(rows);
     if (seed.dims.length !== want.length || seed.dims.some((d, i) => d !== want[i])) {
@@ -147,31 +169,7 @@ export class GradientRunner {
         },
       );
     }
-    const s = asFloat32(seed);
-    const feeds = this.model.feedsFor(input, extra);
-    const sized = await this.sizedFor(input);
-    if (!this.fixedBatch || n === 1) return this.runOnce(sized, feeds, s);
-    // A model exported with batch 1: one image (and its seed rows) at a time.
-    const r = rows / n;
-    const parts: GradientResult[] = [];
-    for (let i = 0; i < n; i++)
-      parts.push(await this.runOnce(sized, sliceFeeds(feeds, i, 1), sliceRows(s, i * r, r)));
-    return concatResults(parts, this.compiled);
-  }
-
-  private async runInGraphSeed(input: Float32Tensor, extra?: Feeds): Promise<GradientResult> {
-    if (!this.inGraphSeed) {
-      throw new GradsightError('internal-error', 'internal: this gradient model needs a seed input', {
-        hint: 'this is a bug in gradsight; please report it',
-      });
-    }
-    const feeds = this.model.feedsFor(input, extra);
-    const sized = await this.sizedFor(input);
-    const n = input.dims[0]!;
-    if (!this.fixedBatch || n === 1) return this.runOnce(sized, feeds, undefined);
-    const parts: GradientResult[] = [];
-    for (let i = 0; i < n; i++) parts.push(await this.runOnce(sized, sliceFeeds(feeds, i, 1), undefined));
-    return concatResults(parts, this.compiled);
+    return asFloat32(seed);
   }
 
   private async runOnce(

@@ -86,27 +86,29 @@ describe('tiny model', () => {
       (await readOut('a', 'input.grad.npy')).data,
     );
   });
+  /** `gradsight grad` of the tiny model's input gradient into `name`/, with the extra flags. */
+  const inputGrad = async (name: string, ...flags: string[]) => {
+    const r = await runCli([
+      'grad',
+      join(dir, 'tiny.onnx'),
+      '--input',
+      join(dir, 'x.npy'),
+      '--wrt',
+      'input',
+      ...flags,
+      '--out',
+      join(dir, name),
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return { summary: JSON.parse(r.stdout), grad: await readOut(name, 'input.grad.npy') };
+  };
+
   test('-t prob:c is the chain rule over the logit gradients: p_c (∇z_c − Σ_j p_j ∇z_j)', async () => {
-    const run = async (name: string, ...t: string[]) => {
-      const r = await runCli([
-        'grad',
-        join(dir, 'tiny.onnx'),
-        '--input',
-        join(dir, 'x.npy'),
-        '--wrt',
-        'input',
-        ...t,
-        '--out',
-        join(dir, name),
-        '--json',
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-      return { summary: JSON.parse(r.stdout), grad: await readOut(name, 'input.grad.npy') };
-    };
-    const prob = await run('p1', '-t', 'prob:1');
+    const prob = await inputGrad('p1', '-t', 'prob:1');
     assert.equal(prob.summary.explained, 'gradsight/head/softmax/Softmax_0');
     const z = [0, 1, 2].map(() => undefined as unknown as Tensor);
-    for (const c of [0, 1, 2]) z[c] = (await run(`z${c}`, '--class', String(c))).grad;
+    for (const c of [0, 1, 2]) z[c] = (await inputGrad(`z${c}`, '--class', String(c))).grad;
     const logits = await readOut('z0', 'logits.npy');
     const size = 3 * 8 * 8;
     let worst = 0;
@@ -128,43 +130,14 @@ describe('tiny model', () => {
   });
 
   test('-t top:2 gives two rows per image, in rank order, and counterfactual negates them', async () => {
-    const top = await runCli([
-      'grad',
-      join(dir, 'tiny.onnx'),
-      '--input',
-      join(dir, 'x.npy'),
-      '--wrt',
-      'input',
-      '-t',
-      'top:2',
-      '--out',
-      join(dir, 't2'),
-      '--json',
-    ]);
-    assert.equal(top.code, 0, top.stderr);
-    const s = JSON.parse(top.stdout);
+    const top = await inputGrad('t2', '-t', 'top:2');
     assert.deepEqual(
-      s.rows.map((r: { image: number }) => r.image),
+      top.summary.rows.map((r: { image: number }) => r.image),
       [0, 0, 1, 1],
     );
-    const g = await readOut('t2', 'input.grad.npy');
+    const g = top.grad;
     assert.deepEqual(g.dims, [4, 3, 8, 8]);
-    const cf = await runCli([
-      'grad',
-      join(dir, 'tiny.onnx'),
-      '--input',
-      join(dir, 'x.npy'),
-      '--wrt',
-      'input',
-      '-t',
-      'top:2',
-      '--counterfactual',
-      '--out',
-      join(dir, 't2cf'),
-      '--json',
-    ]);
-    assert.equal(cf.code, 0, cf.stderr);
-    const gcf = await readOut('t2cf', 'input.grad.npy');
+    const gcf = (await inputGrad('t2cf', '-t', 'top:2', '--counterfactual')).grad;
     for (let i = 0; i < g.data.length; i++) assert.equal(Number(gcf.data[i]), -Number(g.data[i]));
   });
 

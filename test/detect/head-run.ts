@@ -1,11 +1,11 @@
-// Runs a decoder's score head on a small model: appends the head's nodes after the model's output,
+// Runs a decoder's score head on a small model: appends the head after the model's output (as explain does),
 // compiles the gradient of T, and gives T, d⟨seed, T⟩/dx for a one-hot seed at a cell, and central
 // finite differences of T[cell] with respect to the model input x for comparison.
 
-import { Emitter } from '../../src/autodiff/emitter.ts';
 import { compileGradients } from '../../src/autodiff/index.ts';
 import type { Decoder } from '../../src/detect/index.ts';
-import { appendGraphPatch, decodeModel, type Shape } from '../../src/onnx/index.ts';
+import { targetGraph } from '../../src/model/target-graph.ts';
+import { decodeModel, inferShapes, type Shape } from '../../src/onnx/index.ts';
 import { nodeRuntime } from '../../src/runtime/node.ts';
 import type { Float32Tensor, Tensor } from '../../src/tensor/tensor.ts';
 
@@ -24,16 +24,12 @@ export function withHead(
   outputShape: Shape,
   input = 'x',
 ): HeadModel {
+  // The library's own head appending (model/target-graph.ts), with the output's shape as given.
   const model = decodeModel(bytes);
-  const e = new Emitter(model.opsets.get('') ?? 13, 'gradsight-head');
-  e.enter(decoder.id);
-  const t = decoder.head.build(e, output, outputShape);
-  const patched = appendGraphPatch(bytes, {
-    node: e.nodes,
-    initializer: e.initializers,
-    output: [{ name: t }],
-  });
-  return { bytes: patched, t, input };
+  const shapes = new Map(inferShapes(model));
+  shapes.set(output, { name: output, dtype: 'float32', shape: outputShape });
+  const g = targetGraph({ bytes, model, shapes }, output, decoder.head);
+  return { bytes: g.forwardBytes, t: g.explained, input };
 }
 
 const f32 = (data: Float32Array, dims: readonly number[]): Float32Tensor => ({

@@ -11,6 +11,10 @@ export type ErrorCode =
   | 'external-data-missing'
   | 'file-not-found'
   | 'file-unreadable'
+  /** A directory, FIFO, device or socket where a file is read. */
+  | 'not-a-regular-file'
+  /** A file above a size limit (a flag raises it). */
+  | 'file-too-large'
   | 'bad-image'
   | 'bad-npy'
   | 'bad-preprocess'

@@ -1,16 +1,89 @@
 // Reads a whole file, turning Node's errno errors into typed GradsightErrors that name the path.
-// Shared by the image, label, preprocess and npy loaders (all of which read small user-given files).
+// Shared by the image, label, preprocess and npy loaders. Only regular files are read: the file is opened
+// non-blocking (so a FIFO cannot hang the open) and checked with fstat on the open handle (so a file
+// swapped between a check and the open is still caught), and a size limit refuses it before reading.
 
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { type ErrorCode, GradsightError } from '../errors.ts';
 
-export async function readFileTyped(path: string, what: string): Promise<Uint8Array> {
+export const MIB = 2 ** 20;
+
+export interface ReadLimit {
+  /** Refuse files larger than this many bytes (default: no limit). */
+  readonly maxBytes?: number;
+  /** The flag (or option) that raises the limit, named in the hint. */
+  readonly flag?: string;
+}
+
+export async function readFileTyped(path: string, what: string, limit: ReadLimit = {}): Promise<Uint8Array> {
+  let file: Awaited<ReturnType<typeof open>>;
   try {
-    const buf = await readFile(path);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw fileError(e, path, what);
   }
+  try {
+    const st = await file.stat();
+    checkRegularFile(st, path, what);
+    checkSize(st.size, path, what, limit);
+    const bytes = new Uint8Array(st.size);
+    let done = 0;
+    while (done < st.size) {
+      // At most 1 GiB per read: a single read(2) returns at most about 2 GiB on Linux.
+      const { bytesRead } = await file.read(bytes, done, Math.min(st.size - done, 2 ** 30), done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === st.size ? bytes : bytes.subarray(0, done);
+  } catch (e) {
+    throw e instanceof GradsightError ? e : fileError(e, path, what);
+  } finally {
+    await file.close();
+  }
+}
+
+interface StatLike {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}
+
+/** Throws 'not-a-regular-file' unless `st` (from stat or fstat, symlinks followed) is a regular file. */
+export function checkRegularFile(st: StatLike, path: string, what: string): void {
+  if (st.isFile()) return;
+  const kind = st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a FIFO (named pipe)'
+      : st.isSocket()
+        ? 'a socket'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : 'not a regular file';
+  throw new GradsightError('not-a-regular-file', `cannot read ${what} ${path}: it is ${kind}`, {
+    hint: `Pass a regular file; gradsight does not read ${st.isDirectory() ? 'directories' : 'pipes, devices or sockets'} as ${what}.`,
+    details: { path },
+  });
+}
+
+/** Throws 'file-too-large' when `size` exceeds `limit.maxBytes`. */
+export function checkSize(size: number, path: string, what: string, limit: ReadLimit): void {
+  if (limit.maxBytes === undefined || size <= limit.maxBytes) return;
+  const mb = (n: number) => `${(n / MIB).toFixed(n < MIB ? 3 : 0)} MiB`;
+  throw new GradsightError(
+    'file-too-large',
+    `${what} ${path} is ${size} bytes (${mb(size)}), above the ${mb(limit.maxBytes)} limit`,
+    {
+      hint: limit.flag
+        ? `Raise the limit with ${limit.flag} if the file is trusted.`
+        : 'This file is unexpectedly large; check that it is the right file.',
+      details: { path, size, limit: limit.maxBytes },
+    },
+  );
 }
 
 /** Maps a Node fs error to 'file-not-found' or 'file-unreadable'. */
@@ -38,21 +111,30 @@ export function fileError(e: unknown, path: string, what: string): GradsightErro
   });
 }
 
-/** Reads and parses a JSON file; invalid JSON is a `code` error naming the path, with `hint`. */
+/**
+ * Reads and parses a JSON file; invalid JSON is a `code` error naming the path, with `hint`. The error
+ * gives the position only: JSON.parse's own message quotes the text, which may be a file the user did
+ * not mean to show (a preprocess.json linked to /etc/passwd).
+ */
 export async function readJsonFile(
   path: string,
   what: string,
   code: ErrorCode,
   hint: string,
+  limit: ReadLimit = { maxBytes: SIDE_FILE_MAX_BYTES },
 ): Promise<unknown> {
-  const text = new TextDecoder().decode(await readFileTyped(path, what));
+  const text = new TextDecoder().decode(await readFileTyped(path, what, limit));
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new GradsightError(code, `${path} is not valid JSON: ${(e as Error).message}`, {
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    const where = at === undefined ? 'it does not parse' : `syntax error at character ${at}`;
+    throw new GradsightError(code, `${path} is not valid JSON: ${where}`, {
       hint,
       details: { source: path },
-      cause: e,
     });
   }
 }
+
+/** Labels, preprocess.json and feed .json files: small text files. */
+export const SIDE_FILE_MAX_BYTES = 16 * MIB;

@@ -39,6 +39,8 @@ export type ErrorCode =
   | 'internal-error';
 
 export class GradsightError extends Error {
+  /** NaN or ±Infinity where gradsight needs finite numbers (an input tensor, a preprocessed image). */
+  | 'non-finite'
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   /** Structured context (file path, node name, op type, ...) for programs that handle the error. */

@@ -34,6 +34,13 @@ import { ExplainContext, type RunnerOptions, runOptions } from './context.ts';
 import { type Diagnostic, diagnose } from './diagnose.ts';
 import { averageSamples, expandRows, forwardPlan, perImageValues, type SmoothOptions } from './rows.ts';
 import { targetEnvOf } from './target-env.ts';
+import {
+  checkExplainInput,
+  checkExplainOptions,
+  checkFinite,
+  DEFAULT_MAX_TARGETS,
+  rowCounter,
+} from './validate-options.ts';
 
 export interface ExplainOptions {
   /** One method or several (default 'gradcam'). */
@@ -75,6 +82,13 @@ export interface ExplainOptions {
    * guided-gradient weights, as tf-explain's GradCAM does). Pixel methods fix their own rules.
    */
   readonly rule?: RuleSetName;
+  /**
+   * The most explained rows (targets) per image (default 100, DEFAULT_MAX_TARGETS): `top:1000` or a
+   * long target list is refused before it is computed unless this is raised.
+   */
+  readonly maxTargets?: number;
+  /** Explain an input tensor holding NaN or ±Infinity (default false: a 'non-finite' error). */
+  readonly allowNonFinite?: boolean;
 }
 
 export interface TargetInfo {
@@ -129,6 +143,7 @@ export interface ExplainResult {
 export class Explainer {
   /** Compiled gradient models and their sessions, reused by later explain() calls. */
   private readonly runners = new Map<string, Promise<GradientRunner>>();
+  private released = false;
 
   constructor(readonly model: ImageModel) {}
 
@@ -166,7 +181,10 @@ export class Explainer {
     return loadExplainer(path, options);
   }
 
+  /** Frees the sessions; a second call does nothing, and explain() afterwards is a typed error. */
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
     for (const r of this.runners.values()) await (await r.catch(() => undefined))?.release();
     this.runners.clear();
     await this.model.release();
@@ -178,13 +196,24 @@ export class Explainer {
     options: ExplainOptions = {},
   ): Promise<ExplainResult> {
     const t0 = performance.now();
-    const images = 'dims' in input ? undefined : Array.isArray(input) ? input : [input as RgbImage];
-    const batch = images ? imagesToBatch(images, this.model.preprocess) : (input as Float32Tensor);
+    if (this.released) {
+      throw new GradsightError('bad-argument', 'explain() after release(): this Explainer is released', {
+        hint: 'create a new Explainer (Explainer.load or Explainer.fromModel) to explain more images',
+      });
+    }
+    checkExplainOptions(options);
+    const given = checkExplainInput(input, this.model);
+    const images = 'images' in given ? given.images : undefined;
+    const batch = images
+      ? imagesToBatch(images, this.model.preprocess)
+      : (given as { tensor: Float32Tensor }).tensor;
+    if (!options.allowNonFinite) checkFinite(batch, images ? 'the preprocessed images' : 'the input tensor');
     const { [this.model.input.name]: _image, ...feeds } = this.model.feedsFor(batch, options.feeds);
     const methods = methodList(options.method);
     const layers = await this.layersFor(methods, options.layers, options.layerLayout);
     const defaultReads = options.targetOutput ?? this.model.output.name;
     const groups = groupTargets(this.targets(options), this.model, defaultReads);
+    const counter = rowCounter(options.maxTargets ?? DEFAULT_MAX_TARGETS);
     const scores = explainedTensor(this.model.model.graph, this.model.output.name, true);
 
     const explanations: Explanation[] = [];
@@ -193,7 +222,17 @@ export class Explainer {
       const base = await this.model.targetGraph(group.reads, group.head);
       // One run where the graph can choose the rows (or they are known): scores, selection and
       // gradients together. Otherwise a forward run gives the values the targets choose from.
-      const one = await this.oneRun({ group, graph: base, batch, feeds, images, methods, layers, options });
+      const one = await this.oneRun({
+        group,
+        graph: base,
+        batch,
+        feeds,
+        images,
+        methods,
+        layers,
+        options,
+        counter,
+      });
       let graph = base;
       let x: Float32Tensor;
       let t: Float32Tensor;
@@ -205,6 +244,7 @@ export class Explainer {
         const values = perImageValues(x, t, group.targets.length, batch, sizesOf(images), this.model.labels);
         rows = resolveRows(group.targets, values);
       }
+      if (!one) counter.add(rows);
       if (!predictions && group.reads === scores)
         predictions = rankOutput(x, { top: 5, labels: this.model.labels, outputIsProbability: false });
       if (rows.length === 0) continue;
@@ -244,8 +284,9 @@ export class Explainer {
     methods: readonly Method[];
     layers: readonly LayerInfo[];
     options: ExplainOptions;
+    counter: ReturnType<typeof rowCounter>;
   }): Promise<OneRun | undefined> {
-    const { group, graph, batch, feeds, images, methods, layers, options } = a;
+    const { group, graph, batch, feeds, images, methods, layers, options, counter } = a;
     if ((options.smooth?.samples ?? 1) > 1) return undefined;
     const xs = graph.shapes.get(graph.reads)?.shape;
     const ts = graph.shapes.get(graph.explained)?.shape;
@@ -292,6 +333,8 @@ export class Explainer {
       t: r.explained,
     });
     if (select) {
+      classIndexBound(select.k, classes);
+      counter.check(select.k);
       const sg = this.model.selectionGraph(graph, select.k, select.sign);
       const runner = await this.runner({
         ...runOptions(sg, first.wrt, RULE_SETS[first.rule], select.k, sg.seed),
@@ -301,6 +344,7 @@ export class Explainer {
       const r = await runner.run(batch, undefined, feeds);
       const { x, t } = valuesOf(r, sg);
       const rows = resolveRows(targets, perImageValues(x, t, 1, batch, sizesOf(images), labels));
+      counter.add(rows);
       // The graph chose with TopK on the same x: the rows must be its picks, in its order.
       const picked = r.outputs[sg.indices]!.data as BigInt64Array;
       if (rows.length !== n * select.k || rows.some((row, i) => BigInt(row.index ?? -1) !== picked[i])) {
@@ -325,6 +369,7 @@ export class Explainer {
       perImageValues(zeros(classes), zeros(classes), targets.length, batch, sizesOf(images), labels),
     );
     if (rows.length === 0) return undefined;
+    counter.add(rows);
     const plan = forwardPlan(batch, rows, 1, expandRows(batch, zeros(classes), rows, 1, undefined).input);
     const runner = await this.runner({
       ...runOptions(graph, first.wrt, RULE_SETS[first.rule], plan.repeat),
@@ -485,6 +530,19 @@ export class Explainer {
     const shapes = await this.model.shapes();
     if (!names?.length) return [await this.model.defaultLayer(layout)];
     return resolveLayers(g, shapes, names, layout);
+  }
+}
+
+/** top:K on a classifier of `classes` outputs: K above the class count is a typed error. */
+function classIndexBound(k: number, classes: number): void {
+  if (k > classes) {
+    throw new GradsightError(
+      'bad-argument',
+      `top:${k} asks for more classes than the model has (${classes})`,
+      {
+        hint: `give K from 1 to ${classes}`,
+      },
+    );
   }
 }
 

@@ -4,9 +4,25 @@
 import { GradsightError } from '../errors.ts';
 import type { PreprocessConfig } from './preprocess.ts';
 
+/** The preprocessing keys, then the model-description keys (model/description.ts) that share the object. */
+const KNOWN_KEYS: readonly string[] = [
+  ...([
+    'layout',
+    'channels',
+    'size',
+    'mean',
+    'std',
+    'scale',
+    'channelOrder',
+    'labelOffset',
+  ] satisfies (keyof PreprocessConfig)[]),
+  ...['task', 'outputLayout', 'decoder', 'scoreThreshold', 'iouThreshold', 'classes'],
+];
+
 /**
  * Checks the known preprocessing keys of a preprocess object (other keys are ignored here: the model
- * description's `task` keys are checked by model/description.ts) and returns them typed. `code` is 'bad-preprocess' for files and 'bad-argument' for CLI flags.
+ * description's `task` keys are checked by model/description.ts) and returns them typed. `code` is 'bad-preprocess' for files and 'bad-argument' for CLI flags and library options,
+ * where an unknown key is a typo and refused.
  */
 export function validatePreprocess(
   raw: unknown,
@@ -29,6 +45,22 @@ export function validatePreprocess(
     throw bad('(root)', 'must be a JSON object', Array.isArray(raw) ? 'an array' : raw);
   }
   const o = raw as Record<string, unknown>;
+  // Other keys are ignored (model cards carry notes), but this one reads as a setting and would be
+  // silently dropped: the normalisation is mean, std and scale.
+  for (const key of ['normalize', 'normalization', 'normalise']) {
+    if (o[key] !== undefined) {
+      throw bad(
+        key,
+        'is not a preprocessing key: give the normalisation as "mean", "std" and "scale"',
+        o[key],
+      );
+    }
+  }
+  if (code === 'bad-argument') {
+    const unknown = Object.keys(o).filter((k) => !KNOWN_KEYS.includes(k));
+    if (unknown.length)
+      throw bad(unknown[0]!, `is not a preprocessing or model-description option (${KNOWN_KEYS.join(', ')})`);
+  }
   const out: { -readonly [K in keyof PreprocessConfig]?: PreprocessConfig[K] } = {};
   const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
     const v = o[key];

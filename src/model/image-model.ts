@@ -74,6 +74,7 @@ export class ImageModel {
   /** Intra-op threads for sessions this model creates (undefined: the runtime's default). */
   readonly threads: number | undefined;
 
+  private released = false;
   private constructor(
     readonly source: ImageModelSource,
     readonly runtime: Runtime,
@@ -209,6 +210,11 @@ export class ImageModel {
     const session = this.model.graph.outputs.some((o) => o.name === name)
       ? this.session
       : await this.sessionFor(name, () => appendGraphOutputs(this.source.bytes, [name]));
+    if (this.released) {
+      throw new GradsightError('bad-argument', 'this model is released: its sessions are closed', {
+        hint: 'open the model again (openImageModel or Explainer.load) to run it',
+      });
+    }
     const out = await perRow(this.fixedBatch, this.feedsFor(batch, extra), async (f) =>
       session.run(f, [name]),
     );
@@ -282,7 +288,9 @@ export class ImageModel {
   }
 
   async release(): Promise<void> {
-    for (const s of this.tensorSessions.values()) await (await s).release();
+    if (this.released) return;
+    this.released = true;
+    for (const s of this.tensorSessions.values()) await (await s.catch(() => undefined))?.release();
     this.tensorSessions.clear();
     await this.session.release();
   }

@@ -25,11 +25,40 @@ export interface TargetEnv {
   };
 }
 
-/** A CLI string, a spec or a user's Target, as a Target. */
+/** A class index, a CLI string, a spec or a user's Target, as a Target. */
 export function targetFrom(input: TargetInput, env: TargetEnv = {}): Target {
+  if (typeof input === 'number') return targetOf({ kind: 'class', index: input }, env);
   if (typeof input === 'string') return targetOf(parseTarget(input), env);
-  return 'rows' in input ? input : targetOf(input, env);
+  if (typeof input !== 'object' || input === null) throw badTarget(`a target cannot be ${String(input)}`);
+  if ('rows' in input) {
+    if (typeof input.rows !== 'function') throw badTarget('a Target needs rows(values) as a function');
+    return input;
+  }
+  if (!SPEC_KINDS.includes(input.kind)) throw badTarget(`unknown target kind ${JSON.stringify(input.kind)}`);
+  return targetOf(input, env);
 }
+
+const SPEC_KINDS: readonly TargetSpec['kind'][] = [
+  'predicted',
+  'top',
+  'class',
+  'label',
+  'contrast',
+  'probability',
+  'log-probability',
+  'sigmoid',
+  'region',
+  'detection',
+  'cosine',
+  'direction',
+  'seed',
+  'custom',
+];
+
+const badTarget = (message: string) =>
+  new GradsightError('bad-argument', message, {
+    hint: `give a class index, a target string ('pred', 'top:3', 'tabby'), a spec { kind: ${SPEC_KINDS.map((k) => `'${k}'`).join(' | ')}, ... } or a Target`,
+  });
 
 export function targetOf(spec: TargetSpec, env: TargetEnv = {}): Target {
   const t = baseTarget(spec, env);
@@ -99,6 +128,16 @@ function baseTarget(spec: TargetSpec, env: TargetEnv): Target {
       if (env.task === 'detection') return detectionTarget(spec.kind === 'top' ? { count: spec.k } : {}, env);
       return ranked(spec.kind === 'top' ? spec.k : 1, (v) => {
         const k = spec.kind === 'top' ? spec.k : 1;
+        const classes = classCount(v, env);
+        if (k > classes) {
+          throw new GradsightError(
+            'bad-argument',
+            `top:${k} asks for more classes than the model has (${classes})`,
+            {
+              hint: `give K from 1 to ${classes}`,
+            },
+          );
+        }
         if (isDense(v)) return topK(classShares(v, env), k).map((c) => regionRow(v, c, undefined, env));
         return topK(v.x, k).map((c) => classRow(v, spec.kind, c));
       });

@@ -11,8 +11,8 @@ import type { TargetHead } from './head.ts';
 
 export type ClassRef = number | string;
 
-/** A target as the library takes it: a CLI string, a spec, or a Target of the user's own. */
-export type TargetInput = string | TargetSpec | Target;
+/** A target as the library takes it: a class index, a CLI string, a spec, or a Target of the user's own. */
+export type TargetInput = number | string | TargetSpec | Target;
 
 /** Target specs as data (what `parseTarget` reads from the CLI); each becomes a Target. */
 export type TargetSpec = BaseSpec & {

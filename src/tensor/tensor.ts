@@ -1,6 +1,8 @@
 // The platform-neutral tensor: a typed array plus its dims, row-major (C order). Every stage passes
 // these around; only the runtime converts them to and from ONNX Runtime's own tensor class.
 
+import { GradsightError } from '../errors.ts';
+
 export type DType =
   | 'float32'
   | 'float64'
@@ -47,12 +49,39 @@ export function sizeOf(dims: readonly number[]): number {
 }
 
 export function float32(data: Float32Array, dims: readonly number[]): Float32Tensor {
-  if (data.length !== sizeOf(dims)) {
-    throw new RangeError(
-      `tensor data has ${data.length} elements but dims [${dims.join(', ')}] need ${sizeOf(dims)}`,
+  return checkFloat32Tensor({ dtype: 'float32', dims: [...dims], data });
+}
+
+/**
+ * Checks a float32 tensor given to the library: whole dims ≥ 0, a Float32Array, and as many values
+ * as the dims say ('shape-mismatch' otherwise; 'bad-argument' for what is not such a tensor at all).
+ */
+export function checkFloat32Tensor(t: unknown, what = 'the tensor'): Float32Tensor {
+  const { dtype, dims, data } = (t ?? {}) as Partial<Float32Tensor>;
+  const hint =
+    "a Float32Tensor is { dtype: 'float32', dims: [N, C, H, W], data: Float32Array of N·C·H·W values }";
+  if (!Array.isArray(dims) || dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new GradsightError(
+      'bad-argument',
+      `${what} has dims ${JSON.stringify(dims)}; they must be whole numbers ≥ 0`,
+      {
+        hint,
+      },
     );
   }
-  return { dtype: 'float32', dims: [...dims], data };
+  if (dtype !== 'float32' || !(data instanceof Float32Array)) {
+    throw new GradsightError('bad-argument', `${what} must be float32 with a Float32Array as its data`, {
+      hint,
+    });
+  }
+  if (data.length !== sizeOf(dims)) {
+    throw new GradsightError(
+      'shape-mismatch',
+      `${what} has ${data.length} values but its dims [${dims.join(', ')}] need ${sizeOf(dims)}`,
+      { hint, details: { dims, length: data.length } },
+    );
+  }
+  return t as Float32Tensor;
 }
 
 /** Copies row `i` (the i-th slice along axis 0) out of a batched float tensor. */

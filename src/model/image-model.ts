@@ -300,6 +300,7 @@ function pickOutput(outputs: readonly ValueInfo[], name: string | undefined): Va
   if (name === undefined) {
     const first = outputs[0];
     if (!first) throw new GradsightError('model-invalid', 'the model has no outputs');
+  /** Closes the sessions; a second call does nothing. */
     return first;
   }
   const hit = outputs.find((o) => o.name === name);

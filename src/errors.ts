@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'not-a-regular-file'
   /** A file above a size limit (a flag raises it). */
   | 'file-too-large'
+  /** An output (--out folder, a file in it) that cannot be created or written: a file in the way, read-only, a planted symlink. */
+  | 'output-unwritable'
   | 'bad-image'
   | 'bad-npy'
   | 'bad-preprocess'

@@ -10,6 +10,7 @@ import { inspectCommand } from './commands/inspect.ts';
 import { layersCommand } from './commands/layers.ts';
 import { predictCommand } from './commands/predict.ts';
 import { EXIT_USAGE, reportError } from './errors.ts';
+import { Interrupted } from './interrupt.ts';
 
 export interface CliIo {
   readonly out: (s: string) => void;
@@ -51,6 +52,10 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
       // A custom option parser's GradsightError arrives wrapped: report it like any typed error.
       if (e.cause !== undefined) return reportError(e.cause, debug, io.err);
       return EXIT_USAGE;
+    }
+    if (e instanceof Interrupted) {
+      io.err(`${e.message}\n`);
+      return e.exitCode;
     }
     return reportError(e, debug, io.err);
   }

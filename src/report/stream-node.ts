@@ -7,8 +7,8 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileError } from '../io/read-file-node.ts';
+import { dirname, resolve } from 'node:path';
+import { outputError, tempPath } from '../io/write-file-node.ts';
 import { type ReportTocEntry, renderReportFoot, renderReportHead } from './html.ts';
 import type { ReportData } from './types.ts';
 
@@ -18,7 +18,7 @@ export class ReportStream {
   private cards: WriteStream | undefined;
 
   private constructor(readonly path: string) {
-    this.cardsPath = tempBeside(path, 'cards');
+    this.cardsPath = tempPath(path, 'cards');
   }
 
   /** Opens a stream for the report at `path`, creating missing parent folders. */
@@ -27,9 +27,15 @@ export class ReportStream {
     try {
       await mkdir(dirname(s.path), { recursive: true });
     } catch (e) {
-      throw fileError(e, s.path, 'HTML report');
+      throw outputError(e, s.path, 'HTML report');
     }
-    s.cards = quiet(createWriteStream(s.cardsPath));
+    // 'wx': temp files are created, never opened through something already at their name (a link).
+    s.cards = quiet(createWriteStream(s.cardsPath, { flags: 'wx' }));
+    try {
+      await once(s.cards, 'ready');
+    } catch (e) {
+      throw outputError(e, s.path, 'HTML report');
+    }
     return s;
   }
 
@@ -47,10 +53,10 @@ export class ReportStream {
 
   /** Writes the complete report and returns its absolute path. */
   async finish(data: Omit<ReportData, 'images'>): Promise<string> {
-    const tmp = tempBeside(this.path, 'tmp');
+    const tmp = tempPath(this.path);
     try {
       await end(this.cards!);
-      const out = quiet(createWriteStream(tmp));
+      const out = quiet(createWriteStream(tmp, { flags: 'wx' }));
       await write(out, renderReportHead(data, this.entries));
       for await (const chunk of createReadStream(this.cardsPath)) await write(out, chunk as Buffer);
       await write(out, renderReportFoot(data, this.entries));
@@ -58,7 +64,7 @@ export class ReportStream {
       await rename(tmp, this.path);
     } catch (e) {
       await rm(tmp, { force: true }).catch(() => {});
-      throw fileError(e, this.path, 'HTML report');
+      throw outputError(e, this.path, 'HTML report');
     } finally {
       await rm(this.cardsPath, { force: true }).catch(() => {});
     }
@@ -70,10 +76,6 @@ export class ReportStream {
     if (this.cards && !this.cards.closed) await end(this.cards).catch(() => {});
     await rm(this.cardsPath, { force: true }).catch(() => {});
   }
-}
-
-function tempBeside(path: string, what: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${what}`);
 }
 
 /** A stream whose errors are read from `errored` and by write/end, never thrown as an event. */

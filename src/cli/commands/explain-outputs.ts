@@ -3,13 +3,15 @@
 // results.json and in the report. What is drawn, and the JSON entries, come from the library
 // (render/explanation-images.ts, report/panels.ts); this file names and writes the files.
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import type { GradsightError } from '../../errors.ts';
 import type { ExplainResult, Explanation } from '../../explain/explainer.ts';
 import type { PreprocessConfig } from '../../image/preprocess.ts';
 import type { RgbImage } from '../../image/rgb-image.ts';
+import { safeName, uniqueName } from '../../io/output-names.ts';
+import { recordWrites } from '../../io/output-run-node.ts';
+import { ensureSubfolder, writeFileAtomic } from '../../io/write-file-node.ts';
 import type { ImageModel } from '../../model/image-model.ts';
 import type { Prediction } from '../../model/predict.ts';
 import type { ColormapId } from '../../render/colormaps.ts';
@@ -100,7 +102,7 @@ export interface ImageJob {
 export async function renderImage(a: ImageJob): Promise<{ json: unknown; report: ReportImage }> {
   const canvas = imageCanvas(a.source, a.preprocess, a.overlaySize);
   const { folder } = a;
-  await mkdir(join(a.out, folder), { recursive: true });
+  await ensureSubfolder(a.out, folder);
   const slugs = new Set<string>();
   // The files of one image are encoded and written concurrently (sharp encodes on libuv threads).
   const done = a.explanations.map((e) => {
@@ -127,22 +129,26 @@ export async function renderImage(a: ImageJob): Promise<{ json: unknown; report:
 async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug: string) {
   const { folder } = a;
   const r = renderExplanation(e, canvas, { colormap: a.colormap, alpha: a.alpha });
-  const files: Record<string, string> = {};
+  // Paths relative to `out`, with `/` whatever the platform (results.json and the run's manifest).
+  const files: Record<string, string> = {
+    ...(r.heatmap ? { heatmap: `${folder}/${slug}.heatmap.png` } : {}),
+    ...(a.saveRaw ? { raw: `${folder}/${slug}.npy` } : {}),
+    image: `${folder}/${slug}.png`,
+  };
+  // Journaled before they exist, so an interrupted run knows what it may have left (output-run-node.ts).
+  await recordWrites(a.out, Object.values(files));
+  const writePng = (img: RgbImage, file: string) =>
+    encodePng(img).then((png) => writeFileAtomic(join(a.out, file), png, 'PNG output'));
   const writes: Promise<unknown>[] = [];
-  if (r.heatmap) {
-    files.heatmap = join(folder, `${slug}.heatmap.png`);
-    writes.push(encodePng(r.heatmap).then((png) => writeFile(join(a.out, files.heatmap!), png)));
-  }
+  if (r.heatmap) writes.push(writePng(r.heatmap, files.heatmap!));
   if (a.saveRaw) {
     // The map as computed, at the model's input resolution.
     const { width, height } = canvas.model;
     const data = (e.map ?? e.pixels)!;
     const dims = e.map ? [height, width] : [data.length / (width * height), height, width];
-    files.raw = join(folder, `${slug}.npy`);
-    writes.push(writeNpy(join(a.out, files.raw), { dtype: 'float32', dims, data }));
+    writes.push(writeNpy(join(a.out, files.raw!), { dtype: 'float32', dims, data }));
   }
-  files.image = join(folder, `${slug}.png`);
-  writes.push(encodePng(r.image).then((png) => writeFile(join(a.out, files.image!), png)));
+  writes.push(writePng(r.image, files.image!));
   const panel = reportPanel(e, r, canvas, jpegDataUrl);
   await Promise.all(writes);
   const { method, target, layers, ...rest } = r.entry;
@@ -157,20 +163,19 @@ export function failedImage(file: string, error: GradsightError): ExplainedImage
 function targetSlug(e: Explanation): string {
   const t = e.target;
   if (t.kind === 'contrast' || t.index === undefined)
-    return t.description.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 40);
+    return safeName(t.description.replace(/[._]+/g, '-'), 'target', '-').slice(0, 40);
   return `c${t.index}`;
 }
 
-/** A folder name for `file` not yet in `taken` (two photos named cat.png in different folders). */
+/** Names of the files results.json sits beside: no image folder may take them. */
+const TOP_LEVEL_FILES = ['results.json', 'report.html'];
+
+/**
+ * A folder name for `file` not yet in `taken` (two photos named cat.png in different folders): one
+ * safe path segment under --out whatever the image is called (io/output-names.ts).
+ */
 export function uniqueFolder(taken: Set<string>, file: string): string {
-  const stem =
-    basename(file, extname(file))
-      .replace(/[^A-Za-z0-9._-]+/g, '_')
-      .replace(/^_+|_+$/g, '') || 'image';
-  let name = stem;
-  for (let k = 2; taken.has(name); k++) name = `${stem}-${k}`;
-  taken.add(name);
-  return name;
+  return uniqueName(taken, basename(file, extname(file)), 'image', TOP_LEVEL_FILES);
 }
 
 /** A JPEG data URL for the report: photographic overlays are ~10× smaller than as PNG. */

@@ -2,7 +2,6 @@
 // chosen methods and targets, writes overlay and heatmap PNGs (and raw maps with --save-raw), a
 // results.json, and one self-contained report.html.
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import pc from 'picocolors';
@@ -10,6 +9,8 @@ import { RULE_SETS, type RuleSetName } from '../../autodiff/index.ts';
 import { GradsightError } from '../../errors.ts';
 import type { ExplainResult } from '../../explain/explainer.ts';
 import { Explainer } from '../../explain/explainer.ts';
+import { abandonRun, finishRun, readManifest } from '../../io/output-run-node.ts';
+import { prepareOutputDir, writeFileAtomic } from '../../io/write-file-node.ts';
 import { NORMALIZATIONS, type Normalization } from '../../methods/pipeline.ts';
 import { METHOD_IDS, METHODS } from '../../methods/table.ts';
 import type { MethodId } from '../../methods/types.ts';
@@ -24,6 +25,7 @@ import { VERSION } from '../../version.ts';
 import { type PipelineInput, runExplainPipeline } from '../explain-pipeline.ts';
 import { feedArg, loadFeeds } from '../feeds.ts';
 import { expandImageArgs } from '../inputs.ts';
+import { InterruptWatch } from '../interrupt.ts';
 import type { CliIo } from '../main.ts';
 import { addPreprocessOptions, type PreprocessOpts, positiveInt } from '../options.ts';
 import { Progress } from '../progress.ts';
@@ -197,9 +199,17 @@ export function explainCommand(io: CliIo): Command {
       await ex.release();
       throw e;
     }
-    const out = resolve(o.out);
-    await mkdir(out, { recursive: true });
+    let out: string;
+    try {
+      out = await prepareOutputDir(o.out);
+    } catch (e) {
+      await ex.release();
+      throw e;
+    }
+    // What the previous run here wrote: removed once this run's results.json replaces its own.
+    const previous = await readManifest(out);
     const records: unknown[] = [];
+    const written: string[] = [];
     const failed: GradsightError[] = [];
     let maps = 0;
     let layers: ExplainResult['layers'] = [];
@@ -216,6 +226,14 @@ export function explainCommand(io: CliIo): Command {
     };
     // Cards go to disk as images finish (report/stream-node.ts); only small records stay in memory.
     let report: ReportStream | undefined;
+    // Ctrl-C restores the terminal at once; the run stops after the image being written (cli/interrupt.ts).
+    const interrupt = new InterruptWatch(() => progress.stop());
+    let released = false;
+    const release = async () => {
+      if (!released) await ex.release();
+      released = true;
+    };
+    let swapped = false;
     try {
       if (o.report) report = await ReportStream.open(join(out, 'report.html'));
       if (!o.quiet && !o.json) {
@@ -245,6 +263,7 @@ export function explainCommand(io: CliIo): Command {
           reads = r.reads;
         },
         onImage: async (img) => {
+          interrupt.check();
           if (img.error) {
             failed.push(img.error);
             const entry = failedImage(img.file, img.error);
@@ -252,72 +271,100 @@ export function explainCommand(io: CliIo): Command {
             await report?.add(entry.report, renderImageCard(entry.report, img.index));
           } else {
             records.push(img.json);
+            written.push(...filesOf(img.json));
             maps += img.maps;
             await report?.add({ file: img.file }, img.card);
           }
           progress.tick(img.file);
         },
       });
+      interrupt.check();
+      progress.stop();
+      await release();
+      const seconds = (performance.now() - started) / 1000;
+      const count = records.length;
+      const summary = `${count} image${count === 1 ? '' : 's'}, ${maps} map${maps === 1 ? '' : 's'}, ${failed.length} failed, ${seconds.toFixed(1)} s`;
+      const results = {
+        gradsight: VERSION,
+        model: {
+          path: resolve(modelPath),
+          input: model.input.name,
+          output: model.output.name,
+          reads,
+          layers,
+        },
+        options: {
+          ...runOptions,
+          feeds: o.feed ?? [],
+          methods: names,
+          colormap: o.colormap,
+          alpha: o.alpha,
+          overlaySize,
+        },
+        images: records,
+        files: written,
+        summary,
+      };
+      const reportPath = await report?.finish({
+        title: `gradsight report: ${modelName(modelPath)}`,
+        generatedAt: new Date().toISOString(),
+        version: VERSION,
+        model: {
+          name: modelName(modelPath),
+          path: resolve(modelPath),
+          input: `${model.inputDims(1).join('×')} ${model.preprocess.layout}`,
+          layers: layers.map((l) => l.name),
+          reads,
+        },
+        options: {
+          methods: names.join(', '),
+          targets: runOptions.target.join(', '),
+          counterfactual: String(runOptions.counterfactual),
+          normalize: o.normalize,
+          rule: o.rule,
+          colormap: o.colormap,
+          alpha: String(o.alpha),
+          'overlay size': overlaySize,
+        },
+        summary,
+      });
+      if (reportPath) written.push('report.html');
+      // The swap: results.json, written last and atomically, names every file of this run (its manifest).
+      await writeFileAtomic(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`, 'results');
+      swapped = true;
+      await finishRun(out, written, previous);
+      if (o.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
+      else {
+        io.out(`${summary}\n`);
+        io.out(`${reportPath ? `report: ${reportPath}` : `results: ${join(out, 'results.json')}`}\n`);
+      }
+      // A signal after the last image lets the run complete; the exit code still says it was interrupted.
+      interrupt.check('the run had finished: its results are complete');
+      if (failed.length) {
+        for (const f of failed) io.err(`${pc.red(`error[${f.code}]`)}: ${f.message}\n`);
+        throw new GradsightError('bad-image', `${failed.length} of ${count} images failed`, {
+          hint: 'the others were written; the failures are listed in results.json and the report',
+        });
+      }
     } catch (e) {
-      await report?.abort();
+      if (!swapped) {
+        // Nothing of this run replaces the previous one: its results.json and files stay as they were.
+        progress.stop();
+        await release();
+        await report?.abort();
+        await abandonRun(out, previous);
+      }
       throw e;
     } finally {
-      progress.stop();
-      await ex.release();
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const count = records.length;
-    const summary = `${count} image${count === 1 ? '' : 's'}, ${maps} map${maps === 1 ? '' : 's'}, ${failed.length} failed, ${seconds.toFixed(1)} s`;
-    const results = {
-      gradsight: VERSION,
-      model: { path: resolve(modelPath), input: model.input.name, output: model.output.name, reads, layers },
-      options: {
-        ...runOptions,
-        feeds: o.feed ?? [],
-        methods: names,
-        colormap: o.colormap,
-        alpha: o.alpha,
-        overlaySize,
-      },
-      images: records,
-      summary,
-    };
-    await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    const reportPath = await report?.finish({
-      title: `gradsight report: ${modelName(modelPath)}`,
-      generatedAt: new Date().toISOString(),
-      version: VERSION,
-      model: {
-        name: modelName(modelPath),
-        path: resolve(modelPath),
-        input: `${model.inputDims(1).join('×')} ${model.preprocess.layout}`,
-        layers: layers.map((l) => l.name),
-        reads,
-      },
-      options: {
-        methods: names.join(', '),
-        targets: runOptions.target.join(', '),
-        counterfactual: String(runOptions.counterfactual),
-        normalize: o.normalize,
-        rule: o.rule,
-        colormap: o.colormap,
-        alpha: String(o.alpha),
-        'overlay size': overlaySize,
-      },
-      summary,
-    });
-    if (o.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
-    else {
-      io.out(`${summary}\n`);
-      io.out(`${reportPath ? `report: ${reportPath}` : `results: ${join(out, 'results.json')}`}\n`);
-    }
-    if (failed.length) {
-      for (const f of failed) io.err(`${pc.red(`error[${f.code}]`)}: ${f.message}\n`);
-      throw new GradsightError('bad-image', `${failed.length} of ${count} images failed`, {
-        hint: 'the others were written; the failures are listed in results.json and the report',
-      });
+      interrupt.dispose();
     }
   });
+}
+
+/** The files of one image's results.json entry (explain-outputs.ts), relative to --out. */
+function filesOf(json: unknown): string[] {
+  const entries = (json as { explanations?: { files?: Record<string, string> }[] }).explanations ?? [];
+  return entries.flatMap((e) => Object.values(e.files ?? {}));
 }
 
 /** --input x.npy as the pipeline's input: one tensor, a name per row. */

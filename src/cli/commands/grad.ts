@@ -1,7 +1,6 @@
 // gradsight grad: raw activations and gradients as .npy files, from one run of the compiled gradient
 // graph. The building block under every explanation method, exposed for research and debugging.
 
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { RULE_SETS, type RuleSetName } from '../../autodiff/index.ts';
@@ -9,6 +8,8 @@ import { GradsightError } from '../../errors.ts';
 import { targetGradients } from '../../explain/gradients.ts';
 import { decodeImageFile } from '../../image/decode-node.ts';
 import { imagesToBatch } from '../../image/preprocess.ts';
+import { uniqueName } from '../../io/output-names.ts';
+import { prepareOutputDir } from '../../io/write-file-node.ts';
 import { type GradientResult, GradientRunner } from '../../model/gradient-runner.ts';
 import type { ImageModel } from '../../model/image-model.ts';
 import { parseLayerLayout } from '../../model/layer-view.ts';
@@ -154,10 +155,13 @@ export function gradCommand(io: CliIo): Command {
       {
         const n = input.dims[0]!;
         const classes = rows?.map((r) => r.index ?? null);
-        await mkdir(o.out, { recursive: true });
+        await prepareOutputDir(o.out);
+        // Tensor names come from the model: each becomes one safe, distinct file name.
+        const names = new Set<string>(['input', 'input.grad', 'logits']);
         const files: { tensor: string; value: string; grad: string; shape: readonly number[] }[] = [];
         for (const w of wrt) {
-          const base = w === model.input.name ? 'input' : safeName(w);
+          const base = w === model.input.name ? 'input' : uniqueName(names, w, 'tensor');
+          names.add(`${base}.grad`.toLowerCase()); // a tensor named `x.grad` must not take x's gradient file
           await writeNpy(join(o.out, `${base}.npy`), result.values[w]!);
           await writeNpy(join(o.out, `${base}.grad.npy`), result.grads[w]!);
           files.push({
@@ -221,11 +225,6 @@ function profile(v: string): 'cpu' | 'web' {
   throw new GradsightError('bad-argument', `--profile must be cpu or web; got ${JSON.stringify(v)}`, {
     hint: 'for example --profile web',
   });
-}
-
-/** File name for a tensor name: path separators and other unsafe characters become `_`. */
-export function safeName(name: string): string {
-  return name.replace(/[/\\:*?"<>|\s]/g, '_').replace(/^\.+/, '_');
 }
 
 async function loadInput(path: string, model: ImageModel): Promise<Float32Tensor> {

@@ -11,12 +11,12 @@ export type ErrorCode =
   | 'external-data-missing'
   | 'file-not-found'
   | 'file-unreadable'
-  /** A directory, FIFO, device or socket where a file is read. */
+  /** A FIFO, device or socket where a file is read. */
   | 'not-a-regular-file'
   /** A file above a size limit (a flag raises it). */
   | 'file-too-large'
-  /** An output (--out folder, a file in it) that cannot be created or written: a file in the way, read-only, a planted symlink. */
-  | 'output-unwritable'
+  /** labels.txt, preprocess.json or model.onnx of a model folder that resolves (a symlink) outside it. */
+  | 'file-outside-model-dir'
   | 'bad-image'
   | 'bad-npy'
   | 'bad-preprocess'
@@ -41,8 +41,6 @@ export type ErrorCode =
   | 'internal-error';
 
 export class GradsightError extends Error {
-  /** NaN or ±Infinity where gradsight needs finite numbers (an input tensor, a preprocessed image). */
-  | 'non-finite'
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   /** Structured context (file path, node name, op type, ...) for programs that handle the error. */

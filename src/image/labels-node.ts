@@ -1,9 +1,10 @@
 // Reads labels files from disk (Node only).
 
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { GradsightError } from '../errors.ts';
-import { readFileTyped } from '../io/read-file-node.ts';
+import { sideFileIn } from '../io/confine-node.ts';
+import { readFileTyped, SIDE_FILE_MAX_BYTES } from '../io/read-file-node.ts';
 import { type Labels, parseLabels } from './labels.ts';
 
 /**
@@ -17,7 +18,7 @@ export async function loadLabelsFile(
   opts?: { optional: boolean },
 ): Promise<Labels | undefined> {
   if (opts?.optional && !existsSync(path)) return undefined;
-  const bytes = await readFileTyped(path, 'labels file');
+  const bytes = await readFileTyped(path, 'labels file', { maxBytes: SIDE_FILE_MAX_BYTES });
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -31,7 +32,11 @@ export async function loadLabelsFile(
   return parseLabels(text, path);
 }
 
-/** Reads `labels.txt` next to `modelPath`; undefined when there is none. */
+/**
+ * Reads `labels.txt` next to `modelPath`; undefined when there is none. It must resolve inside the
+ * model's folder ('file-outside-model-dir' for a link out of it).
+ */
 export async function loadLabelsNextTo(modelPath: string): Promise<Labels | undefined> {
-  return loadLabelsFile(join(dirname(modelPath), 'labels.txt'), { optional: true });
+  const path = await sideFileIn(dirname(modelPath), 'labels.txt', 'labels file');
+  return path === undefined ? undefined : loadLabelsFile(path);
 }

@@ -1,17 +1,18 @@
 // Finds and parses the optional preprocess.json beside a model file (Node only: it reads the disk).
 
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { sideFileIn } from '../io/confine-node.ts';
 import { readJsonFile } from '../io/read-file-node.ts';
 import { validatePreprocess } from './preprocess-validate.ts';
 
 /**
  * The parsed, validated `preprocess.json` next to `modelPath`, or undefined when there is none. Pass it to
- * resolvePreprocess as `file` (with `fileSource: preprocessPathFor(modelPath)`).
+ * resolvePreprocess as `file` (with `fileSource: preprocessPathFor(modelPath)`). It must resolve inside
+ * the model's folder: a link out of it is refused before it is read.
  */
 export async function loadPreprocessFile(modelPath: string): Promise<unknown> {
-  const path = preprocessPathFor(modelPath);
-  return existsSync(path) ? readPreprocessFile(path) : undefined;
+  const path = await sideFileIn(dirname(modelPath), 'preprocess.json', 'preprocess file');
+  return path === undefined ? undefined : readPreprocessFile(path);
 }
 
 export const preprocessPathFor = (modelPath: string) => join(dirname(modelPath), 'preprocess.json');

@@ -52,20 +52,28 @@ interface StatLike {
   isBlockDevice(): boolean;
 }
 
-/** Throws 'not-a-regular-file' unless `st` (from stat or fstat, symlinks followed) is a regular file. */
+/**
+ * Throws unless `st` (from stat or fstat, symlinks followed) is a regular file: 'file-unreadable' for a
+ * directory, 'not-a-regular-file' for a FIFO, device or socket.
+ */
 export function checkRegularFile(st: StatLike, path: string, what: string): void {
   if (st.isFile()) return;
-  const kind = st.isDirectory()
-    ? 'a directory'
-    : st.isFIFO()
-      ? 'a FIFO (named pipe)'
-      : st.isSocket()
-        ? 'a socket'
-        : st.isCharacterDevice() || st.isBlockDevice()
-          ? 'a device'
-          : 'not a regular file';
+  // A directory keeps the code Node's EISDIR always had here.
+  if (st.isDirectory()) {
+    throw new GradsightError('file-unreadable', `cannot read ${what} ${path}: it is a directory`, {
+      hint: 'Pass a file, not a directory.',
+      details: { path },
+    });
+  }
+  const kind = st.isFIFO()
+    ? 'a FIFO (named pipe)'
+    : st.isSocket()
+      ? 'a socket'
+      : st.isCharacterDevice() || st.isBlockDevice()
+        ? 'a device'
+        : 'not a regular file';
   throw new GradsightError('not-a-regular-file', `cannot read ${what} ${path}: it is ${kind}`, {
-    hint: `Pass a regular file; gradsight does not read ${st.isDirectory() ? 'directories' : 'pipes, devices or sockets'} as ${what}.`,
+    hint: `Pass a regular file; gradsight does not read pipes, devices or sockets as ${what}.`,
     details: { path },
   });
 }

@@ -1,17 +1,28 @@
 // Opening a model from disk in Node: the .onnx file (or a folder holding model.onnx), its external-data
-// files (only inside the model's folder), preprocess.json and labels.txt beside it.
+// files, preprocess.json and labels.txt beside it. Everything read because of the model's folder must
+// resolve inside that folder (io/confine-node.ts) and be a regular file; external data is read by range,
+// only the bytes its tensors use.
+//
+// The folder is the one the user named: the folder given, or the folder holding the .onnx file given.
+// A model file named directly may be a symlink to anywhere (the user chose it), and its side files are
+// still looked up beside the name given, not beside the link's target. A model.onnx found by naming a
+// folder must itself resolve inside that folder.
 
-import { open, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { GradsightError } from '../errors.ts';
 import { loadLabelsFile } from '../image/labels-node.ts';
 import { loadPreprocessFile } from '../image/preprocess-node.ts';
+import { outsideModelDir, realPathIn, sideFileIn } from '../io/confine-node.ts';
+import { checkRegularFile, fileError } from '../io/read-file-node.ts';
 import {
   allocateWithRoom,
   checkExternalLocation,
   decodeModel,
-  externalDataRefs,
+  externalDataSpans,
   type Model,
+  packRanges,
   withExternalData,
 } from '../onnx/index.ts';
 import type { ExternalDataFile } from '../runtime/runtime.ts';
@@ -35,22 +46,14 @@ export interface LoadOptions {
 
 export async function loadModelFiles(input: string, opts: LoadOptions = {}): Promise<ModelFiles> {
   const path = await resolveModelPath(input);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readModelBytes(path);
-  } catch (e) {
-    throw new GradsightError('file-unreadable', `cannot read model ${path}: ${(e as Error).message}`, {
-      hint: 'check the file permissions',
-      details: { path },
-      cause: e,
-    });
-  }
+  const bytes = await readModelBytes(path);
   const decoded = naming(path, () => decodeModel(bytes));
   const externalData = await readExternalData(decoded, dirname(path));
   const model = externalData.length ? withExternalData(decoded, toMap(externalData)) : decoded;
   const preprocessFile = await loadPreprocessFile(path);
-  const labelsPath = opts.labelsPath ?? join(dirname(path), 'labels.txt');
-  const labels = await loadLabelsFile(labelsPath, { optional: opts.labelsPath === undefined });
+  // A --labels file is the user's explicit choice and may be anywhere; labels.txt must be in the folder.
+  const labelsPath = opts.labelsPath ?? (await sideFileIn(dirname(path), 'labels.txt', 'labels file'));
+  const labels = labelsPath === undefined ? undefined : await loadLabelsFile(labelsPath);
   return {
     path,
     bytes,
@@ -67,9 +70,17 @@ export async function loadModelFiles(input: string, opts: LoadOptions = {}): Pro
  * extends it in place instead of holding a second copy of a (possibly huge) model.
  */
 export async function readModelBytes(path: string): Promise<Uint8Array> {
-  const file = await open(path, 'r');
+  let file: Awaited<ReturnType<typeof open>>;
   try {
-    const size = (await file.stat()).size;
+    // Non-blocking, so a FIFO cannot hang the open; fstat then refuses it.
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw fileError(e, path, 'model');
+  }
+  try {
+    const st = await file.stat();
+    checkRegularFile(st, path, 'model');
+    const size = st.size;
     const bytes = allocateWithRoom(size, 16 * 2 ** 20 + Math.ceil(size / 100));
     let done = 0;
     while (done < size) {
@@ -78,6 +89,8 @@ export async function readModelBytes(path: string): Promise<Uint8Array> {
       done += bytesRead;
     }
     return done === size ? bytes : bytes.subarray(0, done);
+  } catch (e) {
+    throw e instanceof GradsightError ? e : fileError(e, path, 'model');
   } finally {
     await file.close();
   }
@@ -96,52 +109,104 @@ async function resolveModelPath(input: string): Promise<string> {
   }
   if (st.isDirectory()) {
     const inner = join(abs, 'model.onnx');
-    try {
-      if ((await stat(inner)).isFile()) return inner;
-    } catch {
-      // fall through to the error below
+    const where = await realPathIn(abs, inner);
+    if (!where) {
+      throw new GradsightError('model-not-found', `${input} is a folder without a model.onnx`, {
+        hint: 'give the path of the .onnx file itself',
+        details: { path: abs },
+      });
     }
-    throw new GradsightError('model-not-found', `${input} is a folder without a model.onnx`, {
-      hint: 'give the path of the .onnx file itself',
-      details: { path: abs },
-    });
+    if (!where.inside) throw outsideModelDir(inner, where.real, where.folder, 'model');
+    checkRegularFile(await stat(inner), inner, 'model');
+    return inner;
   }
+  checkRegularFile(st, abs, 'model');
   return abs;
 }
 
 async function readExternalData(model: Model, modelDir: string): Promise<ExternalDataFile[]> {
-  const refs = externalDataRefs(model);
-  if (refs.length === 0) return [];
-  const realDir = await realpath(modelDir);
-  const files = new Map<string, Uint8Array>();
-  for (const ref of refs) {
-    if (files.has(ref.location)) continue;
-    const rel = checkExternalLocation(ref.location);
-    const full = join(modelDir, rel);
-    let real: string;
-    try {
-      real = await realpath(full);
-    } catch {
-      throw new GradsightError('external-data-missing', `external data file ${ref.location} not found`, {
+  const byLocation = new Map<string, ReturnType<typeof externalDataSpans>>();
+  for (const r of externalDataSpans(model))
+    byLocation.set(r.location, [...(byLocation.get(r.location) ?? []), r]);
+  const files: ExternalDataFile[] = [];
+  for (const [location, refs] of byLocation) {
+    const ref = refs[0]!;
+    const full = join(modelDir, checkExternalLocation(location));
+    const where = await realPathIn(modelDir, full);
+    if (!where) {
+      throw new GradsightError('external-data-missing', `external data file ${location} not found`, {
         hint: `tensor ${ref.tensor} stores its weights in ${full}; copy that file next to the model`,
-        details: { tensor: ref.tensor, location: ref.location, path: full },
+        details: { tensor: ref.tensor, location, path: full },
       });
     }
     // A symlink inside the folder may still point outside it: compare real paths.
-    const back = relative(realDir, real);
-    if (back.startsWith('..') || back.startsWith(sep) || back === '') {
+    if (!where.inside) {
       throw new GradsightError(
         'external-data-outside-model-dir',
-        `external data ${ref.location} of tensor ${ref.tensor} resolves to ${real}, outside the model's folder`,
+        `external data ${location} of tensor ${ref.tensor} resolves to ${where.real}, outside the model's folder`,
         {
-          hint: `keep external data files inside ${realDir}`,
-          details: { tensor: ref.tensor, location: ref.location },
+          hint: `keep external data files inside ${where.folder}`,
+          details: { tensor: ref.tensor, location },
         },
       );
     }
-    files.set(ref.location, await readFile(real));
+    files.push(await readUsedRanges(where.real, location, refs));
   }
-  return [...files].map(([path, data]) => ({ path, data }));
+  return files;
+}
+
+/**
+ * Reads only the bytes the tensors use from one external-data file (positioned reads, so files over
+ * 2 GiB work and a small tensor in a huge file costs only the tensor). A span past the end of the file
+ * is 'model-corrupt'.
+ */
+async function readUsedRanges(
+  path: string,
+  location: string,
+  refs: readonly { tensor: string; offset: number; bytes: number | undefined }[],
+): Promise<ExternalDataFile> {
+  const what = `external data file ${location}`;
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw fileError(e, path, what);
+  }
+  try {
+    const st = await file.stat();
+    checkRegularFile(st, path, what);
+    const spans = refs.map((r) => {
+      const length = r.bytes ?? Math.max(st.size - r.offset, 0);
+      if (r.offset + length > st.size) {
+        throw new GradsightError(
+          'model-corrupt',
+          `tensor '${r.tensor}' needs bytes ${r.offset}..${r.offset + length} of '${location}', which has ${st.size}`,
+          {
+            hint: 'the external data file is truncated or damaged; export the model again',
+            details: { tensor: r.tensor, location },
+          },
+        );
+      }
+      return { offset: r.offset, length };
+    });
+    const ranges = packRanges(spans);
+    const last = ranges.at(-1);
+    const data = new Uint8Array(last ? last.at + last.length : 0);
+    for (const r of ranges) {
+      let done = 0;
+      while (done < r.length) {
+        const n = Math.min(r.length - done, 2 ** 30);
+        const { bytesRead } = await file.read(data, r.at + done, n, r.offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+    }
+    return { path: location, data, ranges };
+  } catch (e) {
+    throw e instanceof GradsightError ? e : fileError(e, path, what);
+  } finally {
+    await file.close();
+  }
 }
 
 /** Re-throws a decode error with the file's path in front, so the user knows which file is bad. */
@@ -158,8 +223,8 @@ function naming<T>(path: string, f: () => T): T {
   }
 }
 
-function toMap(files: readonly ExternalDataFile[]): Map<string, Uint8Array> {
-  return new Map(files.map((f) => [f.path, f.data]));
+function toMap(files: readonly ExternalDataFile[]): Map<string, ExternalDataFile> {
+  return new Map(files.map((f) => [f.path, f]));
 }
 
 export function modelDisplayName(path: string): string {

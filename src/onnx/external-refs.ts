@@ -2,9 +2,17 @@
 // model's directory. Pure string logic, no file system: the Node loader reads the files and resolves
 // symlinks; the browser passes files the user picked.
 
-import { type TensorProto, TensorProto_DataLocation } from 'onnx-buf';
+import { type GraphProto, type TensorProto, TensorProto_DataLocation } from 'onnx-buf';
 import { GradsightError } from '../errors.ts';
 import type { ExternalDataRef } from './ir.ts';
+
+/** Every tensor of the main graph that may hold external data: initializers and Constant-node values. */
+export function graphTensors(graph: GraphProto | undefined): TensorProto[] {
+  if (!graph) return [];
+  const tensors: TensorProto[] = [...graph.initializer];
+  for (const n of graph.node) for (const a of n.attribute) if (a.t) tensors.push(a.t);
+  return tensors;
+}
 
 /** The reference a TensorProto makes to an external file, or undefined for inline data. */
 export function externalRefOf(t: TensorProto): ExternalDataRef | undefined {

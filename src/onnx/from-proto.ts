@@ -6,13 +6,14 @@ import { GradsightError } from '../errors.ts';
 import { sizeOf, type TypedArray } from '../tensor/tensor.ts';
 import { attributeValue } from './attributes.ts';
 import { byteSize, dtypeFromOnnx } from './dtype.ts';
+import { externalSlice } from './external-bytes.ts';
 import { externalRefOf } from './external-refs.ts';
-import type { Attribute, Dim, Graph, Initializer, Model, Node, ValueInfo } from './ir.ts';
+import type { Attribute, Dim, ExternalBytes, Graph, Initializer, Model, Node, ValueInfo } from './ir.ts';
 import { decodeTensorProto, fromRawBytes } from './tensor-data.ts';
 import { topoSort } from './topo.ts';
 
-/** Returns the whole external file named by `location` (as written in the model), if supplied. */
-export type ExternalResolver = (location: string) => Uint8Array | undefined;
+/** Returns the external file named by `location` (as written in the model): whole, or its used ranges. */
+export type ExternalResolver = (location: string) => Uint8Array | ExternalBytes | undefined;
 
 export const MIN_OPSET = 11;
 export const MAX_OPSET = 21;
@@ -134,17 +135,19 @@ export function initializerFromProto(
     }
     const count = sizeOf(dims);
     const length = ref.length ?? count * byteSize(dtype);
-    if (ref.offset + length > file.byteLength) {
+    const bytes = externalSlice(file, ref.offset, length);
+    if (!bytes) {
+      const has = file instanceof Uint8Array ? `, which has ${file.byteLength}` : ', which were not read';
       throw new GradsightError(
         'model-corrupt',
-        `tensor '${name}' needs bytes ${ref.offset}..${ref.offset + length} of '${ref.location}', which has ${file.byteLength}`,
+        `tensor '${name}' needs bytes ${ref.offset}..${ref.offset + length} of '${ref.location}'${has}`,
         {
           hint: 'the external data file is truncated or damaged; export the model again',
           details: { tensor: name },
         },
       );
     }
-    return fromRawBytes(file.subarray(ref.offset, ref.offset + length), dtype, count, name);
+    return fromRawBytes(bytes, dtype, count, name);
   };
   return {
     name,

@@ -14,8 +14,15 @@ export {
 export { getFloat, getFloats, getInt, getInts, getString, getTensor, hasAttr } from './attributes.ts';
 export { type DecodeOptions, decodeModel, decodeModelProto, encodeModel } from './codec.ts';
 export { byteSize, dtypeFromOnnx, dtypeToOnnx } from './dtype.ts';
-export { externalDataRefs, withExternalData } from './external-data.ts';
-export { checkExternalLocation, externalRefOf } from './external-refs.ts';
+export {
+  externalByteLength,
+  externalSlice,
+  needsOffsetRewrite,
+  packRanges,
+  withPackedOffsets,
+} from './external-bytes.ts';
+export { externalDataRefs, externalDataSpans, withExternalData } from './external-data.ts';
+export { checkExternalLocation, externalRefOf, graphTensors } from './external-refs.ts';
 export { type ExternalResolver, MAX_OPSET, MIN_OPSET, modelFromProto } from './from-proto.ts';
 export type {
   Attribute,

@@ -52,6 +52,22 @@ export interface ExternalDataRef {
   readonly length: number | undefined;
 }
 
+/** Bytes `offset`..`offset + length` of an external-data file, held at `at` in a packed buffer. */
+export interface ExternalRange {
+  readonly offset: number;
+  readonly length: number;
+  readonly at: number;
+}
+
+/**
+ * An external-data file's bytes: the whole file, or (with `ranges`) only the byte ranges the model
+ * uses, packed one after another, so a 128-byte tensor in a 3 GiB file costs 128 bytes.
+ */
+export interface ExternalBytes {
+  readonly data: Uint8Array;
+  readonly ranges?: readonly ExternalRange[];
+}
+
 export interface Initializer {
   readonly name: string;
   readonly dtype: DType;

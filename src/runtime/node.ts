@@ -2,6 +2,7 @@
 
 import * as ort from 'onnxruntime-node';
 import { GradsightError } from '../errors.ts';
+import { needsOffsetRewrite, withPackedOffsets } from '../onnx/external-bytes.ts';
 import type { DType, Tensor, TypedArray } from '../tensor/tensor.ts';
 import type { Runtime, Session, SessionOptions, ValueMetadata } from './runtime.ts';
 
@@ -14,12 +15,17 @@ export const nodeRuntime: Runtime = {
       logSeverityLevel: 3,
     };
     if (options.threads !== undefined && options.threads > 0) opts.intraOpNumThreads = options.threads;
+    let bytes = model;
     if (options.externalData?.length) {
       opts.externalData = options.externalData.map((f) => ({ path: f.path, data: f.data }));
+      // Packed ranges (only the used bytes were read): the model's offsets must point into them.
+      if (needsOffsetRewrite(options.externalData)) {
+        bytes = withPackedOffsets(model, new Map(options.externalData.map((f) => [f.path, f])));
+      }
     }
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(model, opts);
+      session = await ort.InferenceSession.create(bytes, opts);
     } catch (e) {
       throw new GradsightError('model-invalid', `ONNX Runtime cannot load the model: ${firstLine(e)}`, {
         hint: 'check that the file is a valid ONNX model (opset 11 to 21) that ONNX Runtime 1.30 can run',

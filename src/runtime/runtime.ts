@@ -1,12 +1,18 @@
 // The one interface between gradsight and an ONNX Runtime build. Node and browser implementations sit
 // beside this file; nothing else in gradsight imports onnxruntime.
 
+import type { ExternalRange } from '../onnx/ir.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 export interface ExternalDataFile {
   /** The `location` string exactly as written in the model's TensorProto.external_data. */
   readonly path: string;
   readonly data: Uint8Array;
+  /**
+   * When `data` holds only the byte ranges the model uses (as the Node loader reads them): where each
+   * range of the file sits in `data`. The runtime points the model's offsets into `data` to match.
+   */
+  readonly ranges?: readonly ExternalRange[];
 }
 
 export interface SessionOptions {

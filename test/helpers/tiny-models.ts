@@ -16,14 +16,16 @@ export function seededValues(n: number, seed: number): number[] {
  * `fixedBatch`: exported the way many tools do it — batch fixed at 1 and a Reshape to the constant
  * [1, −1] instead of Flatten; batches must then run one image at a time.
  */
-export function tinyCnn(opts: { externalWeights?: string; fixedBatch?: boolean } = {}): Uint8Array {
+export function tinyCnn(
+  opts: { externalWeights?: string; externalOffset?: number; fixedBatch?: boolean } = {},
+): Uint8Array {
   const batch = opts.fixedBatch ? 1 : 'batch';
   const convW: InitializerSpec = {
     name: 'conv.weight',
     dims: [4, 3, 3, 3],
     values: seededValues(108, 1),
     ...(opts.externalWeights
-      ? { external: { location: opts.externalWeights, offset: 0, length: 108 * 4 } }
+      ? { external: { location: opts.externalWeights, offset: opts.externalOffset ?? 0, length: 108 * 4 } }
       : {}),
   };
   return buildModel({

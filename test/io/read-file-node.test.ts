@@ -45,7 +45,7 @@ test('a FIFO is refused at once instead of blocking forever', async () => {
 
 test('a device and a directory are refused', async () => {
   await rejectsWith(readFileTyped('/dev/zero', 'image'), 'not-a-regular-file', /device/);
-  await rejectsWith(readFileTyped(p('folder'), 'image'), 'not-a-regular-file', /directory/);
+  await rejectsWith(readFileTyped(p('folder'), 'image'), 'file-unreadable', /directory/);
 });
 
 test('a file above the size limit is refused before it is read, naming the flag', async () => {

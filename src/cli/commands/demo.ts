@@ -4,8 +4,7 @@
 // two-object image explained for each of its classes; the biased one caught looking at a watermark;
 // and the held-out numbers. Writes the HTML report and prints its path.
 
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import pc from 'picocolors';
@@ -14,6 +13,8 @@ import { type DemoMetrics, evaluateDemo, massInside } from '../../demo/evaluate.
 import { iou, localize } from '../../eval/localization.ts';
 import { Explainer, type ExplainOptions } from '../../explain/explainer.ts';
 import { imagesToBatch } from '../../image/preprocess.ts';
+import { finishRun, readManifest, recordWrites } from '../../io/output-run-node.ts';
+import { prepareOutputDir, writeFileAtomic } from '../../io/write-file-node.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { encodePng } from '../../render/png-node.ts';
 import type { ReportImage } from '../../report/types.ts';
@@ -43,8 +44,8 @@ export function demoCommand(io: CliIo): Command {
     .option('--json', 'print the numbers as JSON')
     .action(async (o: DemoOpts) => {
       const started = performance.now();
-      const out = resolve(o.out);
-      await mkdir(out, { recursive: true });
+      const out = await prepareOutputDir(o.out);
+      const previous = await readManifest(out);
       const clean = Explainer.fromModel(await openImageModel(join(DEMO_MODELS, 'shapes')));
       const biased = Explainer.fromModel(await openImageModel(join(DEMO_MODELS, 'shapes-biased')));
       try {
@@ -138,10 +139,6 @@ export function demoCommand(io: CliIo): Command {
         const metrics = await evaluateDemo(clean, biased, o.eval);
         const seconds = (performance.now() - started) / 1000;
         const summary = `${images.length} explained images, held-out numbers on ${metrics.images} test images, ${seconds.toFixed(1)} s`;
-        await writeFile(
-          join(out, 'results.json'),
-          `${JSON.stringify({ gradsight: VERSION, metrics, images: results }, null, 2)}\n`,
-        );
         const report = await writeReport(join(out, 'report.html'), {
           title: 'gradsight demo: what the shapes models look at',
           generatedAt: new Date().toISOString(),
@@ -162,6 +159,14 @@ export function demoCommand(io: CliIo): Command {
           summary,
           sections: [metricsSection(metrics)],
         });
+        // results.json last: its `files` is the run's manifest (as for explain; io/output-run-node.ts).
+        const files = [...results.flatMap(filesOf), 'report.html'];
+        await writeFileAtomic(
+          join(out, 'results.json'),
+          `${JSON.stringify({ gradsight: VERSION, metrics, images: results, files }, null, 2)}\n`,
+          'results',
+        );
+        await finishRun(out, files, previous);
         if (o.json) io.out(`${JSON.stringify(metrics, null, 2)}\n`);
         else {
           io.out(`${pc.bold('gradsight demo')}: ${summary}\n`);
@@ -209,7 +214,9 @@ async function show(
 ): Promise<ExplainedImage[]> {
   const { result, rendered } = await explainOne(ex, s, name, options, out, taken);
   const folder = (rendered[0]!.json as { folder: string }).folder;
-  await writeFile(join(out, folder, 'input.png'), await encodePng(s.image));
+  await recordWrites(out, [`${folder}/input.png`]);
+  await writeFileAtomic(join(out, folder, 'input.png'), await encodePng(s.image), 'PNG output');
+  Object.assign(rendered[0]!.json as object, { input: `${folder}/input.png` });
   if (!boxes) return rendered;
   // Ground truth next to each box, with the IoU (the paper's localization criterion is IoU ≥ 0.5).
   for (const target of rendered[0]!.report.targets) {
@@ -283,4 +290,11 @@ function formatMetrics(m: DemoMetrics): string {
   return `${metricsSection(m)
     .rows.map(([k, v]) => `  ${k.padEnd(50)} ${v}`)
     .join('\n')}\n`;
+}
+
+/** The files of one image's results.json entry (explain-outputs.ts), its input.png included. */
+function filesOf(json: unknown): string[] {
+  const j = json as { input?: string; explanations?: { files?: Record<string, string> }[] };
+  const shown = (j.explanations ?? []).flatMap((e) => Object.values(e.files ?? {}));
+  return j.input ? [...shown, j.input] : shown;
 }

@@ -4,16 +4,15 @@
 // JPEG/PNG are rejected. Every read is bounds-checked against the buffer; nothing trusts the header.
 
 import { GradsightError } from '../errors.ts';
+import { checkPixelBudget, DEFAULT_MAX_PIXELS } from './limits.ts';
 import { type RgbImage, rgbImage } from './rgb-image.ts';
-
-/** libvips' default `limitInputPixels` (0x3FFF²), so BMPs get the same decompression-bomb guard. */
-export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
 const BI_RGB = 0;
 const BI_BITFIELDS = 3;
 const BI_ALPHABITFIELDS = 6;
 
-export function decodeBmp(bytes: Uint8Array, source = 'BMP data'): RgbImage {
+/** `maxPixels`: the pixel budget, checked against the header before anything is allocated. */
+export function decodeBmp(bytes: Uint8Array, source = 'BMP data', maxPixels = DEFAULT_MAX_PIXELS): RgbImage {
   const bad = (why: string) =>
     new GradsightError('bad-image', `${source}: unsupported or corrupt BMP: ${why}`, {
       hint: 'Re-save the image as PNG or as an uncompressed 24-bit BMP.',
@@ -53,9 +52,7 @@ export function decodeBmp(bytes: Uint8Array, source = 'BMP data'): RgbImage {
   const topDown = height < 0;
   height = Math.abs(height);
   if (width <= 0 || height <= 0) throw bad(`invalid size ${width}x${height}`);
-  if (width * height > MAX_IMAGE_PIXELS) {
-    throw bad(`${width}x${height} exceeds the ${MAX_IMAGE_PIXELS}-pixel limit (decompression-bomb guard)`);
-  }
+  checkPixelBudget(width, height, source, maxPixels);
 
   // Channel masks for 16/32-bit; BI_RGB defaults are 5-5-5 and 8-8-8(-x).
   let masks = bpp === 16 ? [0x7c00, 0x03e0, 0x001f] : [0xff0000, 0x00ff00, 0x0000ff];

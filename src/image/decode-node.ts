@@ -6,23 +6,53 @@ import sharp from 'sharp';
 import { GradsightError } from '../errors.ts';
 import { readFileTyped } from '../io/read-file-node.ts';
 import { decodeBmp } from './bmp.ts';
+import {
+  checkPixelBudget,
+  DEFAULT_MAX_IMAGE_BYTES,
+  DEFAULT_MAX_PIXELS,
+  type DecodeFileOptions,
+  type DecodeOptions,
+} from './limits.ts';
 import { type RgbImage, rgbImage } from './rgb-image.ts';
 import { describeBytes, SUPPORTED_IMAGE_FORMATS, sniffImageFormat } from './sniff.ts';
 
-export async function decodeImageFile(path: string): Promise<RgbImage> {
-  return decodeImage(await readFileTyped(path, 'image'), path);
+export type { DecodeFileOptions, DecodeOptions } from './limits.ts';
+
+/** Reads and decodes an image file: a regular file within `maxFileBytes`, decoded within `maxPixels`. */
+export async function decodeImageFile(path: string, opts: DecodeFileOptions = {}): Promise<RgbImage> {
+  const bytes = await readFileTyped(path, 'image', {
+    maxBytes: opts.maxFileBytes ?? DEFAULT_MAX_IMAGE_BYTES,
+    flag: '--max-file-mb',
+  });
+  return decodeImage(bytes, path, opts);
 }
 
-export async function decodeImage(bytes: Uint8Array, source = 'image data'): Promise<RgbImage> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  source = 'image data',
+  opts: DecodeOptions = {},
+): Promise<RgbImage> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const format = sniffImageFormat(bytes);
   if (format === undefined) {
     throw badImage(source, `${source} is not a supported image: it looks like ${describeBytes(bytes)}`);
   }
-  if (format === 'bmp') return decodeBmp(bytes, source);
+  if (format === 'bmp') return decodeBmp(bytes, source, maxPixels);
+  let input = bytes;
+  if (format === 'jpeg' && !endsWithEoi(bytes)) {
+    // A JPEG missing only its end marker (FFD9) is complete otherwise: decode it with the marker put
+    // back, strictly, so one cut in the middle of its data still fails below.
+    input = new Uint8Array(bytes.length + 2);
+    input.set(bytes);
+    input.set([0xff, 0xd9], bytes.length);
+  }
   try {
-    const { data, info } = await sharp(bytes, {
-      // The default pixel limit (0x3FFF²) is the decompression-bomb guard; its error becomes bad-image.
-      limitInputPixels: true,
+    // The header alone (sharp reads no pixel data for metadata): a bomb is refused before decoding.
+    const { width, height } = await sharp(input, { limitInputPixels: false }).metadata();
+    if (width !== undefined && height !== undefined) checkPixelBudget(width, height, source, maxPixels);
+    const { data, info } = await sharp(input, {
+      // The budget again, inside libvips, for formats whose metadata gives no size.
+      limitInputPixels: maxPixels,
       // Truncated or corrupt files fail instead of decoding to a half-grey picture.
       failOn: 'warning',
       // PIL ignores embedded ICC profiles, so we do too: pixel values then match PIL-made references.
@@ -35,6 +65,8 @@ export async function decodeImage(bytes: Uint8Array, source = 'image data'): Pro
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
+    if (input !== bytes)
+      opts.onWarning?.(`${source}: the JPEG end marker is missing; decoded the complete image data`);
     const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (info.channels === 3) return { width: info.width, height: info.height, data: pixels };
     if (info.channels !== 4) {
@@ -53,8 +85,13 @@ export async function decodeImage(bytes: Uint8Array, source = 'image data'): Pro
         ? `${source} is too large to decode safely (${why}); this guards against decompression bombs`
         : `${source} looks like a ${format.toUpperCase()} file but cannot be decoded (truncated or corrupt?): ${why}`,
       e,
+      bomb ? `If the image is trusted, raise the budget with --max-pixels (library: maxPixels).` : undefined,
     );
   }
+}
+
+function endsWithEoi(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9;
 }
 
 function splitAlpha(width: number, height: number, rgba: Uint8Array): RgbImage {
@@ -70,9 +107,9 @@ function splitAlpha(width: number, height: number, rgba: Uint8Array): RgbImage {
   return rgbImage(width, height, data, alpha);
 }
 
-function badImage(source: string, message: string, cause?: unknown): GradsightError {
+function badImage(source: string, message: string, cause?: unknown, hint?: string): GradsightError {
   return new GradsightError('bad-image', message, {
-    hint: `Supported formats: ${SUPPORTED_IMAGE_FORMATS}. Re-save the image in one of them.`,
+    hint: hint ?? `Supported formats: ${SUPPORTED_IMAGE_FORMATS}. Re-save the image in one of them.`,
     details: { source },
     cause,
   });

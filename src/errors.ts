@@ -37,6 +37,8 @@ export type ErrorCode =
   /** A feature map whose layout (NCHW, channels-last, tokens) cannot be inferred, or a stated one that does not fit. */
   | 'layout-ambiguous'
   | 'layout-mismatch'
+  /** NaN or ±Infinity where gradsight needs finite numbers (an input tensor, a preprocessed image). */
+  | 'non-finite'
   /** A bug in gradsight itself (e.g. a gradient rule that breaks its contract); please report it. */
   | 'internal-error';
 

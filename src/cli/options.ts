@@ -6,6 +6,7 @@ import { DECODER_IDS, type DecoderId } from '../detect/decoders.ts';
 import { GradsightError } from '../errors.ts';
 import type { ChannelCount, PreprocessFlags } from '../image/preprocess.ts';
 import { type DescriptionFlags, TASKS, type TaskKind } from '../model/description.ts';
+import { DEFAULT_MAX_INPUT_PIXELS } from '../model/input-pixels.ts';
 
 export function positiveInt(flag: string): (v: string) => number {
   return (v) => {
@@ -148,7 +149,17 @@ export function addPreprocessOptions(cmd: Command): Command {
       'detection: NMS IoU threshold (default 0.45)',
       unitInterval('--iou-threshold'),
     )
-    .option('--labels <file>', 'labels file, one per line (default: labels.txt next to the model)');
+    .option('--labels <file>', 'labels file, one per line (default: labels.txt next to the model)')
+    .option(
+      '--max-input-pixels <n>',
+      `largest model input height × width (default ${DEFAULT_MAX_INPUT_PIXELS}, 16 MP); memory grows with it`,
+      positiveInt('--max-input-pixels'),
+    );
+}
+
+/** The model limits among the flags (not preprocessing: ImageModelOptions besides `preprocess`). */
+export function modelLimits(o: PreprocessOpts): { maxInputPixels?: number } {
+  return o.maxInputPixels !== undefined ? { maxInputPixels: o.maxInputPixels } : {};
 }
 
 export interface PreprocessOpts {
@@ -164,6 +175,7 @@ export interface PreprocessOpts {
   outputLayout?: 'NCHW' | 'NHWC';
   scoreThreshold?: number;
   iouThreshold?: number;
+  maxInputPixels?: number;
 }
 
 type Flags = PreprocessFlags & DescriptionFlags;

@@ -21,6 +21,8 @@ export interface DiagnoseInput {
   readonly probability: number | undefined;
   /** The row explains −y (a counterfactual): the advice differs. */
   readonly counterfactual?: boolean;
+  /** The explained scalar at the clean input: NaN or ±Inf means the model's output is not finite. */
+  readonly score?: number;
 }
 
 export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
@@ -32,12 +34,24 @@ export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
       finite = false; // NaN and ±Infinity
     else if (v !== 0) nonzero = true;
   }
-  if (!finite || d.gradients.some((g) => !allFinite(g))) {
+  const suggestion =
+    'check the input and the model weights for NaN/Inf (gradsight inspect) and for overflowing activations (e.g. an fp16 model)';
+  if (d.score !== undefined && !Number.isFinite(d.score)) {
     return {
       code: 'non-finite',
-      message: 'the map contains NaN or infinite values',
-      suggestion:
-        'check the input for NaN/Inf and the model for overflowing activations (e.g. an fp16 model)',
+      message: `the explained score is ${d.score}: the model's output is not finite`,
+      suggestion,
+    };
+  }
+  if (!finite || d.gradients.some((g) => !allFinite(g))) {
+    return { code: 'non-finite', message: 'the map contains NaN or infinite values', suggestion };
+  }
+  // Before the ReLU: a −Inf CAM (infinite activations) becomes an all-zero map, which is not negative evidence.
+  if (d.rawCams.some((c) => !allFinite(c))) {
+    return {
+      code: 'non-finite',
+      message: "the layer's weighted activations are NaN or infinite (the map shows nothing)",
+      suggestion,
     };
   }
   if (nonzero) return undefined;

@@ -496,6 +496,7 @@ export class Explainer {
             // Saturation explains a zero gradient only when the explained scalar is the probability.
             probability: row.kind === 'probability' ? info.probability : undefined,
             counterfactual: row.counterfactual,
+            score: info.score,
           });
           explanations.push({
             image: row.image,

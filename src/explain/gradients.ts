@@ -19,6 +19,7 @@ import { type Feeds, selectFeeds, selectRows } from '../tensor/rows.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 import { perImageValues } from './rows.ts';
 import { targetEnvOf } from './target-env.ts';
+import { checkFinite, DEFAULT_MAX_TARGETS, rowCounter } from './validate-options.ts';
 
 export interface GradientOptions {
   /** Tensors whose value and gradient to return (graph inputs or intermediate tensors). */
@@ -34,6 +35,10 @@ export interface GradientOptions {
   readonly views?: LayerViews;
   /** [height, width] of the decoded images, for detection targets given a box in original pixels. */
   readonly originalSizes?: readonly (readonly [number, number])[];
+  /** The most rows per image (default 100, as explain()): each row is one more input row in the run. */
+  readonly maxTargets?: number;
+  /** Differentiate at an input holding NaN or ±Infinity (default false: a 'non-finite' error). */
+  readonly allowNonFinite?: boolean;
 }
 
 export interface TargetGradients extends GradientResult {
@@ -47,6 +52,7 @@ export async function targetGradients(
   batch: Float32Tensor,
   opts: GradientOptions,
 ): Promise<TargetGradients> {
+  if (!opts.allowNonFinite) checkFinite(batch, 'the input');
   const env = targetEnvOf(model);
   const input = opts.target ?? 'pred';
   let target = targetFrom(input, env);
@@ -60,6 +66,7 @@ export async function targetGradients(
   const graph = await model.targetGraph(reads, target.head);
   const { x, t } = await model.runTarget(graph, batch, feeds);
   const rows = resolveRows([target], perImageValues(x, t, 1, batch, opts.originalSizes, model.labels));
+  rowCounter(opts.maxTargets ?? DEFAULT_MAX_TARGETS).add(rows);
   const ts = t.data.length / batch.dims[0]!;
   if (rows.length === 0) {
     throw new GradsightError('bad-argument', 'the target selects nothing to explain in these images', {

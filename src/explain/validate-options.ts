@@ -8,6 +8,7 @@ import { checkRgbImage, type RgbImage } from '../image/rgb-image.ts';
 import { NORMALIZATIONS } from '../methods/pipeline.ts';
 import { METHOD_IDS } from '../methods/table.ts';
 import type { ImageModel } from '../model/image-model.ts';
+import { checkInputPixels } from '../model/input-pixels.ts';
 import type { TargetRow } from '../targets/index.ts';
 import { checkFloat32Tensor, type Float32Tensor } from '../tensor/tensor.ts';
 import type { ExplainOptions } from './explainer.ts';
@@ -161,6 +162,8 @@ function checkInputTensor(t: Float32Tensor, model: ImageModel): Float32Tensor {
       },
     );
   }
+  const [h, w] = model.preprocess.layout === 'NHWC' ? [t.dims[1]!, t.dims[2]!] : [t.dims[2]!, t.dims[3]!];
+  if (t.dims.length === 4) checkInputPixels([h, w], model.maxInputPixels, 'tensor');
   return t;
 }
 
@@ -173,7 +176,7 @@ export function rowCounter(max: number): { add(rows: readonly TargetRow[]): void
   const tooMany = (n: number) =>
     bad(
       `${n} targets per image is more than the limit of ${max}`,
-      `ask for fewer (top:K with a smaller K), or raise the limit: maxTargets (CLI --max-targets) ${n}`,
+      `ask for fewer (top:K with a smaller K), or raise the limit: --max-targets ${n} (library: maxTargets: ${n})`,
       { targets: n, max },
     );
   return {

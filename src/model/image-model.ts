@@ -23,6 +23,7 @@ import {
   resolveDescription,
 } from './description.ts';
 import { detectorLayer } from './detector-layer.ts';
+import { checkInputPixels, checkMaxInputPixels, DEFAULT_MAX_INPUT_PIXELS } from './input-pixels.ts';
 import { checkFeeds, pickImageInput } from './inputs.ts';
 import type { LayerLayout } from './layer-view.ts';
 import { candidateLayers, defaultLayer, type LayerInfo } from './layers.ts';
@@ -49,6 +50,8 @@ export interface ImageModelOptions {
   readonly threads?: number;
   /** Which graph input is the image (default: inferred from shapes, see model/inputs.ts). */
   readonly imageInput?: string;
+  /** The largest input height × width accepted (default 16 MP, DEFAULT_MAX_INPUT_PIXELS). */
+  readonly maxInputPixels?: number;
 }
 
 export class ImageModel {
@@ -73,8 +76,10 @@ export class ImageModel {
   private readonly selectionGraphs = new Map<string, SelectionGraph>();
   /** Intra-op threads for sessions this model creates (undefined: the runtime's default). */
   readonly threads: number | undefined;
-
+  /** The largest input height × width this model runs at (ImageModelOptions.maxInputPixels). */
+  readonly maxInputPixels: number;
   private released = false;
+
   private constructor(
     readonly source: ImageModelSource,
     readonly runtime: Runtime,
@@ -84,8 +89,10 @@ export class ImageModel {
     preprocess: PreprocessConfig,
     description: ModelDescription,
     threads: number | undefined,
+    maxInputPixels: number,
   ) {
     this.threads = threads;
+    this.maxInputPixels = maxInputPixels;
     const g = source.model.graph;
     this.input = input;
     this.extraInputs = g.inputs.filter((i) => i.name !== input.name);
@@ -106,6 +113,8 @@ export class ImageModel {
     opts: ImageModelOptions = {},
   ): Promise<ImageModel> {
     const g = source.model.graph;
+    const maxInputPixels =
+      opts.maxInputPixels === undefined ? DEFAULT_MAX_INPUT_PIXELS : checkMaxInputPixels(opts.maxInputPixels);
     const input = pickImageInput(g.inputs, opts.imageInput);
     if (input.dtype !== undefined && input.dtype !== 'float32') {
       throw new GradsightError(
@@ -123,6 +132,12 @@ export class ImageModel {
       ...(source.preprocessSource !== undefined ? { fileSource: source.preprocessSource } : {}),
       ...(input.shape ? { inputShape: input.shape } : {}),
     });
+    const sizeFrom = opts.preprocess?.size
+      ? 'options'
+      : (source.preprocessFile as { size?: unknown } | undefined)?.size
+        ? 'file'
+        : 'model';
+    checkInputPixels(preprocess.size, maxInputPixels, sizeFrom, source.preprocessSource);
     // The output's task, checked against the output shape before a session is made.
     const description = resolveDescription({
       ...(opts.preprocess ? { flags: opts.preprocess } : {}),
@@ -135,7 +150,17 @@ export class ImageModel {
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(source.externalData ? { externalData: source.externalData } : {}),
     });
-    return new ImageModel(source, runtime, session, input, output, preprocess, description, opts.threads);
+    return new ImageModel(
+      source,
+      runtime,
+      session,
+      input,
+      output,
+      preprocess,
+      description,
+      opts.threads,
+      maxInputPixels,
+    );
   }
 
   get model(): Model {
@@ -197,6 +222,11 @@ export class ImageModel {
 
   /** The image batch and the extra feeds, checked, as one feed dict. */
   feedsFor(batch: Float32Tensor, extra?: Feeds): Feeds {
+    if (this.released) {
+      throw new GradsightError('bad-argument', 'this model is released: its sessions are closed', {
+        hint: 'open the model again (openImageModel or Explainer.load) to run it',
+      });
+    }
     return { ...checkFeeds(this.extraInputs, extra, batch.dims[0]!), [this.input.name]: batch };
   }
 
@@ -210,11 +240,6 @@ export class ImageModel {
     const session = this.model.graph.outputs.some((o) => o.name === name)
       ? this.session
       : await this.sessionFor(name, () => appendGraphOutputs(this.source.bytes, [name]));
-    if (this.released) {
-      throw new GradsightError('bad-argument', 'this model is released: its sessions are closed', {
-        hint: 'open the model again (openImageModel or Explainer.load) to run it',
-      });
-    }
     const out = await perRow(this.fixedBatch, this.feedsFor(batch, extra), async (f) =>
       session.run(f, [name]),
     );
@@ -287,6 +312,7 @@ export class ImageModel {
     });
   }
 
+  /** Closes the sessions; a second call does nothing. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
@@ -300,7 +326,6 @@ function pickOutput(outputs: readonly ValueInfo[], name: string | undefined): Va
   if (name === undefined) {
     const first = outputs[0];
     if (!first) throw new GradsightError('model-invalid', 'the model has no outputs');
-  /** Closes the sessions; a second call does nothing. */
     return first;
   }
   const hit = outputs.find((o) => o.name === name);

@@ -23,7 +23,16 @@ export interface ClassScore {
 
 export interface Prediction {
   readonly kind: 'classification' | 'multi-label' | 'segmentation';
+  /** Best first; only classes with a finite score (empty when the output row is not finite). */
   readonly top: readonly ClassScore[];
+  /** Set when the output row holds NaN or ±Inf: its ranking means nothing (NaN weights, overflow). */
+  readonly diagnostic?: OutputDiagnostic;
+}
+
+export interface OutputDiagnostic {
+  readonly code: 'non-finite';
+  readonly message: string;
+  readonly suggestion: string;
 }
 
 export interface RankOptions {
@@ -64,17 +73,36 @@ export function rankOutput(output: Float32Tensor, opts: RankOptions): Prediction
       : task.kind === 'multi-label'
         ? sigmoid(logits)
         : softmax(logits);
+    const diagnostic = nonFinite(logits);
     result.push({
       kind: task.kind,
-      top: topK(probs, opts.top).map((index) => ({
+      // One NaN or Inf logit makes every softmax probability NaN: no ranking, a diagnostic instead.
+      top: (diagnostic && !opts.outputIsProbability && task.kind === 'classification'
+        ? []
+        : topK(probs, opts.top).filter((index) => Number.isFinite(probs[index]!))
+      ).map((index) => ({
         index,
         label: labelFor(opts.labels, index),
         score: probs[index]!,
         logit: opts.outputIsProbability ? undefined : logits[index]!,
       })),
+      ...(diagnostic ? { diagnostic } : {}),
     });
   }
   return result;
+}
+
+/** A diagnostic when a row of the output holds NaN or ±Inf. */
+function nonFinite(row: Float32Array): OutputDiagnostic | undefined {
+  let count = 0;
+  for (let i = 0; i < row.length; i++) if (!Number.isFinite(row[i]!)) count++;
+  if (count === 0) return undefined;
+  return {
+    code: 'non-finite',
+    message: `the model output holds NaN or infinite values (${count} of ${row.length}): its scores mean nothing`,
+    suggestion:
+      'check the model weights for NaN/Inf and the input for extreme values; an fp16 model may overflow',
+  };
 }
 
 /** 1 / (1 + e^−x) per value, in float64 then stored as float32. */

@@ -21,7 +21,13 @@ import { openImageModel } from '../../model/open-node.ts';
 import { HEAD_NAMES, type HeadName, NAMED_HEADS, type TargetHead } from '../../targets/index.ts';
 import { formatShape } from '../format.ts';
 import type { CliIo } from '../main.ts';
-import { addPreprocessOptions, oneOf, type PreprocessOpts, preprocessFlags } from '../options.ts';
+import {
+  addPreprocessOptions,
+  modelLimits,
+  oneOf,
+  type PreprocessOpts,
+  preprocessFlags,
+} from '../options.ts';
 
 interface CompileOpts extends PreprocessOpts {
   method: string;
@@ -82,6 +88,7 @@ export function compileCommand(io: CliIo): Command {
     compilableMethod(o.method); // fail before loading the model
     const model = await openImageModel(modelPath, {
       preprocess: preprocessFlags(o),
+      ...modelLimits(o),
       ...(o.targetOutput !== undefined ? { output: o.targetOutput } : {}),
       ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
       ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),

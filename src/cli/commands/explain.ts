@@ -54,6 +54,7 @@ export interface ExplainCliOptions extends PreprocessOpts {
   json?: boolean;
   labels?: string;
   report: boolean;
+  maxTargets?: number;
 }
 
 const list = (v: string, prev: string[] | undefined) => [
@@ -129,6 +130,11 @@ export function explainCommand(io: CliIo): Command {
       list,
     )
     .option('--counterfactual', 'explain −y for every target: regions whose removal raises the score')
+    .option(
+      '--max-targets <n>',
+      'most explained targets per image (default 100): a larger top:K needs it',
+      positiveInt('--max-targets'),
+    )
     .option(
       '--feed <name=file>',
       'an extra model input (token ids, a mask, a question) from .npy or .json; repeat per input',
@@ -222,6 +228,7 @@ export function explainCommand(io: CliIo): Command {
       counterfactual: o.counterfactual ?? false,
       normalize: o.normalize,
       rule: o.rule,
+      ...(o.maxTargets !== undefined ? { maxTargets: o.maxTargets } : {}),
       feeds,
     };
     // Cards go to disk as images finish (report/stream-node.ts); only small records stay in memory.

@@ -40,6 +40,7 @@ interface GradOpts extends PreprocessOpts {
   json?: boolean;
   labels?: string;
   threads?: number;
+  maxTargets?: number;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)];
@@ -66,6 +67,7 @@ export function gradCommand(io: CliIo): Command {
       '-t, --target <t>',
       'what to differentiate, as for explain: pred (default), top:K, a class, a label, A-vs-B, prob[:c], logprob[:c], det, det:K, ...',
     )
+    .option('--max-targets <n>', 'most rows (targets) per image (default 100)', positiveInt('--max-targets'))
     .option('--counterfactual', 'the gradient of −y')
     .option(
       '--class <c>',
@@ -147,6 +149,7 @@ export function gradCommand(io: CliIo): Command {
           feeds,
           ...(o.targetOutput ? { targetOutput: o.targetOutput } : {}),
           ...(originalSizes ? { originalSizes } : {}),
+          ...(o.maxTargets !== undefined ? { maxTargets: o.maxTargets } : {}),
         });
         result = g;
         rows = g.rows;

@@ -7,7 +7,7 @@
 import type { ImageModel } from '../../model/image-model.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { readNpy } from '../../tensor/npy-node.ts';
-import { type PreprocessOpts, preprocessFlags } from '../options.ts';
+import { modelLimits, type PreprocessOpts, preprocessFlags } from '../options.ts';
 
 /** The [H, W] of an input tensor (with or without its batch axis) in the model's layout. */
 export function tensorSize(dims: readonly number[], model: ImageModel): [number, number] | undefined {
@@ -52,6 +52,7 @@ export function openModelFor(
     (size) =>
       openImageModel(modelPath, {
         preprocess: { ...preprocessFlags(o), ...(size ? { size } : {}) },
+        ...modelLimits(o),
         ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
         ...(o.threads !== undefined ? { threads: o.threads } : {}),
         ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),

@@ -7,7 +7,13 @@ import { openImageModel } from '../../model/open-node.ts';
 import { type ModelSummary, summarize } from '../../model/summary.ts';
 import { formatShape } from '../format.ts';
 import type { CliIo } from '../main.ts';
-import { addPreprocessOptions, type PreprocessOpts, positiveInt, preprocessFlags } from '../options.ts';
+import {
+  addPreprocessOptions,
+  modelLimits,
+  type PreprocessOpts,
+  positiveInt,
+  preprocessFlags,
+} from '../options.ts';
 
 interface InspectOpts extends PreprocessOpts {
   json?: boolean;
@@ -27,6 +33,7 @@ export function inspectCommand(io: CliIo): Command {
   return cmd.action(async (path: string, o: InspectOpts) => {
     const model = await openImageModel(path, {
       preprocess: preprocessFlags(o),
+      ...modelLimits(o),
       ...(o.output !== undefined ? { output: o.output } : {}),
       ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
       ...(o.threads !== undefined ? { threads: o.threads } : {}),

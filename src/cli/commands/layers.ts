@@ -13,6 +13,7 @@ import { formatShape } from '../format.ts';
 import type { CliIo } from '../main.ts';
 import {
   addPreprocessOptions,
+  modelLimits,
   nonNegativeInt,
   type PreprocessOpts,
   positiveInt,
@@ -50,6 +51,7 @@ export function layersCommand(io: CliIo): Command {
   return cmd.action(async (modelPath: string, o: LayersOpts) => {
     const model = await openImageModel(modelPath, {
       preprocess: preprocessFlags(o),
+      ...modelLimits(o),
       ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
       ...(o.threads !== undefined ? { threads: o.threads } : {}),
     });

@@ -10,7 +10,13 @@ import { type Prediction, predictImages } from '../../model/predict.ts';
 import { percent } from '../format.ts';
 import { expandImageArgs } from '../inputs.ts';
 import type { CliIo } from '../main.ts';
-import { addPreprocessOptions, type PreprocessOpts, positiveInt, preprocessFlags } from '../options.ts';
+import {
+  addPreprocessOptions,
+  modelLimits,
+  type PreprocessOpts,
+  positiveInt,
+  preprocessFlags,
+} from '../options.ts';
 
 interface PredictOpts extends PreprocessOpts {
   top: number;
@@ -42,6 +48,7 @@ export function predictCommand(io: CliIo): Command {
     const images = await expandImageArgs(imageArgs);
     const model = await openImageModel(modelPath, {
       preprocess: preprocessFlags(o),
+      ...modelLimits(o),
       ...(o.output !== undefined ? { output: o.output } : {}),
       ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
       ...(o.threads !== undefined ? { threads: o.threads } : {}),

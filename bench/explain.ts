@@ -3,7 +3,7 @@
 // Interleaved rounds (forward, then each explanation) so a loaded machine slows all of them alike;
 // the ratio of medians and its range over rounds are printed.
 //
-//   node --import tsx bench/explain.ts [--rounds 15] [--threads 2]
+//   node --import tsx bench/explain.ts [--rounds 15] [--threads 2] [--burst 10]
 //
 // Models: the shared MobileNetV2 (../shared) and a torchvision ResNet-50 export (conformance/.cache,
 // made by `bash conformance/setup.sh`); each is skipped with a message when absent.
@@ -24,6 +24,9 @@ const arg = (name: string, d: number) => {
 };
 const rounds = arg('--rounds', 15);
 const threads = arg('--threads', 2);
+// Calls per measurement: a burst keeps one session's threads warm (ONNX Runtime's intra-op threads
+// spin for a while after a run, so a single call right after another session's run pays for them).
+const burst = arg('--burst', 10);
 
 const MODELS = [
   {
@@ -60,9 +63,10 @@ async function main(): Promise<void> {
     const times = CASES.map(() => [] as number[]);
     const ratios = CASES.map(() => [] as number[]);
     const time = async (f: () => Promise<unknown>) => {
+      await f(); // the first call of a burst wakes this session's threads
       const t0 = performance.now();
-      await f();
-      return performance.now() - t0;
+      for (let k = 0; k < burst; k++) await f();
+      return (performance.now() - t0) / burst;
     };
     // Warm: sessions and compiled gradient models are made on first use.
     await ex.model.run(x);

@@ -1,7 +1,7 @@
 // Compiles a model's gradient graph once and runs it: one ONNX Runtime run gives the target scores,
 // the requested activations and their gradients for a batch, each row with its own seed.
 
-import type { CompileOptions, GradientModel } from '../autodiff/index.ts';
+import type { CompileOptions } from '../autodiff/index.ts';
 import { GradsightError } from '../errors.ts';
 import { inferShapes } from '../onnx/index.ts';
 import type { Session } from '../runtime/runtime.ts';
@@ -9,7 +9,12 @@ import { concatRows, type Feeds, sliceFeeds, sliceRows } from '../tensor/rows.ts
 import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
 import type { ImageModel } from './image-model.ts';
 import type { LayerViews } from './layer-view.ts';
-import { type AlsoPart, compileWithViews } from './layer-view-compile.ts';
+import {
+  type AlsoPart,
+  compileWithViews,
+  type InGraphMap,
+  type ViewedGradientModel,
+} from './layer-view-compile.ts';
 import type { GraphSource } from './target-graph.ts';
 
 export interface GradientResult {
@@ -19,6 +24,13 @@ export interface GradientResult {
   readonly grads: Readonly<Record<string, Float32Tensor>>;
   /** Every graph output by name (the scores a head reads, an in-graph selection's indices, ...). */
   readonly outputs: Readonly<Record<string, Tensor>>;
+  /** In-graph maps by method id (GradientRunnerOptions.maps): the final [rows, H, W] and raw [rows, h, w] CAMs. */
+  readonly maps: Readonly<Record<string, InGraphResult>>;
+}
+
+export interface InGraphResult {
+  readonly final: Float32Tensor;
+  readonly perLayer: ReadonlyMap<string, Float32Tensor>;
 }
 
 export type GradientRunnerOptions = Omit<CompileOptions, 'shapes'> & {
@@ -26,11 +38,13 @@ export type GradientRunnerOptions = Omit<CompileOptions, 'shapes'> & {
   readonly views?: LayerViews;
   /** Further backward graphs (other tensors, other rule sets) from the same forward pass and seed. */
   readonly also?: readonly AlsoPart[];
+  /** Methods whose final map the graph computes (at the input's height and width). */
+  readonly maps?: readonly Omit<InGraphMap, 'size'>[];
 };
 
 /** A gradient model compiled for one input size, and its session. */
 interface Sized {
-  readonly compiled: GradientModel;
+  readonly compiled: ViewedGradientModel;
   readonly session: Session;
 }
 
@@ -43,7 +57,7 @@ export class GradientRunner {
   private readonly sized = new Map<string, Promise<Sized>>();
 
   private constructor(
-    readonly compiled: GradientModel,
+    readonly compiled: ViewedGradientModel,
     private readonly session: Session,
     private readonly model: ImageModel,
     private readonly repeatRows: boolean,
@@ -62,9 +76,18 @@ export class GradientRunner {
   ): Promise<GradientRunner> {
     const source = graph ?? { bytes: model.source.bytes, model: model.model, shapes: await model.shapes() };
     // Layer views (layer-view.ts): values and gradients of non-NCHW layers come out N×C×H×W.
-    const { views, also, ...compile } = options;
+    const { views, also, maps, ...compile } = options;
     const compileFor = async (shapes: GraphSource['shapes']): Promise<Sized> => {
-      const compiled = compileWithViews(source.bytes, source.model, { ...compile, shapes }, views, also);
+      const size = maps?.length ? inputSize(model, shapes) : undefined;
+      const sizedMaps = size ? maps!.map((m) => ({ ...m, size })) : [];
+      const compiled = compileWithViews(
+        source.bytes,
+        source.model,
+        { ...compile, shapes },
+        views,
+        also,
+        sizedMaps,
+      );
       const session = await model.runtime.createSession(compiled.bytes, {
         ...(threads !== undefined ? { threads } : {}),
         ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
@@ -184,7 +207,14 @@ export class GradientRunner {
       values[o.tensor] = out[o.value] as Float32Tensor;
       grads[o.tensor] = out[o.grad] as Float32Tensor;
     }
-    return { explained: out[compiled.explainedOutput] as Float32Tensor, values, grads, outputs: out };
+    const maps: Record<string, InGraphResult> = {};
+    for (const m of compiled.maps) {
+      maps[m.key] = {
+        final: dropUnitAxis(out[m.final] as Float32Tensor),
+        perLayer: new Map(m.perLayer.map((c) => [c.layer, dropUnitAxis(out[c.cam] as Float32Tensor)])),
+      };
+    }
+    return { explained: out[compiled.explainedOutput] as Float32Tensor, values, grads, outputs: out, maps };
   }
 
   async release(): Promise<void> {
@@ -197,7 +227,7 @@ export class GradientRunner {
 }
 
 /** Row-wise concatenation of per-image results (fixed-batch models). */
-function concatResults(parts: readonly GradientResult[], compiled: GradientModel): GradientResult {
+function concatResults(parts: readonly GradientResult[], compiled: ViewedGradientModel): GradientResult {
   const cat = (pick: (p: GradientResult) => Float32Tensor) => concatRows(parts.map(pick));
   const keys = compiled.outputs.map((o) => o.tensor);
   const names = Object.keys(parts[0]!.outputs);
@@ -206,7 +236,39 @@ function concatResults(parts: readonly GradientResult[], compiled: GradientModel
     values: Object.fromEntries(keys.map((k) => [k, cat((p) => p.values[k]!)])),
     grads: Object.fromEntries(keys.map((k) => [k, cat((p) => p.grads[k]!)])),
     outputs: Object.fromEntries(names.map((k) => [k, concatRows(parts.map((p) => p.outputs[k]!))])),
+    maps: Object.fromEntries(
+      compiled.maps.map((m) => [
+        m.key,
+        {
+          final: cat((p) => p.maps[m.key]!.final),
+          perLayer: new Map(
+            m.perLayer.map((c) => [c.layer, cat((p) => p.maps[m.key]!.perLayer.get(c.layer)!)]),
+          ),
+        },
+      ]),
+    ),
   };
+}
+
+/** [rows, 1, h, w] → [rows, h, w] (the same data). */
+function dropUnitAxis(t: Float32Tensor): Float32Tensor {
+  return { dtype: 'float32', dims: [t.dims[0]!, ...t.dims.slice(2)], data: t.data };
+}
+
+/** The image input's static height and width in `shapes` (what an in-graph map is resized to). */
+function inputSize(model: ImageModel, shapes: GraphSource['shapes']): readonly [number, number] {
+  const s = shapes.get(model.input.name)?.shape ?? [];
+  const hw = model.preprocess.layout === 'NHWC' ? [s[1], s[2]] : [s[2], s[3]];
+  if (typeof hw[0] !== 'number' || typeof hw[1] !== 'number') {
+    throw new GradsightError(
+      'shape-inference',
+      `the input ${model.input.name} has no static height and width`,
+      {
+        hint: 'give the input size (--size HxW) for a model with free height and width',
+      },
+    );
+  }
+  return [hw[0], hw[1]];
 }
 
 function asFloat32(t: Tensor): Float32Tensor {

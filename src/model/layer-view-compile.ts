@@ -1,10 +1,20 @@
 // The gradient model with layer views: the backward graph as the autodiff compiler builds it, then
 // view nodes on the value and the gradient of each viewed tensor, whose outputs replace the raw ones.
-// Callers see every viewed layer as N×C×H×W, its gradient included.
+// Callers see every viewed layer as N×C×H×W, its gradient included. Optionally a method's CAM
+// pipeline follows in the graph (the method table's `camGraph`, then compile/cam-graph.ts's fusion,
+// as in a compiled explainer), so one run also gives each row's final map at input resolution.
 
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ValueInfoProtoSchema } from 'onnx-buf';
-import { type CompileOptions, type GradientModel, gradientPatch, type RuleSet } from '../autodiff/index.ts';
+import {
+  type CompileOptions,
+  type Emitter,
+  type GradientModel,
+  gradientPatch,
+  type RuleSet,
+} from '../autodiff/index.ts';
+import { fuseCams } from '../compile/cam-graph.ts';
+import { GradsightError } from '../errors.ts';
 import { appendGraphPatch, type GraphPatch, type Model, tensorValueInfo } from '../onnx/index.ts';
 import { emitView, type LayerViews, viewEmitter, viewedShape } from './layer-view.ts';
 
@@ -16,16 +26,38 @@ export interface AlsoPart {
   readonly ruleSet: RuleSet;
 }
 
+/** A method's final map made in the graph from the layers' values and gradients. */
+export interface InGraphMap {
+  /** The method id: the key of the result. */
+  readonly key: string;
+  /** The raw CAM [rows, 1, h, w] of one layer from its N×C×H×W value and gradient (the method table's). */
+  readonly camGraph: (e: Emitter, a: string, g: string) => string;
+  readonly layers: readonly string[];
+  /** The map's height and width (the input's). */
+  readonly size: readonly [number, number];
+}
+
+/** Graph outputs of an in-graph map: the final [rows, 1, H, W] map and each layer's raw CAM. */
+export interface InGraphMapOutputs {
+  readonly key: string;
+  readonly final: string;
+  readonly perLayer: readonly { readonly layer: string; readonly cam: string }[];
+}
+
+export type ViewedGradientModel = GradientModel & { readonly maps: readonly InGraphMapOutputs[] };
+
 export function compileWithViews(
   bytes: Uint8Array,
   model: Model,
   options: CompileOptions,
   views: LayerViews = {},
   also: readonly AlsoPart[] = [],
-): GradientModel {
+  maps: readonly InGraphMap[] = [],
+): ViewedGradientModel {
   const { patch, ...compiled } = withParts(model, options, also);
   const viewed = compiled.outputs.filter((o) => views[o.tensor] && views[o.tensor]!.kind !== 'nchw');
-  if (viewed.length === 0) return { bytes: appendGraphPatch(bytes, patch), ...compiled };
+  if (viewed.length === 0 && maps.length === 0)
+    return { bytes: appendGraphPatch(bytes, patch), ...compiled, maps: [] };
   const prefix = options.prefix ?? 'gradsight';
   const e = viewEmitter(model.opsets.get('') ?? model.opsets.get('ai.onnx') ?? 13, prefix);
   const replaced = new Set<string>();
@@ -45,6 +77,31 @@ export function compileWithViews(
     );
     return { ...o, value, grad, shape };
   });
+  const mapOutputs = maps.map((m) => {
+    e.enter(`map/${m.key}`);
+    const perLayer = m.layers.map((layer) => {
+      const o = outputs.find((x) => x.tensor === layer);
+      if (!o) {
+        throw new GradsightError('internal-error', `internal: no gradient output for map layer ${layer}`, {
+          hint: 'this is a bug in gradsight; please report it',
+        });
+      }
+      // Values come once per forward row; with repeatRows each is repeated to its seed rows.
+      const a = options.repeatRows ? repeatToRows(e, o.value, o.grad) : o.value;
+      return { layer, cam: e.emit('Identity', [m.camGraph(e, a, o.grad)])[0]! };
+    });
+    const final = e.emit('Identity', [
+      fuseCams(
+        e,
+        perLayer.map((c) => c.cam),
+        m.size[0],
+        m.size[1],
+      ),
+    ])[0]!;
+    added.push(tensorValueInfo(final, ONNX_FLOAT, ['rows', 1, m.size[0], m.size[1]]));
+    for (const c of perLayer) added.push({ name: c.cam });
+    return { key: m.key, final, perLayer };
+  });
   // Raw outputs that are graph outputs of the model itself stay (they are not in the patch).
   const kept = (patch.output ?? []).filter((out) => !replaced.has(out.name ?? ''));
   const full: GraphPatch = {
@@ -53,7 +110,17 @@ export function compileWithViews(
     initializer: [...(patch.initializer ?? []), ...e.initializers],
     output: [...kept, ...added],
   };
-  return { bytes: appendGraphPatch(bytes, full), ...compiled, outputs };
+  return { bytes: appendGraphPatch(bytes, full), ...compiled, outputs, maps: mapOutputs };
+}
+
+/** x [N, ...] repeated to like's rows [N·k, ...], each row k times in a row (as repeat-rows.ts does). */
+function repeatToRows(e: Emitter, x: string, like: string): string {
+  const shape = e.shapeOf(x);
+  const n = e.slice(shape, [0], [1], [0]);
+  const k = e.op('Div', [e.slice(e.shapeOf(like), [0], [1], [0]), n]);
+  const rest = e.slice(shape, [1], [Number.MAX_SAFE_INTEGER], [0]);
+  const expanded = e.op('Expand', [e.unsqueeze(x, [1]), e.concat([n, k, rest], 0)]);
+  return e.reshape(expanded, e.concat([e.op('Mul', [n, k]), rest], 0));
 }
 
 /**

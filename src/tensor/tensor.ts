@@ -107,7 +107,24 @@ export function softmax(logits: ArrayLike<number>): Float32Array {
 
 /** Indices of the k largest values, largest first; ties keep the lower index first. */
 export function topK(values: ArrayLike<number>, k: number): number[] {
-  const idx = Array.from({ length: values.length }, (_, i) => i);
-  idx.sort((a, b) => values[b]! - values[a]! || a - b);
-  return idx.slice(0, Math.max(0, Math.min(k, values.length)));
+  const n = Math.max(0, Math.min(k, values.length));
+  // The order of a full sort by (value descending, index ascending); NaN compares as a tie.
+  const before = (a: number, b: number) => (values[b]! - values[a]! || a - b) < 0;
+  if (n > 32) {
+    const idx = Array.from({ length: values.length }, (_, i) => i);
+    idx.sort((a, b) => values[b]! - values[a]! || a - b);
+    return idx.slice(0, n);
+  }
+  // Few picks (top-5 of 1000 classes, on every call): keep the best n in order, O(length · n).
+  const best: number[] = [];
+  for (let i = 0; i < values.length && n > 0; i++) {
+    if (best.length === n && !before(i, best[n - 1]!)) continue;
+    let j = best.length === n ? n - 1 : best.length;
+    while (j > 0 && before(i, best[j - 1]!)) {
+      best[j] = best[j - 1]!;
+      j--;
+    }
+    best[j] = i;
+  }
+  return best;
 }

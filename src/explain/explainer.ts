@@ -15,7 +15,7 @@ import type { Method, MethodId, MethodResult } from '../methods/types.ts';
 import { type GradientResult, GradientRunner } from '../model/gradient-runner.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { type LayerLayout, type LayerViews, parseLayerLayout } from '../model/layer-view.ts';
-import type { AlsoPart } from '../model/layer-view-compile.ts';
+import type { AlsoPart, InGraphMap } from '../model/layer-view-compile.ts';
 import { type LayerInfo, resolveLayers } from '../model/layers.ts';
 import { type Prediction, rankOutput } from '../model/predict.ts';
 import type { TargetGraph } from '../model/target-graph.ts';
@@ -148,11 +148,16 @@ export class Explainer {
   constructor(readonly model: ImageModel) {}
 
   private runner(
-    options: RunnerOptions & { readonly views?: LayerViews; readonly also?: readonly AlsoPart[] },
+    options: RunnerOptions & {
+      readonly views?: LayerViews;
+      readonly also?: readonly AlsoPart[];
+      readonly maps?: readonly InGraphMapSpec[];
+    },
   ): Promise<GradientRunner> {
     const { graph, ...compile } = options;
     const key = JSON.stringify({
       ...compile,
+      maps: compile.maps?.map((m) => [m.key, ...m.layers]),
       graph: graph.key,
       ruleSet: options.ruleSet?.name ?? 'standard',
     });
@@ -324,6 +329,12 @@ export class Explainer {
     const [first, ...rest] = runs;
     if (!first) return undefined;
     const also = rest.map((p) => ({ wrt: p.wrt, ruleSet: RULE_SETS[p.rule] }));
+    // The CAM pipeline of each method that has an in-graph form runs in the same ONNX Runtime run
+    // (pytorch-grad-cam's per-image normalisation is what compile/cam-graph.ts builds).
+    const maps =
+      first.keys.includes('layers') && (options.normalize ?? 'per-image') === 'per-image'
+        ? inGraphMaps(methods, layers)
+        : [];
     const keys = runs.flatMap((p) => p.keys);
     const views: LayerViews = Object.fromEntries(layers.map((l) => [l.name, l.view!]));
     const n = batch.dims[0]!;
@@ -340,6 +351,7 @@ export class Explainer {
         ...runOptions(sg, first.wrt, RULE_SETS[first.rule], select.k, sg.seed),
         views,
         also,
+        maps,
       });
       const r = await runner.run(batch, undefined, feeds);
       const { x, t } = valuesOf(r, sg);
@@ -375,6 +387,7 @@ export class Explainer {
       ...runOptions(graph, first.wrt, RULE_SETS[first.rule], plan.repeat),
       views,
       also,
+      maps,
     });
     const seed = new Float32Array(rows.length * classes);
     rows.forEach((row, i) => {
@@ -448,12 +461,17 @@ export class Explainer {
       ...(a.prefilled ? { prefilled: a.prefilled } : {}),
       runner: (o) => this.runner({ ...o, views }),
     });
+    // Maps the one run already computed in the graph (oneRun: never with SmoothGrad's samples).
+    const inGraph = a.prefilled?.get('layers')?.maps ?? {};
     const resultOf = (id: MethodId): Promise<MethodResult> => {
       let p = results.get(id);
       if (!p) {
-        p = methodById(id)!
-          .compute(ctx)
-          .then((r) => averageSamples(r, samples));
+        const done = inGraph[id];
+        p = done
+          ? Promise.resolve<MethodResult>({ kind: 'cam', perLayer: done.perLayer })
+          : methodById(id)!
+              .compute(ctx)
+              .then((r) => averageSamples(r, samples));
         results.set(id, p);
       }
       return p;
@@ -461,10 +479,13 @@ export class Explainer {
     const finalOf = (id: MethodId): Promise<Float32Tensor> => {
       let p = finals.get(id);
       if (!p) {
-        p = resultOf(id).then((r) => {
-          if (r.kind !== 'cam') throw new Error(`${id} has no CAM map`);
-          return fuseLayers(r.perLayer, height, width, normalize);
-        });
+        const done = inGraph[id];
+        p = done
+          ? Promise.resolve(done.final)
+          : resultOf(id).then((r) => {
+              if (r.kind !== 'cam') throw new Error(`${id} has no CAM map`);
+              return fuseLayers(r.perLayer, height, width, normalize);
+            });
         finals.set(id, p);
       }
       return p;
@@ -592,6 +613,21 @@ function sizesOf(images: readonly RgbImage[] | undefined) {
 }
 
 /** [height, width] of a batch in the model's layout. */
+/** The CAM methods (asked for, or whose map a pixel method multiplies by) with an in-graph form. */
+type InGraphMapSpec = Omit<InGraphMap, 'size'>;
+
+function inGraphMaps(methods: readonly Method[], layers: readonly LayerInfo[]): InGraphMapSpec[] {
+  const ids = new Set<MethodId>();
+  for (const m of methods) {
+    if (m.output === 'cam') ids.add(m.id);
+    else if (m.needs.finalMapOf) ids.add(m.needs.finalMapOf);
+  }
+  return [...ids].flatMap((id) => {
+    const camGraph = methodById(id)?.camGraph;
+    return camGraph ? [{ key: id, camGraph, layers: layers.map((l) => l.name) }] : [];
+  });
+}
+
 function spatialSize(batch: Float32Tensor, model: ImageModel): readonly [number, number] {
   return model.preprocess.layout === 'NHWC'
     ? [batch.dims[1]!, batch.dims[2]!]

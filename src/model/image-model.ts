@@ -74,6 +74,7 @@ export class ImageModel {
   private readonly tensorSessions = new Map<string, Promise<Session>>();
   private readonly targetGraphs = new Map<string, Promise<TargetGraph>>();
   private readonly selectionGraphs = new Map<string, SelectionGraph>();
+  private readonly defaultLayers = new Map<string, Promise<LayerInfo>>();
   /** Intra-op threads for sessions this model creates (undefined: the runtime's default). */
   readonly threads: number | undefined;
   /** The largest input height × width this model runs at (ImageModelOptions.maxInputPixels). */
@@ -212,7 +213,19 @@ export class ImageModel {
     return candidateLayers(this.model.graph, await this.shapes());
   }
 
-  async defaultLayer(layout?: LayerLayout): Promise<LayerInfo> {
+  /** The default CAM layer (cached per stated layout: explain() asks on every call). */
+  defaultLayer(layout?: LayerLayout): Promise<LayerInfo> {
+    const key = JSON.stringify(layout ?? null);
+    let layer = this.defaultLayers.get(key);
+    if (!layer) {
+      layer = this.findDefaultLayer(layout);
+      layer.catch(() => this.defaultLayers.delete(key));
+      this.defaultLayers.set(key, layer);
+    }
+    return layer;
+  }
+
+  private async findDefaultLayer(layout?: LayerLayout): Promise<LayerInfo> {
     const shapes = await this.shapes();
     // A detector's head branches and merges again: its default layer is the map every branch reads.
     if (this.description.task.kind === 'detection')

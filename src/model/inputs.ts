@@ -25,6 +25,11 @@ export function pickImageInput(inputs: readonly ValueInfo[], name?: string): Val
     return hit;
   }
   if (inputs.length === 1) return inputs[0]!;
+  if (inputs.length === 0) {
+    throw new GradsightError('model-invalid', 'the model has no inputs, so there is no image to feed', {
+      hint: 'give a model whose graph takes the image as an input (initializers are not inputs)',
+    });
+  }
   const images = inputs.filter(looksLikeImage);
   if (images.length === 1) return images[0]!;
   throw new GradsightError(

@@ -26,7 +26,8 @@ export function attributeValue(
     case A.STRINGS:
       return { kind: 'strings', value: a.strings.map((s) => utf8.decode(s)) };
     case A.TENSOR:
-      return { kind: 'tensor', value: tensor(a) };
+      // A TENSOR attribute without its tensor: the getters report it with the node's name.
+      return a.t ? { kind: 'tensor', value: tensor(a) } : { kind: 'other', value: undefined };
     default:
       return { kind: 'other', value: undefined };
   }

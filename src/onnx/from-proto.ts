@@ -79,7 +79,8 @@ export function valueInfoFromProto(v: ValueInfoProto): ValueInfo {
   if (v.type?.value.case !== 'tensorType' || !t) return { name: v.name, dtype: undefined, shape: undefined };
   const tensor = v.type.value.value;
   const shape = tensor.shape?.dim.map((d): Dim => {
-    if (d.value.case === 'dimValue') return Number(d.value.value);
+    // A negative size is an exporter's way of saying it did not know it: a free dim.
+    if (d.value.case === 'dimValue') return d.value.value < 0n ? null : Number(d.value.value);
     if (d.value.case === 'dimParam' && d.value.value !== '') return d.value.value;
     return null;
   });
@@ -118,6 +119,13 @@ export function initializerFromProto(
     });
   }
   const dims = t.dims.map(Number);
+  const bad = dims.find((d) => !Number.isSafeInteger(d) || d < 0);
+  if (bad !== undefined) {
+    throw new GradsightError('model-invalid', `tensor '${name}' has dims [${t.dims.join(', ')}]`, {
+      hint: 'dims of a stored tensor must be non-negative integers; the file is damaged or the exporter is broken: export the model again',
+      details: { tensor: name, dims: t.dims.map(String) },
+    });
+  }
   const ref = externalRefOf(t);
   let cached: TypedArray | undefined;
   const load = (): TypedArray => {

@@ -105,3 +105,68 @@ export function scanModelFields(bytes: Uint8Array): FieldScan {
   }
   return { irVersion, startsLikeModel, truncated: false };
 }
+
+// Where subgraphs live: ModelProto.graph (7) → GraphProto.node (1) → NodeProto.attribute (5) →
+// AttributeProto.g (6) / graphs (11) → GraphProto ...
+const subgraphPath: Readonly<
+  Record<'model' | 'graph' | 'node' | 'attribute', Readonly<Record<number, string>>>
+> = {
+  model: { 7: 'graph' },
+  graph: { 1: 'node' },
+  node: { 5: 'attribute' },
+  attribute: { 6: 'graph', 11: 'graph' },
+};
+
+/**
+ * How deeply graphs nest inside node attributes (0: a main graph without subgraphs), read without
+ * decoding and without recursion, so it works on files too deep for the protobuf decoder.
+ */
+export function subgraphDepth(bytes: Uint8Array): number {
+  const stack: { kind: keyof typeof subgraphPath; end: number; depth: number }[] = [];
+  let pos = 0;
+  let kind: keyof typeof subgraphPath = 'model';
+  let end = bytes.length;
+  let depth = -1;
+  let deepest = 0;
+  const varint = (): number | undefined => {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10 && pos < bytes.length; i++) {
+      const b = bytes[pos++]!;
+      result += (b & 0x7f) * mul;
+      mul *= 128;
+      if ((b & 0x80) === 0) return result;
+    }
+    return undefined;
+  };
+  for (;;) {
+    if (pos >= end) {
+      const outer = stack.pop();
+      if (!outer) return deepest;
+      ({ kind, end, depth } = outer);
+      continue;
+    }
+    const tag = varint();
+    if (tag === undefined) return deepest;
+    const wire = tag % 8;
+    if (wire === 0) {
+      if (varint() === undefined) return deepest;
+    } else if (wire === 1 || wire === 5) {
+      pos += wire === 1 ? 8 : 4;
+    } else if (wire === 2) {
+      const len = varint();
+      if (len === undefined || pos + len > end) return deepest;
+      const inner = subgraphPath[kind][Math.floor(tag / 8)] as keyof typeof subgraphPath | undefined;
+      if (inner) {
+        stack.push({ kind, end, depth });
+        kind = inner;
+        end = pos + len;
+        if (inner === 'graph') deepest = Math.max(deepest, ++depth);
+      } else {
+        pos += len;
+      }
+    } else {
+      return deepest;
+    }
+  }
+}

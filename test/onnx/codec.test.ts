@@ -7,9 +7,11 @@ import { toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { isGradsightError } from '../../src/errors.ts';
 import { decodeModel, encodeModel } from '../../src/onnx/index.ts';
+import { subgraphDepth } from '../../src/onnx/sniff.ts';
 import { nodeRuntime } from '../../src/runtime/node.ts';
 import { float32 } from '../../src/tensor/tensor.ts';
 import { buildModelProto } from '../helpers/onnx-builder.ts';
+import { nestedIf } from '../helpers/onnx-mutants.ts';
 import { modelPath, sharedModels, skipNoShared } from '../helpers/shared.ts';
 
 function mulberry32(seed: number): () => number {
@@ -145,5 +147,110 @@ describe('bad input', () => {
 
   test('a model with ir_version but no graph is model-invalid', () => {
     assertCode(new Uint8Array([0x08, 0x08, 0x12, 0x04, 0x74, 0x65, 0x73, 0x74]), 'model-invalid', /no graph/);
+  });
+
+  test('subgraphs nested past the protobuf recursion limit name the nesting, not damage', () => {
+    // 31 levels decode (ONNX Runtime reads them too); 32 and more hit the limit of 100 messages.
+    assert.doesNotThrow(() => decodeModel(nestedIf(31)));
+    for (const depth of [32, 50]) {
+      assert.throws(
+        () => decodeModel(nestedIf(depth)),
+        (e: unknown) => {
+          assert.ok(isGradsightError(e, 'model-invalid'), String(e));
+          assert.match(e.message, new RegExp(`nests subgraphs ${depth} levels deep`));
+          assert.match(e.message, /deeper than the 31 levels/);
+          assert.match(e.hint ?? '', /flatten the control flow/);
+          assert.doesNotMatch(`${e.message} ${e.hint}`, /truncated|damaged/);
+          return true;
+        },
+      );
+    }
+  });
+
+  test('subgraphDepth counts If nesting without decoding', () => {
+    for (const depth of [0, 1, 3, 50]) assert.equal(subgraphDepth(nestedIf(depth)), depth);
+  });
+
+  test('an IR version outside 1..64 in a model with a graph is model-invalid naming the version', () => {
+    for (const v of [-1n, -(2n ** 63n), 65n, 2n ** 63n - 1n]) {
+      const m = buildModelProto({
+        inputs: [{ name: 'x', shape: [1] }],
+        outputs: [{ name: 'y', shape: [1] }],
+        nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+      });
+      m.irVersion = BigInt.asIntN(64, v);
+      assertCode(
+        toBinary(ModelProtoSchema, m),
+        'model-invalid',
+        new RegExp(`IR version ${BigInt.asIntN(64, v)};`),
+      );
+    }
+  });
+
+  test('names defined twice and outputs nothing computes are model-invalid', () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [2] }],
+      outputs: [{ name: 'y', shape: [2] }],
+      nodes: [{ op: 'Add', inputs: ['x', 'b'], outputs: ['y'] }],
+      initializers: [{ name: 'b', dims: [2], values: [1, 2] }],
+    };
+    const bytesOf = (f: (m: ReturnType<typeof buildModelProto>) => void) => {
+      const m = buildModelProto(spec);
+      f(m);
+      return toBinary(ModelProtoSchema, m);
+    };
+    assert.doesNotThrow(() => decodeModel(bytesOf(() => {})));
+    assertCode(
+      bytesOf((m) => m.graph!.initializer.push(m.graph!.initializer[0]!)),
+      'model-invalid',
+      /'b' is defined twice/,
+    );
+    assertCode(
+      bytesOf((m) => m.graph!.input.push(m.graph!.input[0]!)),
+      'model-invalid',
+      /'x' is declared twice/,
+    );
+    assertCode(
+      bytesOf((m) => {
+        m.graph!.output = [];
+      }),
+      'model-invalid',
+      /no outputs/,
+    );
+    assertCode(
+      bytesOf((m) => {
+        m.graph!.output[0]!.name = 'z';
+      }),
+      'model-invalid',
+      /output 'z' is not computed/,
+    );
+    // An output that is an input or an initializer is computed (trivially).
+    assert.doesNotThrow(() =>
+      decodeModel(
+        bytesOf((m) => {
+          m.graph!.output[0]!.name = 'b';
+        }),
+      ),
+    );
+  });
+
+  test('a stored tensor with negative dims is model-invalid, even when the element count fits', () => {
+    const m = buildModelProto({
+      inputs: [{ name: 'x', shape: [4] }],
+      outputs: [{ name: 'y', shape: [4] }],
+      nodes: [{ op: 'Add', inputs: ['x', 'b'], outputs: ['y'] }],
+      initializers: [{ name: 'b', dims: [4], values: [1, 2, 3, 4] }],
+    });
+    m.graph!.initializer[0]!.dims = [-2n, -2n];
+    assertCode(toBinary(ModelProtoSchema, m), 'model-invalid', /tensor 'b' has dims \[-2, -2\]/);
+  });
+
+  test('a negative declared size is a free dim', () => {
+    const m = buildModelProto({
+      inputs: [{ name: 'x', shape: [-1, 3] }],
+      outputs: [{ name: 'y', shape: [-1, 3] }],
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+    });
+    assert.deepEqual(decodeModel(toBinary(ModelProtoSchema, m)).graph.inputs[0]!.shape, [null, 3]);
   });
 });

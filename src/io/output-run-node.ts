@@ -20,7 +20,7 @@ function journalPath(out: string, pid = process.pid): string {
   return join(out, `.gradsight-written.${pid}.log`);
 }
 
-/** Notes in the journal that `files` (relative to `out`) are about to be written. */
+/** Notes in the journal that `files` (or folders, relative to `out`) are about to be created. */
 export async function recordWrites(out: string, files: readonly string[]): Promise<void> {
   if (!files.length) return;
   // O_NOFOLLOW: a link planted at the journal's name is an error, not a redirect.
@@ -74,7 +74,10 @@ async function readJournal(out: string, pid: number): Promise<string[]> {
   const path = journalPath(out, pid);
   const s = await lstat(path).catch(() => undefined);
   if (!s?.isFile()) return [];
-  return (await readFile(path, 'utf8')).split('\n').filter(isSafeRelative);
+  // Folders are journaled as `name/` (see removeInside).
+  return (await readFile(path, 'utf8'))
+    .split('\n')
+    .filter((f) => isSafeRelative(f.endsWith('/') ? f.slice(0, -1) : f));
 }
 
 function isAlive(pid: number): boolean {
@@ -98,8 +101,17 @@ export function isSafeRelative(f: unknown): f is string {
   );
 }
 
-/** Removes `out/f` if it is a file or a link, through a real folder only; then its folder if empty. */
+/**
+ * Removes `out/f` if it is a file or a link, through a real folder only; then its folder if empty.
+ * `name/` is a folder (journaled before it is created): removed only if it is a real, empty one.
+ */
 async function removeInside(out: string, f: string): Promise<void> {
+  if (f.endsWith('/')) {
+    const dir = join(out, f.slice(0, -1)); // without the slash: lstat must see a link, not its target
+    const s = await lstat(dir).catch(() => undefined);
+    if (s?.isDirectory()) await rmdir(dir).catch(() => {});
+    return;
+  }
   const parts = f.split('/');
   if (parts.length === 2) {
     const dir = await lstat(join(out, parts[0]!)).catch(() => undefined);

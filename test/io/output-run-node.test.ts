@@ -97,8 +97,12 @@ test('an abandoned run removes what it added, keeps what the previous manifest l
   await files(out, ['a/x.png', 'new/x.png', 'notes.txt']);
   await recordWrites(out, ['a/x.png', 'new/x.png', 'new/never-written.png']);
   await writeFile(join(out, `.x.png.gradsight-${process.pid}-0123456789ab.tmp`), 'half');
+  // Folders are journaled before they are made: an empty one goes, a planted link of that name stays.
+  await mkdir(join(out, 'empty'));
+  await symlink(join(out, 'a'), join(out, 'linked'));
+  await recordWrites(out, ['empty/', 'linked/', 'a/']);
   await abandonRun(out, ['a/x.png']);
-  assert.deepEqual(await listing(out), ['a/x.png', 'notes.txt']);
+  assert.deepEqual(await listing(out), ['a/x.png', 'linked', 'notes.txt']);
 });
 
 test('a killed run’s journal is honoured by the next completed run', async () => {

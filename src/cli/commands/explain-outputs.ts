@@ -102,6 +102,7 @@ export interface ImageJob {
 export async function renderImage(a: ImageJob): Promise<{ json: unknown; report: ReportImage }> {
   const canvas = imageCanvas(a.source, a.preprocess, a.overlaySize);
   const { folder } = a;
+  await recordWrites(a.out, [`${folder}/`]); // a folder entry: an interrupted run removes it if empty
   await ensureSubfolder(a.out, folder);
   const slugs = new Set<string>();
   // The files of one image are encoded and written concurrently (sharp encodes on libuv threads).

@@ -17,6 +17,7 @@ import {
   ImageWorker,
   type PreparedImage,
   type PreparedRow,
+  type PrepareRequest,
   type RenderedImage,
   type RenderJob,
 } from './image-worker-client.ts';
@@ -32,6 +33,10 @@ export interface PipelineOptions {
   readonly batch: number;
   /** Give explain() the decoded images instead of their input rows (targets in original-image pixels). */
   readonly sendImages: boolean;
+  /** The pixel budget and file-size limit for decoding (image/limits.ts); defaults when absent. */
+  readonly decode?: PrepareRequest['decode'];
+  /** Each tolerated decoding defect (a JPEG without its end marker), as a message. */
+  readonly onWarning?: (message: string) => void;
   readonly out: string;
   readonly colormap: ColormapId;
   readonly alpha: number;
@@ -69,7 +74,12 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
   const taken = new Set<string>();
   const prepare = (b: Batch | undefined): Promise<PreparedImage[]> | undefined => {
     if (!b || b.tensor) return undefined;
-    const p = worker.prepare({ items: b.items, preprocess: o.preprocess, sendImages: o.sendImages });
+    const p = worker.prepare({
+      items: b.items,
+      preprocess: o.preprocess,
+      sendImages: o.sendImages,
+      ...(o.decode ? { decode: o.decode } : {}),
+    });
     p.catch(() => {}); // awaited in turn; a failure surfaces there
     return p;
   };
@@ -80,6 +90,7 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
   try {
     for (const [k, batch] of batches.entries()) {
       const prepared = batch.tensor ? undefined : await next!;
+      for (const p of prepared ?? []) for (const w of p.error ? [] : (p.warnings ?? [])) o.onWarning?.(w);
       next = prepare(batches[k + 1]);
       const ok = batch.tensor ? batch.items : batch.items.filter((_, i) => !prepared![i]!.error);
       let rendering: Promise<RenderedImage[]> = Promise.resolve([]);

@@ -3,7 +3,7 @@
 
 import { extname } from 'node:path';
 import { GradsightError } from '../errors.ts';
-import { readJsonFile } from '../io/read-file-node.ts';
+import { type ReadLimit, readJsonFile } from '../io/read-file-node.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { tensorFromJson } from '../tensor/json-tensor.ts';
 import { readNpy } from '../tensor/npy-node.ts';
@@ -12,7 +12,11 @@ import type { DType, Tensor } from '../tensor/tensor.ts';
 
 export const feedArg = (v: string, prev: string[] = []) => [...prev, v];
 
-export async function loadFeeds(args: readonly string[] | undefined, model: ImageModel): Promise<Feeds> {
+export async function loadFeeds(
+  args: readonly string[] | undefined,
+  model: ImageModel,
+  limit: ReadLimit = {},
+): Promise<Feeds> {
   const out: Record<string, Tensor> = {};
   for (const arg of args ?? []) {
     const eq = arg.indexOf('=');
@@ -30,9 +34,10 @@ export async function loadFeeds(args: readonly string[] | undefined, model: Imag
         'feed file',
         'bad-argument',
         'write the tensor as nested arrays of numbers, e.g. [[101, 2054, 102]]',
+        limit,
       );
       out[name] = tensorFromJson(json, (info?.dtype ?? 'float32') as DType, file);
-    } else out[name] = await readNpy(file);
+    } else out[name] = await readNpy(file, limit);
   }
   return out;
 }

@@ -26,6 +26,8 @@ export interface PreparedRow {
   readonly row: Float32Array;
   /** The decoded image, when asked for (targets given in original-image pixels need it). */
   readonly image?: RgbImage;
+  /** Defects tolerated while decoding (a JPEG without its end marker), for the user to see. */
+  readonly warnings?: readonly string[];
   readonly error?: undefined;
 }
 
@@ -55,6 +57,8 @@ export interface PrepareRequest {
   readonly items: readonly { readonly key: number; readonly file: string }[];
   readonly preprocess: PreprocessConfig;
   readonly sendImages: boolean;
+  /** The pixel budget and file-size limit for decoding (image/limits.ts); defaults when absent. */
+  readonly decode?: { readonly maxPixels?: number; readonly maxFileBytes?: number };
 }
 
 export interface RenderRequest {

@@ -51,8 +51,9 @@ async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: Arr
     const value = await Promise.all(
       m.items.map(async ({ key, file }): Promise<PreparedReply> => {
         let image: RgbImage;
+        const warnings: string[] = [];
         try {
-          image = await decodeImageFile(file);
+          image = await decodeImageFile(file, { ...m.decode, onWarning: (w) => warnings.push(w) });
         } catch (e) {
           if (!(e instanceof GradsightError)) throw e;
           return { key, error: serializeError(e) };
@@ -60,7 +61,14 @@ async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: Arr
         decoded.set(key, image);
         const row = imagesToBatch([image], m.preprocess).data;
         transfer.push(row.buffer as ArrayBuffer);
-        return { key, width: image.width, height: image.height, row, ...(m.sendImages ? { image } : {}) };
+        return {
+          key,
+          width: image.width,
+          height: image.height,
+          row,
+          ...(m.sendImages ? { image } : {}),
+          ...(warnings.length ? { warnings } : {}),
+        };
       }),
     );
     return { value, transfer };

@@ -4,7 +4,9 @@
 import type { Command } from 'commander';
 import { DECODER_IDS, type DecoderId } from '../detect/decoders.ts';
 import { GradsightError } from '../errors.ts';
+import { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, type DecodeFileOptions } from '../image/limits.ts';
 import type { ChannelCount, PreprocessFlags } from '../image/preprocess.ts';
+import { MIB, type ReadLimit } from '../io/read-file-node.ts';
 import { type DescriptionFlags, TASKS, type TaskKind } from '../model/description.ts';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../model/input-pixels.ts';
 
@@ -149,6 +151,16 @@ export function addPreprocessOptions(cmd: Command): Command {
       'detection: NMS IoU threshold (default 0.45)',
       unitInterval('--iou-threshold'),
     )
+    .option(
+      '--max-pixels <n>',
+      `largest image to decode, in pixels, checked from its header (default ${DEFAULT_MAX_PIXELS}, 100 MP)`,
+      positiveInt('--max-pixels'),
+    )
+    .option(
+      '--max-file-mb <n>',
+      `largest image, .npy or feed file to read, in MiB (default ${DEFAULT_MAX_IMAGE_BYTES / MIB})`,
+      positiveInt('--max-file-mb'),
+    )
     .option('--labels <file>', 'labels file, one per line (default: labels.txt next to the model)')
     .option(
       '--max-input-pixels <n>',
@@ -162,7 +174,7 @@ export function modelLimits(o: PreprocessOpts): { maxInputPixels?: number } {
   return o.maxInputPixels !== undefined ? { maxInputPixels: o.maxInputPixels } : {};
 }
 
-export interface PreprocessOpts {
+export interface PreprocessOpts extends InputLimitOpts {
   size?: [number, number];
   channels?: number;
   mean?: number[];
@@ -179,6 +191,30 @@ export interface PreprocessOpts {
 }
 
 type Flags = PreprocessFlags & DescriptionFlags;
+
+/** The input limits (image/limits.ts) among the flags. */
+export interface InputLimitOpts {
+  maxPixels?: number;
+  maxFileMb?: number;
+}
+
+/** The image decode limits the flags give, without the warning channel (it may cross to a worker). */
+export function decodeLimits(o: InputLimitOpts): { maxPixels?: number; maxFileBytes?: number } {
+  return {
+    ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
+    ...(o.maxFileMb !== undefined ? { maxFileBytes: o.maxFileMb * MIB } : {}),
+  };
+}
+
+/** decodeImageFile's options from the flags; tolerated defects are printed as `warning: ...`. */
+export function decodeOptions(o: InputLimitOpts, err: (s: string) => void): DecodeFileOptions {
+  return { ...decodeLimits(o), onWarning: (m) => err(`warning: ${m}\n`) };
+}
+
+/** The read limit for .npy and feed files (the same --max-file-mb as images). */
+export function fileLimit(o: InputLimitOpts): ReadLimit {
+  return { maxBytes: (o.maxFileMb ?? DEFAULT_MAX_IMAGE_BYTES / MIB) * MIB, flag: '--max-file-mb' };
+}
 
 /** The preprocessing and model-description flags given (validated again with the file's keys). */
 export function preprocessFlags(o: PreprocessOpts): Flags {

@@ -9,10 +9,14 @@ import type { Runtime, Session, SessionOptions, ValueMetadata } from './runtime.
 export const nodeRuntime: Runtime = {
   name: 'onnxruntime-node',
   async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    // ORT's own log lines (warnings, and errors it then also throws) would print before gradsight's
+    // typed error: only fatal ones are let through, at the environment (read once, at the first
+    // session), the session and each run.
+    ort.env.logLevel = 'fatal';
     const opts: ort.InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
       graphOptimizationLevel: options.optimization ?? 'all',
-      logSeverityLevel: 3,
+      logSeverityLevel: 4,
     };
     if (options.threads !== undefined && options.threads > 0) opts.intraOpNumThreads = options.threads;
     let bytes = model;
@@ -53,7 +57,9 @@ function wrap(session: ort.InferenceSession): Session {
       for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
       let out: ort.InferenceSession.ReturnType;
       try {
-        out = fetches ? await session.run(ortFeeds, [...fetches]) : await session.run(ortFeeds);
+        out = fetches
+          ? await session.run(ortFeeds, [...fetches], QUIET_RUN)
+          : await session.run(ortFeeds, QUIET_RUN);
       } catch (e) {
         throw new GradsightError('runtime-error', `ONNX Runtime failed to run the model: ${firstLine(e)}`, {
           hint: 'check the input shape and dtype against `gradsight inspect <model>`',
@@ -67,6 +73,8 @@ function wrap(session: ort.InferenceSession): Session {
     release: () => session.release(),
   };
 }
+
+const QUIET_RUN: ort.InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
 function toOrt(t: Tensor): ort.Tensor {
   if (t.dtype === 'string' || t.dtype === 'float16' || t.dtype === 'bfloat16') {

@@ -10,6 +10,7 @@ import { GradsightError } from '../../errors.ts';
 import type { ExplainResult } from '../../explain/explainer.ts';
 import { Explainer } from '../../explain/explainer.ts';
 import { abandonRun, finishRun, readManifest } from '../../io/output-run-node.ts';
+import type { ReadLimit } from '../../io/read-file-node.ts';
 import { prepareOutputDir, writeFileAtomic } from '../../io/write-file-node.ts';
 import { NORMALIZATIONS, type Normalization } from '../../methods/pipeline.ts';
 import { METHOD_IDS, METHODS } from '../../methods/table.ts';
@@ -27,7 +28,13 @@ import { feedArg, loadFeeds } from '../feeds.ts';
 import { expandImageArgs } from '../inputs.ts';
 import { InterruptWatch } from '../interrupt.ts';
 import type { CliIo } from '../main.ts';
-import { addPreprocessOptions, type PreprocessOpts, positiveInt } from '../options.ts';
+import {
+  addPreprocessOptions,
+  decodeLimits,
+  fileLimit,
+  type PreprocessOpts,
+  positiveInt,
+} from '../options.ts';
 import { Progress } from '../progress.ts';
 import { failedImage } from './explain-outputs.ts';
 import { openModelFor } from './input-size.ts';
@@ -200,7 +207,7 @@ export function explainCommand(io: CliIo): Command {
     const ex = Explainer.fromModel(model);
     let feeds: Feeds;
     try {
-      feeds = await loadFeeds(o.feed, model);
+      feeds = await loadFeeds(o.feed, model, fileLimit(o));
     } catch (e) {
       await ex.release();
       throw e;
@@ -253,13 +260,16 @@ export function explainCommand(io: CliIo): Command {
           `${pc.bold('gradsight explain')}: ${names.join(', ')} on ${files.length || 1} input(s); layer ${layer}\n`,
         );
       }
-      await runExplainPipeline(o.input ? await readInputTensor(o.input, model) : { files }, {
+      const input = o.input ? await readInputTensor(o.input, model, fileLimit(o)) : { files };
+      await runExplainPipeline(input, {
         explainer: ex,
         preprocess: model.preprocess,
         explain: { ...runOptions, method: chosen },
         batch: o.batch,
         // Targets given in original-image pixels (det:box=) need the decoded images' sizes.
         sendImages: runOptions.target.some((t) => /det:box=/.test(t)),
+        decode: decodeLimits(o),
+        onWarning: (m) => io.err(`warning: ${m}\n`),
         out,
         colormap: o.colormap,
         alpha: o.alpha,
@@ -375,8 +385,8 @@ function filesOf(json: unknown): string[] {
 }
 
 /** --input x.npy as the pipeline's input: one tensor, a name per row. */
-async function readInputTensor(path: string, model: ImageModel): Promise<PipelineInput> {
-  const t = await readNpy(path);
+async function readInputTensor(path: string, model: ImageModel, limit: ReadLimit): Promise<PipelineInput> {
+  const t = await readNpy(path, limit);
   const want = model.inputDims(1);
   const dims = t.dims.length === want.length - 1 ? [1, ...t.dims] : [...t.dims];
   if (

@@ -9,6 +9,7 @@ import { targetGradients } from '../../explain/gradients.ts';
 import { decodeImageFile } from '../../image/decode-node.ts';
 import { imagesToBatch } from '../../image/preprocess.ts';
 import { uniqueName } from '../../io/output-names.ts';
+import type { ReadLimit } from '../../io/read-file-node.ts';
 import { prepareOutputDir } from '../../io/write-file-node.ts';
 import { type GradientResult, GradientRunner } from '../../model/gradient-runner.ts';
 import type { ImageModel } from '../../model/image-model.ts';
@@ -19,7 +20,14 @@ import { readNpy, writeNpy } from '../../tensor/npy-node.ts';
 import type { Float32Tensor } from '../../tensor/tensor.ts';
 import { feedArg, loadFeeds } from '../feeds.ts';
 import type { CliIo } from '../main.ts';
-import { addPreprocessOptions, nonNegativeInt, type PreprocessOpts, positiveInt } from '../options.ts';
+import {
+  addPreprocessOptions,
+  decodeOptions,
+  fileLimit,
+  nonNegativeInt,
+  type PreprocessOpts,
+  positiveInt,
+} from '../options.ts';
 import { openModelFor } from './input-size.ts';
 
 interface GradOpts extends PreprocessOpts {
@@ -100,8 +108,11 @@ export function gradCommand(io: CliIo): Command {
     // A --input tensor of another H×W opens a model with symbolic H, W at that size (input-size.ts).
     const model = await openModelFor(modelPath, o);
     try {
-      const decoded = o.image ? await Promise.all(o.image.map(decodeImageFile)) : undefined;
-      const input = decoded ? imagesToBatch(decoded, model.preprocess) : await loadInput(o.input!, model);
+      const decode = decodeOptions(o, io.err);
+      const decoded = o.image ? await Promise.all(o.image.map((f) => decodeImageFile(f, decode))) : undefined;
+      const input = decoded
+        ? imagesToBatch(decoded, model.preprocess)
+        : await loadInput(o.input!, model, fileLimit(o));
       const originalSizes = decoded?.map((d) => [d.height, d.width] as const);
       const wrt = o.wrt.map((w) => (w === 'input' ? model.input.name : w));
       // With --layer-layout the layers come out through their views (value and gradient alike).
@@ -114,7 +125,7 @@ export function gradCommand(io: CliIo): Command {
           )
         : [];
       const views = Object.fromEntries(viewed.map((l) => [l.name, l.view!]));
-      const feeds = await loadFeeds(o.feed, model);
+      const feeds = await loadFeeds(o.feed, model, fileLimit(o));
       let result: GradientResult;
       let rows: readonly TargetRow[] | undefined;
       let differentiated: string;
@@ -132,7 +143,7 @@ export function gradCommand(io: CliIo): Command {
           o.threads,
         );
         try {
-          result = await runner.run(input, await readNpy(o.seed), feeds);
+          result = await runner.run(input, await readNpy(o.seed, fileLimit(o)), feeds);
           differentiated = runner.compiled.explained;
         } finally {
           await runner.release();
@@ -230,8 +241,8 @@ function profile(v: string): 'cpu' | 'web' {
   });
 }
 
-async function loadInput(path: string, model: ImageModel): Promise<Float32Tensor> {
-  const t = await readNpy(path);
+async function loadInput(path: string, model: ImageModel, limit: ReadLimit): Promise<Float32Tensor> {
+  const t = await readNpy(path, limit);
   const want = model.inputDims(1);
   const dims = t.dims.length === want.length - 1 ? [1, ...t.dims] : [...t.dims];
   if (dims.length !== want.length || dims.slice(1).some((d, i) => d !== want[i + 1])) {

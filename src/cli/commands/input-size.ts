@@ -4,10 +4,11 @@
 // A model with static H, W keeps its size, and the caller's shape check refuses a tensor that
 // contradicts it; an explicit --size is never overridden.
 
+import type { ReadLimit } from '../../io/read-file-node.ts';
 import type { ImageModel } from '../../model/image-model.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { readNpy } from '../../tensor/npy-node.ts';
-import { modelLimits, type PreprocessOpts, preprocessFlags } from '../options.ts';
+import { fileLimit, modelLimits, type PreprocessOpts, preprocessFlags } from '../options.ts';
 
 /** The [H, W] of an input tensor (with or without its batch axis) in the model's layout. */
 export function tensorSize(dims: readonly number[], model: ImageModel): [number, number] | undefined {
@@ -33,10 +34,11 @@ export async function openForInput(
   open: (size?: [number, number]) => Promise<ImageModel>,
   input: string | undefined,
   sizeFlag: readonly [number, number] | undefined,
+  limit: ReadLimit = {},
 ): Promise<ImageModel> {
   const model = await open();
   if (input === undefined || sizeFlag !== undefined || !symbolicSpatial(model)) return model;
-  const size = tensorSize((await readNpy(input)).dims, model);
+  const size = tensorSize((await readNpy(input, limit)).dims, model);
   const [h, w] = model.preprocess.size;
   if (!size || (size[0] === h && size[1] === w)) return model;
   await model.release();
@@ -59,5 +61,6 @@ export function openModelFor(
       }),
     o.input,
     o.size,
+    fileLimit(o),
   );
 }

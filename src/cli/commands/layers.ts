@@ -13,6 +13,7 @@ import { formatShape } from '../format.ts';
 import type { CliIo } from '../main.ts';
 import {
   addPreprocessOptions,
+  decodeOptions,
   modelLimits,
   nonNegativeInt,
   type PreprocessOpts,
@@ -56,7 +57,8 @@ export function layersCommand(io: CliIo): Command {
       ...(o.threads !== undefined ? { threads: o.threads } : {}),
     });
     try {
-      const input = o.image ? imagesToBatch([await decodeImageFile(o.image)], model.preprocess) : undefined;
+      const image = o.image ? await decodeImageFile(o.image, decodeOptions(o, io.err)) : undefined;
+      const input = image ? imagesToBatch([image], model.preprocess) : undefined;
       const { scores, classIndex } = await rankLayers(model, input, {
         ...(o.class !== undefined ? { classIndex: o.class } : {}),
         ...(o.limit !== undefined ? { limit: o.limit } : {}),

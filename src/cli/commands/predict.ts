@@ -12,6 +12,7 @@ import { expandImageArgs } from '../inputs.ts';
 import type { CliIo } from '../main.ts';
 import {
   addPreprocessOptions,
+  decodeOptions,
   modelLimits,
   type PreprocessOpts,
   positiveInt,
@@ -56,7 +57,11 @@ export function predictCommand(io: CliIo): Command {
     let results: ImageResult[];
     try {
       results = (
-        await predictImages(model, images, { decode: decodeImageFile, batch: o.batch, top: o.top })
+        await predictImages(model, images, {
+          decode: (f) => decodeImageFile(f, decodeOptions(o, io.err)),
+          batch: o.batch,
+          top: o.top,
+        })
       ).map((r) =>
         'prediction' in r
           ? { image: r.source, prediction: r.prediction }

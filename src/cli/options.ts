@@ -151,16 +151,6 @@ export function addPreprocessOptions(cmd: Command): Command {
       'detection: NMS IoU threshold (default 0.45)',
       unitInterval('--iou-threshold'),
     )
-    .option(
-      '--max-pixels <n>',
-      `largest image to decode, in pixels, checked from its header (default ${DEFAULT_MAX_PIXELS}, 100 MP)`,
-      positiveInt('--max-pixels'),
-    )
-    .option(
-      '--max-file-mb <n>',
-      `largest image, .npy or feed file to read, in MiB (default ${DEFAULT_MAX_IMAGE_BYTES / MIB})`,
-      positiveInt('--max-file-mb'),
-    )
     .option('--labels <file>', 'labels file, one per line (default: labels.txt next to the model)')
     .option(
       '--max-input-pixels <n>',
@@ -196,6 +186,21 @@ type Flags = PreprocessFlags & DescriptionFlags;
 export interface InputLimitOpts {
   maxPixels?: number;
   maxFileMb?: number;
+}
+
+/** Adds the input limits, for the commands that read images or tensors (explain, predict, layers, grad). */
+export function addInputLimitOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--max-pixels <n>',
+      `largest image to decode, in pixels, checked from its header (default ${DEFAULT_MAX_PIXELS}, 100 MP)`,
+      positiveInt('--max-pixels'),
+    )
+    .option(
+      '--max-file-mb <n>',
+      `largest image, .npy or feed file to read, in MiB (default ${DEFAULT_MAX_IMAGE_BYTES / MIB})`,
+      positiveInt('--max-file-mb'),
+    );
 }
 
 /** The image decode limits the flags give, without the warning channel (it may cross to a worker). */

@@ -29,6 +29,7 @@ import { expandImageArgs } from '../inputs.ts';
 import { InterruptWatch } from '../interrupt.ts';
 import type { CliIo } from '../main.ts';
 import {
+  addInputLimitOptions,
   addPreprocessOptions,
   decodeLimits,
   fileLimit,
@@ -182,6 +183,7 @@ export function explainCommand(io: CliIo): Command {
     .option('--json', 'print results.json to stdout')
     .addHelpText('after', `\nMethods:\n${help}\n`);
   addPreprocessOptions(cmd);
+  addInputLimitOptions(cmd);
   return cmd.action(async (modelPath: string, imageArgs: string[], o: ExplainCliOptions) => {
     const chosen = o.method?.length ? o.method : (['gradcam'] as MethodId[]);
     const names = chosen;

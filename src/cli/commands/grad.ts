@@ -21,6 +21,7 @@ import type { Float32Tensor } from '../../tensor/tensor.ts';
 import { feedArg, loadFeeds } from '../feeds.ts';
 import type { CliIo } from '../main.ts';
 import {
+  addInputLimitOptions,
   addPreprocessOptions,
   decodeOptions,
   fileLimit,
@@ -99,6 +100,7 @@ export function gradCommand(io: CliIo): Command {
     .option('--json', 'print a JSON summary')
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'));
   addPreprocessOptions(cmd);
+  addInputLimitOptions(cmd);
   return cmd.action(async (modelPath: string, o: GradOpts) => {
     if (!o.image?.length === !o.input) {
       throw new GradsightError('bad-argument', 'give either --image (one or more) or --input x.npy', {

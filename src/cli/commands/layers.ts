@@ -12,6 +12,7 @@ import { openImageModel } from '../../model/open-node.ts';
 import { formatShape } from '../format.ts';
 import type { CliIo } from '../main.ts';
 import {
+  addInputLimitOptions,
   addPreprocessOptions,
   decodeOptions,
   modelLimits,
@@ -49,6 +50,7 @@ export function layersCommand(io: CliIo): Command {
     .option('--json', 'print JSON')
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'));
   addPreprocessOptions(cmd);
+  addInputLimitOptions(cmd);
   return cmd.action(async (modelPath: string, o: LayersOpts) => {
     const model = await openImageModel(modelPath, {
       preprocess: preprocessFlags(o),

@@ -11,6 +11,7 @@ import { percent } from '../format.ts';
 import { expandImageArgs } from '../inputs.ts';
 import type { CliIo } from '../main.ts';
 import {
+  addInputLimitOptions,
   addPreprocessOptions,
   decodeOptions,
   modelLimits,
@@ -45,6 +46,7 @@ export function predictCommand(io: CliIo): Command {
     .option('--output <name>', 'the model output to read (default: the first)')
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'));
   addPreprocessOptions(cmd);
+  addInputLimitOptions(cmd);
   return cmd.action(async (modelPath: string, imageArgs: string[], o: PredictOpts) => {
     const images = await expandImageArgs(imageArgs);
     const model = await openImageModel(modelPath, {

@@ -1,9 +1,10 @@
 // The rule sets, as values. `guided` and `deconvnet` are `standard` with other rules for ReLU-like
 // nodes. ReLU-like policy: every Relu, and every Clip whose lower bound is 0 (ReLU6 and clipped
 // ReLUs); other Clips (e.g. hardtanh to [−1, 1]) and LeakyRelu keep the standard rule. This matches
-// the references in ../shared (guided rule on every ReLU and ReLU6).
+// the references in ../shared (guided rule on every ReLU and ReLU6). Ops with parameter inputs
+// (weights, bounds, slopes, scales) differentiate through their data input only (`throughFirst`).
 
-import { type GradContext, type GradRule, type RuleSet, type RuleTable, STOP } from './rule.ts';
+import { type GradContext, type GradRule, type RuleSet, type RuleTable, STOP, throughFirst } from './rule.ts';
 import * as act from './rules/activations.ts';
 import * as arith from './rules/arithmetic.ts';
 import { conv } from './rules/conv.ts';
@@ -42,9 +43,9 @@ const STOPS = [
 
 const standardRules: RuleTable = {
   Relu: act.relu,
-  Clip: act.clip,
+  Clip: throughFirst(1, act.clip),
   LeakyRelu: act.leakyRelu,
-  PRelu: act.prelu,
+  PRelu: throughFirst(1, act.prelu),
   Sigmoid: act.sigmoid,
   HardSigmoid: act.hardSigmoid,
   HardSwish: act.hardSwish,
@@ -57,22 +58,22 @@ const standardRules: RuleTable = {
   Reciprocal: act.reciprocal,
   Identity: act.passThrough,
   Cast: act.passThrough,
-  Dropout: act.dropout,
+  Dropout: throughFirst(1, act.dropout),
   Add: arith.add,
   Sub: arith.sub,
   Mul: arith.mul,
   Div: arith.div,
   Where: arith.where,
   Pow: arith.pow,
-  Conv: conv,
+  Conv: throughFirst(1, conv),
   MaxPool: pool.maxPool,
   AveragePool: pool.averagePool,
   GlobalAveragePool: pool.globalAveragePool,
   GlobalMaxPool: pool.globalMaxPool,
   MatMul: matMul,
   Gemm: gemm,
-  BatchNormalization: red.batchNormalization,
-  LayerNormalization: red.layerNormalization,
+  BatchNormalization: throughFirst(1, red.batchNormalization),
+  LayerNormalization: throughFirst(1, red.layerNormalization),
   Softmax: red.softmax,
   LogSoftmax: red.logSoftmax,
   ReduceMean: red.reduceMean,
@@ -85,10 +86,10 @@ const standardRules: RuleTable = {
   Concat: shape.concat,
   Split: shape.split,
   Slice: shape.slice,
-  Pad: shape.pad,
+  Pad: throughFirst(1, shape.pad),
   Expand: shape.expand,
   Gather: shape.gather,
-  Resize: resize,
+  Resize: throughFirst(1, resize),
   ...Object.fromEntries(STOPS.map((op) => [op, STOP])),
 };
 
@@ -116,7 +117,7 @@ export const guided: RuleSet = {
   rules: {
     ...standardRules,
     Relu: onReluLike(act.guidedReluLike, act.relu),
-    Clip: onReluLike(act.guidedReluLike, act.clip),
+    Clip: throughFirst(1, onReluLike(act.guidedReluLike, act.clip)),
   },
 };
 
@@ -126,7 +127,7 @@ export const deconvnet: RuleSet = {
   rules: {
     ...standardRules,
     Relu: onReluLike(act.deconvReluLike, act.relu),
-    Clip: onReluLike(act.deconvReluLike, act.clip),
+    Clip: throughFirst(1, onReluLike(act.deconvReluLike, act.clip)),
   },
 };
 

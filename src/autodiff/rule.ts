@@ -3,6 +3,7 @@
 // where the input needs none). It stores nothing. Vocabulary as in ORT's gradient builder: inputs X,
 // outputs Y, output gradients gY, input gradients gX.
 
+import { GradsightError } from '../errors.ts';
 import type { Node, Shape } from '../onnx/index.ts';
 import type { TypedArray } from '../tensor/tensor.ts';
 import type { Emitter } from './emitter.ts';
@@ -43,4 +44,27 @@ export function only(gY: readonly (string | undefined)[]): string {
   const g = gY[0];
   if (g === undefined) throw new Error('internal: rule called without an output gradient');
   return g;
+}
+
+/**
+ * A rule that differentiates through the first `n` inputs only (the data; the rest are parameters:
+ * weights, bounds, slopes, scales). A parameter computed from a requested tensor is refused by name,
+ * as an unsupported configuration of the op, never dropped as a silent zero.
+ */
+export function throughFirst(n: number, rule: GradRule): GradRule {
+  return (ctx, gY) => {
+    const { node } = ctx;
+    const i = node.inputs.findIndex((name, k) => k >= n && name !== '' && ctx.need(k));
+    if (i >= 0) {
+      throw new GradsightError(
+        'unsupported-op',
+        `cannot differentiate ${node.opType} node '${node.name}' through its input ${i} ('${node.inputs[i]}'), which is computed from the explained input: only input ${n === 1 ? '0' : `0 to ${n - 1}`} of ${node.opType} is differentiated`,
+        {
+          hint: `gradsight expects ${node.opType}'s other inputs to be constants (initializers); export the model with them folded, or explain a tensor after this node`,
+          details: { node: node.name, op: node.opType, input: node.inputs[i] },
+        },
+      );
+    }
+    return rule(ctx, gY);
+  };
 }

@@ -95,3 +95,65 @@ describe('the strict walker', () => {
     assert.equal(m.outputs.length, 1);
   });
 });
+
+describe('parameters computed from the requested tensor', () => {
+  // The image feeds a Conv's weight, a Clip's bound, a PRelu's slope: the standard rules differentiate
+  // these ops through their data input only, so compiling must say so (unsupported-op naming the
+  // node and the input), never report a bug in the rule.
+  const x = { name: 'x', shape: [1, 1, 3, 3] };
+  const models: [string, Parameters<typeof buildModel>[0], string][] = [
+    [
+      'a Conv weight',
+      {
+        inputs: [x],
+        outputs: [{ name: 'y' }],
+        nodes: [
+          { op: 'Relu', inputs: ['x'], outputs: ['w'] },
+          { op: 'Conv', name: 'the_conv', inputs: ['x', 'w'], outputs: ['y'] },
+        ],
+      },
+      'the_conv',
+    ],
+    [
+      'a Clip bound',
+      {
+        inputs: [x],
+        outputs: [{ name: 'y' }],
+        initializers: [{ name: 'axes', dtype: 'int64', dims: [4], values: [0, 1, 2, 3] }],
+        nodes: [
+          { op: 'ReduceMean', inputs: ['x'], outputs: ['lo'], attrs: { keepdims: 0 } },
+          { op: 'Clip', name: 'the_clip', inputs: ['x', 'lo'], outputs: ['y'] },
+        ],
+      },
+      'the_clip',
+    ],
+    [
+      'a PRelu slope',
+      {
+        inputs: [x],
+        outputs: [{ name: 'y' }],
+        nodes: [
+          { op: 'Sigmoid', inputs: ['x'], outputs: ['s'] },
+          { op: 'PRelu', name: 'the_prelu', inputs: ['x', 's'], outputs: ['y'] },
+        ],
+      },
+      'the_prelu',
+    ],
+  ];
+  for (const [what, spec, node] of models) {
+    it(`${what}: unsupported-op naming the node and the input`, () => {
+      const b = buildModel(spec);
+      assert.throws(
+        () => compileGradients(b, decodeModel(b), { wrt: ['x'], explained: 'y' }),
+        (e: unknown) => {
+          assert.ok(isGradsightError(e, 'unsupported-op'), String(e));
+          assert.match(e.message, new RegExp(`'${node}'`));
+          assert.match(e.message, /input 1 \('[a-z]+'\)/);
+          assert.equal(e.details.node, node);
+          assert.ok(e.hint);
+          return true;
+        },
+      );
+    });
+  }
+});

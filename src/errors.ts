@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'file-too-large'
   /** labels.txt, preprocess.json or model.onnx of a model folder that resolves (a symlink) outside it. */
   | 'file-outside-model-dir'
+  /** An output (--out folder, a file in it) that cannot be created or written: a file in the way, read-only, a planted symlink. */
+  | 'output-unwritable'
   | 'bad-image'
   | 'bad-npy'
   | 'bad-preprocess'

@@ -7,6 +7,17 @@ import { GradsightError } from '../errors.ts';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff', '.avif'];
 
+/** Images and --input x.npy are two ways to give the input: both at once would silently drop the images. */
+export function checkOneInput(images: readonly string[], input: string | undefined, command: string): void {
+  if (images.length && input !== undefined) {
+    throw new GradsightError(
+      'bad-argument',
+      `give images or --input ${input}, not both (${images.length} image${images.length === 1 ? '' : 's'} given)`,
+      { hint: `gradsight ${command} model.onnx photo.jpg, or gradsight ${command} model.onnx --input x.npy` },
+    );
+  }
+}
+
 export async function expandImageArgs(args: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const a of args) {

@@ -116,6 +116,7 @@ export class ImageModel {
     const g = source.model.graph;
     const maxInputPixels =
       opts.maxInputPixels === undefined ? DEFAULT_MAX_INPUT_PIXELS : checkMaxInputPixels(opts.maxInputPixels);
+    checkModelOptions(opts);
     const input = pickImageInput(g.inputs, opts.imageInput);
     if (input.dtype !== undefined && input.dtype !== 'float32') {
       throw new GradsightError(
@@ -332,6 +333,30 @@ export class ImageModel {
     for (const s of this.tensorSessions.values()) await (await s.catch(() => undefined))?.release();
     this.tensorSessions.clear();
     await this.session.release();
+  }
+}
+
+/** The options besides preprocessing and the pixel bound, checked as the CLI checks its flags. */
+function checkModelOptions(opts: ImageModelOptions): void {
+  const { threads, output, imageInput } = opts;
+  if (threads !== undefined && !(Number.isSafeInteger(threads) && threads > 0)) {
+    throw new GradsightError(
+      'bad-argument',
+      `threads must be a positive whole number, got ${String(threads)}`,
+      {
+        hint: 'the intra-op threads of ONNX Runtime, e.g. threads: 4 (leave it out for the default)',
+      },
+    );
+  }
+  for (const [key, v] of [
+    ['output', output],
+    ['imageInput', imageInput],
+  ] as const) {
+    if (v !== undefined && typeof v !== 'string') {
+      throw new GradsightError('bad-argument', `${key} must be a tensor name, got ${String(v)}`, {
+        hint: 'gradsight inspect lists the inputs and outputs',
+      });
+    }
   }
 }
 

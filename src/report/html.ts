@@ -173,7 +173,7 @@ ${head}
 <div class="image-body">
 <div class="input">
 ${thumb}
-${renderPredictions(img.predictions, img.predictionKind)}
+${img.predictionNote ? `<div class="note">${esc(img.predictionNote)}</div>` : ''}${renderPredictions(img.predictions, img.predictionKind)}
 </div>
 <div class="targets">
 ${targets}

@@ -82,6 +82,9 @@ export async function reportImage(
     ...canvas.original,
     thumbnail: await toDataUrl(resizeForDisplay(canvas.base, maxSide)),
     predictions: predictionEntries(prediction),
+    ...(prediction.diagnostic
+      ? { predictionNote: `${prediction.diagnostic.message} — ${prediction.diagnostic.suggestion}` }
+      : {}),
     predictionKind: prediction.kind,
     targets: [...targets.values()].map((t) => ({ ...t.target, panels: t.panels })),
   };

@@ -52,6 +52,8 @@ export interface ReportImage {
   readonly thumbnail?: string;
   /** Top-5, best first. */
   readonly predictions: readonly ReportPrediction[];
+  /** Why there are no predictions (a model output that is NaN or infinite), shown in their place. */
+  readonly predictionNote?: string;
   /** Segmentation scores are pixel shares, and the report says so. */
   readonly predictionKind: 'classification' | 'multi-label' | 'segmentation';
   readonly targets: readonly ReportTarget[];

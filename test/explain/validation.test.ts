@@ -178,6 +178,24 @@ describe('preprocessing options', () => {
   };
   test('an unknown key (normalize) is a bad-argument naming it', () =>
     rejectsWith(open({ normalize: 'bogus' }), 'bad-argument', /normalize/));
+  for (const [name, o] of [
+    ['threads 0', { threads: 0 }],
+    ['threads 1.5', { threads: 1.5 }],
+    ['output as a number', { output: 3 }],
+    ['imageInput as an object', { imageInput: {} }],
+  ] as const) {
+    test(`model option ${name}: bad-argument`, () => {
+      const bytes = gapModel({ fc: FC, size: 4 });
+      return rejectsWith(
+        ImageModel.create(
+          nodeRuntime,
+          { bytes, model: decodeModel(bytes) },
+          o as unknown as Record<string, never>,
+        ),
+        'bad-argument',
+      );
+    });
+  }
   test('in preprocess.json, "normalize" is a bad-preprocess (mean/std are the keys)', async () => {
     const bytes = gapModel({ fc: FC, size: 4 });
     await rejectsWith(

@@ -121,6 +121,7 @@ export async function renderImage(a: ImageJob): Promise<{ json: unknown; report:
       modelSize: canvas.model,
       overlaySize: outputSize(canvas),
       predictions: predictionEntries(a.prediction),
+      ...(a.prediction.diagnostic ? { predictionDiagnostic: a.prediction.diagnostic } : {}),
       explanations: rendered.map((r) => r.entry),
     },
     report: await reportImage(a.file, canvas, a.prediction, rendered, jpegDataUrl),

@@ -25,7 +25,7 @@ import type { Feeds } from '../../tensor/rows.ts';
 import { VERSION } from '../../version.ts';
 import { type PipelineInput, runExplainPipeline } from '../explain-pipeline.ts';
 import { feedArg, loadFeeds } from '../feeds.ts';
-import { expandImageArgs } from '../inputs.ts';
+import { checkOneInput, expandImageArgs } from '../inputs.ts';
 import { InterruptWatch } from '../interrupt.ts';
 import type { CliIo } from '../main.ts';
 import {
@@ -192,6 +192,7 @@ export function explainCommand(io: CliIo): Command {
         hint: 'gradsight explain model.onnx photo.jpg --method gradcam,guided-gradcam',
       });
     }
+    checkOneInput(imageArgs, o.input, 'explain');
     if (o.input && o.overlaySize === 'original') {
       throw new GradsightError(
         'bad-argument',

@@ -58,6 +58,7 @@ function formatSummary(path: string, s: ModelSummary): string {
   );
   lines.push(pc.bold('inputs'));
   for (const v of s.inputs) lines.push(`  ${v.name}  ${v.dtype} ${formatShape(v.shape)}`);
+  for (const w of s.warnings) lines.push(`  ${pc.yellow('warning')}: ${w}`);
   lines.push(pc.bold('outputs'));
   for (const v of s.outputs) lines.push(`  ${v.name}  ${v.dtype} ${formatShape(v.shape)}`);
   const p = s.preprocess;

@@ -102,6 +102,8 @@ function formatResults(results: readonly ImageResult[]): string {
     const what = { classification: '', 'multi-label': 'sigmoid', segmentation: 'of pixels' }[
       r.prediction.kind
     ];
+    const d = r.prediction.diagnostic;
+    if (d) lines.push(`  ${pc.yellow('warning')}: ${d.message}; ${d.suggestion}`);
     for (const [i, c] of r.prediction.top.entries()) {
       lines.push(
         `  ${String(i + 1).padStart(2)}. ${percent(c.score).padStart(6)} ${what ? `${what} ` : ''}${c.label} (${c.index})`,

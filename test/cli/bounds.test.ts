@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeNpy } from '../../src/tensor/npy.ts';
 import { runCli } from '../helpers/cli.ts';
+import { imagePath, modelPath, skipNoShared } from '../helpers/shared.ts';
 import { dynamicCnn, seededValues, tinyCnn } from '../helpers/tiny-models.ts';
 
 let dir = '';
@@ -85,6 +86,37 @@ describe('targets per image', () => {
       join(dir, 'g1'),
     ]);
     typed(r, 'bad-argument', /1 to 3/);
+  });
+});
+
+describe('targets per image on MobileNetV2 (1001 classes)', { skip: skipNoShared }, () => {
+  const mobilenet = () => modelPath('mobilenet_v2_1.0_224_quant');
+  test('top:99999 and top:101 are refused before any map is made', async () => {
+    const out = join(dir, 'o-mnv2');
+    const t0 = performance.now();
+    const huge = await runCli([
+      'explain',
+      mobilenet(),
+      imagePath('cat.png'),
+      '-t',
+      'top:99999',
+      '-q',
+      '-o',
+      out,
+    ]);
+    typed(huge, 'bad-argument', /1 to 1001/);
+    const many = await runCli([
+      'explain',
+      mobilenet(),
+      imagePath('cat.png'),
+      '-t',
+      'top:101',
+      '-q',
+      '-o',
+      out,
+    ]);
+    typed(many, 'bad-argument', /--max-targets 101/);
+    assert.ok(performance.now() - t0 < 60_000);
   });
 });
 

@@ -269,7 +269,11 @@ describe('interrupts', () => {
     exited.then(() => {
       finished = true;
     });
-    while (!finished && !existsSync(journal) && Date.now() - started < 20_000)
+    // Started writing: its journal exists, or (without one) a folder the previous run did not make.
+    const baseline = new Set(existsSync(out) ? await readdir(out) : []);
+    const writing = async () =>
+      existsSync(journal) || (existsSync(out) && (await readdir(out)).some((f) => !baseline.has(f)));
+    while (!finished && !(await writing()) && Date.now() - started < 20_000)
       await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, delayMs));
     const finishedEarly = finished;
@@ -302,6 +306,41 @@ describe('interrupts', () => {
       // The first run's files are all there; nothing else is (no temps, no journal, no folder of the rerun).
       assert.deepEqual(await listing(c.out), previousListing, `${signal} at ${delayMs} ms`);
     }
+  });
+
+  test('Ctrl-C during the progress bar on a terminal: cursor shown and line wrap back on, exit 130', {
+    skip: existsSync('/usr/bin/script') ? false : 'needs script(1) for a pseudo-terminal',
+  }, async () => {
+    const c = await caseDir(Array.from({ length: 80 }, (_, i) => `p${i}.png`));
+    // script(1) gives the CLI a terminal; the shell sends SIGINT once the run has started writing.
+    const cli = [
+      'node',
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'explain',
+      model,
+      ...c.images,
+      '-o',
+      c.out,
+      '--batch',
+      '4',
+    ];
+    const shell = `${cli.map((a) => `'${a}'`).join(' ')} & pid=$!; n=0; while [ ! -e '${c.out}'/.gradsight-written.$pid.log ] && [ $n -lt 100 ]; do sleep 0.02; n=$((n+1)); done; sleep 0.1; kill -INT $pid; wait $pid; echo EXIT=$?`;
+    const child = spawn('script', ['-qec', shell, '/dev/null'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let tty = '';
+    child.stdout.on('data', (d: Buffer) => {
+      tty += d.toString();
+    });
+    await new Promise((ok) => child.on('close', ok));
+    assert.match(tty, /EXIT=130/, tty.slice(-400));
+    assert.ok(tty.includes('\x1b[?25l'), 'the bar was shown (cursor hidden)');
+    assert.ok(tty.lastIndexOf('\x1b[?25h') > tty.lastIndexOf('\x1b[?25l'), 'cursor shown again');
+    assert.ok(tty.lastIndexOf('\x1b[?7h') > tty.lastIndexOf('\x1b[?7l'), 'line wrap back on');
+    assert.deepEqual(await listing(c.out), []);
   });
 
   test('an interrupted first run leaves no results.json and no files', async () => {

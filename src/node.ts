@@ -4,6 +4,12 @@
 export * from './core.ts';
 export { loadExplainer } from './explain/load-node.ts';
 export { decodeImage, decodeImageFile } from './image/decode-node.ts';
+export {
+  DEFAULT_MAX_IMAGE_BYTES,
+  DEFAULT_MAX_PIXELS,
+  type ImageDecodeOptions,
+  type ImageFileOptions,
+} from './image/limits.ts';
 export { type LoadOptions, loadModelFiles, type ModelFiles } from './model/load-node.ts';
 export { type OpenOptions, openImageModel } from './model/open-node.ts';
 export { encodePng, writePng } from './render/png-node.ts';

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { DECODER_IDS, type DecoderId } from '../detect/decoders.ts';
 import { GradsightError } from '../errors.ts';
-import { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, type DecodeFileOptions } from '../image/limits.ts';
+import { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, type ImageFileOptions } from '../image/limits.ts';
 import type { ChannelCount, PreprocessFlags } from '../image/preprocess.ts';
 import { MIB, type ReadLimit } from '../io/read-file-node.ts';
 import { type DescriptionFlags, TASKS, type TaskKind } from '../model/description.ts';
@@ -212,7 +212,7 @@ export function decodeLimits(o: InputLimitOpts): { maxPixels?: number; maxFileBy
 }
 
 /** decodeImageFile's options from the flags; tolerated defects are printed as `warning: ...`. */
-export function decodeOptions(o: InputLimitOpts, err: (s: string) => void): DecodeFileOptions {
+export function decodeOptions(o: InputLimitOpts, err: (s: string) => void): ImageFileOptions {
   return { ...decodeLimits(o), onWarning: (m) => err(`warning: ${m}\n`) };
 }
 

@@ -10,16 +10,16 @@ import {
   checkPixelBudget,
   DEFAULT_MAX_IMAGE_BYTES,
   DEFAULT_MAX_PIXELS,
-  type DecodeFileOptions,
-  type DecodeOptions,
+  type ImageDecodeOptions,
+  type ImageFileOptions,
 } from './limits.ts';
 import { type RgbImage, rgbImage } from './rgb-image.ts';
 import { describeBytes, SUPPORTED_IMAGE_FORMATS, sniffImageFormat } from './sniff.ts';
 
-export type { DecodeFileOptions, DecodeOptions } from './limits.ts';
+export type { ImageDecodeOptions, ImageFileOptions } from './limits.ts';
 
 /** Reads and decodes an image file: a regular file within `maxFileBytes`, decoded within `maxPixels`. */
-export async function decodeImageFile(path: string, opts: DecodeFileOptions = {}): Promise<RgbImage> {
+export async function decodeImageFile(path: string, opts: ImageFileOptions = {}): Promise<RgbImage> {
   const bytes = await readFileTyped(path, 'image', {
     maxBytes: opts.maxFileBytes ?? DEFAULT_MAX_IMAGE_BYTES,
     flag: '--max-file-mb',
@@ -30,7 +30,7 @@ export async function decodeImageFile(path: string, opts: DecodeFileOptions = {}
 export async function decodeImage(
   bytes: Uint8Array,
   source = 'image data',
-  opts: DecodeOptions = {},
+  opts: ImageDecodeOptions = {},
 ): Promise<RgbImage> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const format = sniffImageFormat(bytes);

@@ -10,7 +10,7 @@ export const DEFAULT_MAX_PIXELS = 100_000_000;
 /** Image files above 256 MiB are refused unless the limit is raised. */
 export const DEFAULT_MAX_IMAGE_BYTES = 256 * 2 ** 20;
 
-export interface DecodeOptions {
+export interface ImageDecodeOptions {
   /** Refuse images with more pixels than this, from their header (default DEFAULT_MAX_PIXELS). */
   readonly maxPixels?: number;
   /**
@@ -20,7 +20,7 @@ export interface DecodeOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-export interface DecodeFileOptions extends DecodeOptions {
+export interface ImageFileOptions extends ImageDecodeOptions {
   /** Refuse files larger than this many bytes before reading them (default DEFAULT_MAX_IMAGE_BYTES). */
   readonly maxFileBytes?: number;
 }

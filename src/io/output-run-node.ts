@@ -10,9 +10,9 @@
 // folder, through real folders, never following a symlink.
 
 import { constants } from 'node:fs';
-import { appendFile, lstat, readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { removeTempFiles } from './write-file-node.ts';
+import { outputError, removeTempFiles } from './write-file-node.ts';
 
 const JOURNAL = /^\.gradsight-written\.(\d+)\.log$/;
 
@@ -25,7 +25,16 @@ export async function recordWrites(out: string, files: readonly string[]): Promi
   if (!files.length) return;
   // O_NOFOLLOW: a link planted at the journal's name is an error, not a redirect.
   const flag = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
-  await appendFile(journalPath(out), files.map((f) => `${f}\n`).join(''), { flag });
+  const text = files.map((f) => `${f}\n`).join('');
+  try {
+    await appendFile(journalPath(out), text, { flag });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw outputError(e, journalPath(out), 'run journal');
+    await mkdir(out, { recursive: true }); // the library's callers may not have made --out yet
+    await appendFile(journalPath(out), text, { flag }).catch((e2: unknown) => {
+      throw outputError(e2, journalPath(out), 'run journal');
+    });
+  }
 }
 
 /** The files the previous complete run in `out` wrote: its results.json's `files` (none if absent). */

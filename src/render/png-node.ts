@@ -19,7 +19,7 @@ export async function encodePng(img: RgbImage): Promise<Uint8Array> {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-/** Writes `img` to `path` as PNG, atomically; a failure is a 'file-unreadable' error naming the path. */
+/** Writes `img` to `path` as PNG, atomically; a failure is an 'output-unwritable' error naming the path. */
 export async function writePng(path: string, img: RgbImage): Promise<void> {
   const bytes = await encodePng(img);
   await writeFileAtomic(path, bytes, 'PNG output');

@@ -40,7 +40,7 @@ test('writePng writes the file atomically and a bad path is a typed error', asyn
     assert.deepEqual(await readdir(dir), ['out.png']);
     assert.deepEqual((await decodeImageFile(path)).data, img.data);
     await assert.rejects(writePng(join(dir, 'missing', 'out.png'), img), (e) =>
-      isGradsightError(e, 'file-not-found'),
+      isGradsightError(e, 'output-unwritable'),
     );
     assert.deepEqual(await readdir(dir), ['out.png']);
   } finally {

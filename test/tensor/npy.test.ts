@@ -151,7 +151,7 @@ test('writeNpy/readNpy: atomic write leaves no temp file; typed errors', async (
     );
     await assert.rejects(readNpy(dir), (e: unknown) => isGradsightError(e, 'file-unreadable'));
     await assert.rejects(writeNpy(join(dir, 'no', 'such', 'dir.npy'), t), (e: unknown) =>
-      isGradsightError(e, 'file-not-found'),
+      isGradsightError(e, 'output-unwritable'),
     );
     assert.deepEqual(await readdir(dir), ['a.npy']);
   } finally {

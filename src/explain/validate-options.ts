@@ -47,6 +47,21 @@ export function checkExplainOptions(o: unknown): asserts o is ExplainOptions {
       "give a target string ('pred', 'top:3', 'tabby'), a class index, a spec or a Target",
     );
   }
+  if (Array.isArray(target) && target.length === 0) {
+    throw bad(
+      'no target given: the list is empty',
+      "leave target out for the predicted class, or give one, e.g. 'top:3'",
+    );
+  }
+  const { feeds, layerLayout } = opts;
+  if (feeds !== undefined && (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds))) {
+    throw bad(
+      `feeds must be an object of tensors by input name, got ${show(feeds)}`,
+      'for example feeds: { input_ids: tensor }',
+    );
+  }
+  if (typeof layerLayout === 'object' && layerLayout !== null)
+    checkLayout(layerLayout as Record<string, unknown>);
   if (layers !== undefined && (!Array.isArray(layers) || layers.some((l) => typeof l !== 'string'))) {
     throw bad(
       `layers must be a list of tensor names, got ${show(layers)}`,
@@ -98,6 +113,26 @@ export function checkExplainOptions(o: unknown): asserts o is ExplainOptions {
     );
   }
   if (smooth !== undefined) checkSmooth(smooth);
+}
+
+/** A LayerLayout object: what parseLayerLayout would return for 'nchw', 'nhwc' or 'tokens:SKIP:HxW'. */
+function checkLayout(l: Record<string, unknown>): void {
+  const whole = (v: unknown, min: number) =>
+    v === undefined || (Number.isSafeInteger(v) && (v as number) >= min);
+  const ok =
+    l.kind === 'nchw' || l.kind === 'nhwc'
+      ? true
+      : l.kind === 'tokens' &&
+        whole(l.skip, 0) &&
+        whole(l.h, 1) &&
+        whole(l.w, 1) &&
+        (l.h === undefined) === (l.w === undefined);
+  if (!ok) {
+    throw bad(
+      `layerLayout ${JSON.stringify(l)} is not a layout`,
+      "give 'nchw', 'nhwc', 'tokens[:SKIP[:HxW]]', or { kind: 'tokens', skip, h, w } with whole numbers",
+    );
+  }
 }
 
 function checkSmooth(smooth: unknown): void {

@@ -6,6 +6,7 @@ import type { Decoder } from '../detect/types.ts';
 import { GradsightError } from '../errors.ts';
 import { labelFor } from '../image/labels.ts';
 import { topK } from '../tensor/tensor.ts';
+import { badTarget, checkRows, checkSpec } from './check-spec.ts';
 import { classIndex } from './class-index.ts';
 import { detectionTarget } from './detection.ts';
 import { cosineHead, logSoftmaxHead, sigmoidHead, softmaxHead } from './heads.ts';
@@ -34,31 +35,8 @@ export function targetFrom(input: TargetInput, env: TargetEnv = {}): Target {
     if (typeof input.rows !== 'function') throw badTarget('a Target needs rows(values) as a function');
     return input;
   }
-  if (!SPEC_KINDS.includes(input.kind)) throw badTarget(`unknown target kind ${JSON.stringify(input.kind)}`);
-  return targetOf(input, env);
+  return targetOf(checkSpec(input), env);
 }
-
-const SPEC_KINDS: readonly TargetSpec['kind'][] = [
-  'predicted',
-  'top',
-  'class',
-  'label',
-  'contrast',
-  'probability',
-  'log-probability',
-  'sigmoid',
-  'region',
-  'detection',
-  'cosine',
-  'direction',
-  'seed',
-  'custom',
-];
-
-const badTarget = (message: string) =>
-  new GradsightError('bad-argument', message, {
-    hint: `give a class index, a target string ('pred', 'top:3', 'tabby'), a spec { kind: ${SPEC_KINDS.map((k) => `'${k}'`).join(' | ')}, ... } or a Target`,
-  });
 
 export function targetOf(spec: TargetSpec, env: TargetEnv = {}): Target {
   const t = baseTarget(spec, env);
@@ -97,7 +75,7 @@ export function resolveRows(
   perImage.forEach((values, image) => {
     targets.forEach((t, k) => {
       const v = { ...values[k]!, image };
-      for (const r of t.rows(v)) {
+      for (const r of checkRows(t.rows(v))) {
         if (r.seed.length !== v.t.length) {
           throw new GradsightError(
             'bad-argument',

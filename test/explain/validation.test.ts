@@ -104,10 +104,27 @@ describe('other options', () => {
     ['target null', { target: null }],
     ['maxTargets', { maxTargets: 0 }],
     ['options not an object', 'gradcam'],
+    ['an empty target list', { target: [] }],
+    ['feeds not an object', { feeds: 3 }],
+    ['layerLayout object of another kind', { layerLayout: { kind: 'weird' } }],
+    ['layerLayout tokens with a fractional skip', { layerLayout: { kind: 'tokens', skip: 0.5 } }],
+    ['target spec top with k 0', { target: { kind: 'top', k: 0 } }],
+    ['target spec top with k 1.5', { target: { kind: 'top', k: 1.5 } }],
+    ['target spec cosine without a reference array', { target: { kind: 'cosine', reference: 5 } }],
+    ['target spec with counterfactual "yes"', { target: { kind: 'predicted', counterfactual: 'yes' } }],
+    ['a Target whose rows() returns null', { target: { rows: () => null } }],
+    ['a Target whose rows have no seed', { target: { rows: () => [{ index: 0, label: 'a' }] } }],
   ];
   for (const [name, o] of cases) {
     test(`${name}: bad-argument`, () => rejectsWith(explain(o), 'bad-argument'));
   }
+});
+
+test('a seed spec given as an array of numbers equals the Float32Array one', async () => {
+  const a = await explain({ target: { kind: 'seed', seed: [1, -1, 0] } });
+  const b = await explain({ target: { kind: 'seed', seed: Float32Array.of(1, -1, 0) } });
+  assert.equal(maxAbsDiff(mapOf(a, 'gradcam'), mapOf(b, 'gradcam')), 0);
+  assert.ok(mapOf(a, 'gradcam').some((v) => v > 0));
 });
 
 describe('inputs', () => {

@@ -170,13 +170,19 @@ describe('planted symlinks inside --out are not followed', () => {
 });
 
 describe('an --out that cannot be written is a typed output-unwritable', () => {
-  test("-o '' is a bad-argument, and nothing is written into the current folder", async () => {
+  test("-o '' is a bad-argument (explain, grad, compile), and nothing is written into the current folder", async () => {
     const c = await caseDir(['a.png']);
     const cwd = join(c.root, 'cwd');
     await mkdir(cwd);
     const r = await runIn(cwd, ['explain', model, c.images[0]!, '-o', '', '-q']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /error\[bad-argument\]: --out is empty/);
+    const grad = await runIn(cwd, ['grad', model, '--image', c.images[0]!, '--wrt', 'input', '--out', '']);
+    assert.equal(grad.code, 2, grad.stderr);
+    assert.match(grad.stderr, /error\[bad-argument\]: --out is empty/);
+    const compile = await runIn(cwd, ['compile', model, '--method', 'gradcam', '-o', '']);
+    assert.equal(compile.code, 2, compile.stderr);
+    assert.match(compile.stderr, /error\[bad-argument\]: -o\/--output is empty/);
     assert.deepEqual(await readdir(cwd), []);
   });
 

@@ -86,6 +86,11 @@ export function compileCommand(io: CliIo): Command {
   addPreprocessOptions(cmd);
   return cmd.action(async (modelPath: string, o: CompileOpts) => {
     compilableMethod(o.method); // fail before loading the model
+    if (!o.output.trim()) {
+      throw new GradsightError('bad-argument', '-o/--output is empty', {
+        hint: 'name the file to write, for example -o explainer.onnx',
+      });
+    }
     const model = await openImageModel(modelPath, {
       preprocess: preprocessFlags(o),
       ...modelLimits(o),

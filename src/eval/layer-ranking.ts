@@ -5,6 +5,7 @@
 // confidence"). Layers are ranked by probability kept, highest first; the
 // map's spatial resolution is reported next to it (finer maps localize more precisely).
 
+import { GradsightError } from '../errors.ts';
 import { targetGradients } from '../explain/gradients.ts';
 import { gradcam } from '../methods/gradcam.ts';
 import { fuseLayers } from '../methods/pipeline.ts';
@@ -12,7 +13,7 @@ import type { MethodContext } from '../methods/types.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { type LayerLayout, parseLayerLayout, viewedShape } from '../model/layer-view.ts';
 import { type LayerInfo, withLayout } from '../model/layers.ts';
-import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
+import type { Float32Tensor } from '../tensor/tensor.ts';
 import { Masker } from './mask-model.ts';
 import { batchWithin, DEFAULT_PERTURBATION_BUDGET, scorePerturbation, variantBytes } from './perturbation.ts';
 
@@ -82,7 +83,17 @@ export async function rankLayers(
   const target = r.graph.reads;
   const logits = r.explained;
   const c = r.rows[0]!.index!;
-  const p = softmax(logits.data)[c]!;
+  // Log-probabilities: a class whose probability underflows float32 still has a ratio (not 0 / 0).
+  const lp = logProb(logits.data, c);
+  if (!Number.isFinite(lp)) {
+    throw new GradsightError(
+      'non-finite',
+      `the model's output for the image is not finite (class ${c}: ${lp})`,
+      {
+        hint: 'check the model weights and the input for NaN/Inf; layers cannot be ranked on non-finite scores',
+      },
+    );
+  }
   // The input masked by each layer's Grad-CAM map, scored as one perturbation.
   const [height, width] = (
     model.preprocess.layout === 'NCHW' ? input.dims.slice(2, 4) : input.dims.slice(1, 3)
@@ -127,7 +138,7 @@ export async function rankLayers(
           input,
         ),
       run: (batch) => model.runTensor(batch, target),
-      score: (logitsRow) => softmax(logitsRow)[c]!,
+      score: (logitsRow) => logProb(logitsRow, c),
     });
   } finally {
     await masker.release();
@@ -135,9 +146,18 @@ export async function rankLayers(
   const scores: LayerScore[] = layers.map((layer, i) => ({
     layer,
     resolution: spatial(layer),
-    drop: Math.max(0, p - pm[i]!) / p,
-    kept: pm[i]! / p,
+    drop: Math.max(0, 1 - Math.exp(pm[i]! - lp)),
+    kept: Math.exp(pm[i]! - lp),
     isDefault: layer.name === def?.name,
   }));
   return { scores: scores.sort((a, b) => b.kept! - a.kept! || b.resolution - a.resolution), classIndex: c };
+}
+
+/** log softmax(row)[c], in float64. */
+function logProb(row: ArrayLike<number>, c: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]!);
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
+  return row[c]! - max - Math.log(sum);
 }

@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { runCli } from '../helpers/cli.ts';
+import { buildModel } from '../helpers/onnx-builder.ts';
 import { repoRoot } from '../helpers/shared.ts';
-import { tinyCnn } from '../helpers/tiny-models.ts';
+import { seededValues, tinyCnn } from '../helpers/tiny-models.ts';
 
 let dir = '';
 let model = '';
@@ -122,6 +123,63 @@ describe('names derived from images stay inside --out', () => {
       'no temp file or journal left',
     );
   });
+});
+
+test('grad: tensor names from the model become safe, distinct file names inside --out', async () => {
+  const c = await caseDir(['a.png']);
+  const hostile = join(c.root, 'hostile.onnx');
+  // Two tensors whose names are paths out of --out, and which clean to the same name.
+  await writeFile(
+    hostile,
+    buildModel({
+      opset: 13,
+      inputs: [{ name: 'input', shape: ['batch', 3, 8, 8] }],
+      outputs: [{ name: 'logits', shape: ['batch', 3] }],
+      initializers: [
+        { name: 'w', dims: [3, 3], values: seededValues(9, 5) },
+        { name: 'b', dims: [3], values: [0, 0, 0] },
+      ],
+      nodes: [
+        { op: 'Relu', inputs: ['input'], outputs: ['../../evil'] },
+        { op: 'Sigmoid', inputs: ['../../evil'], outputs: ['..\\evil'] },
+        { op: 'GlobalAveragePool', inputs: ['..\\evil'], outputs: ['pooled'] },
+        { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+        { op: 'Gemm', inputs: ['flat', 'w', 'b'], outputs: ['logits'], attrs: { transB: 1 } },
+      ],
+    }),
+  );
+  const before = await listing(c.root);
+  const r = await runCli([
+    'grad',
+    hostile,
+    '--image',
+    c.images[0]!,
+    '--wrt',
+    '../../evil,..\\evil',
+    '--out',
+    c.out,
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as { files: { tensor: string; value: string; grad: string }[] };
+  assert.deepEqual(
+    summary.files.map((f) => [f.tensor, f.value, f.grad]),
+    [
+      ['../../evil', 'evil.npy', 'evil.grad.npy'],
+      ['..\\evil', 'evil-2.npy', 'evil-2.grad.npy'],
+    ],
+  );
+  assert.deepEqual(await listing(c.out), [
+    'evil-2.grad.npy',
+    'evil-2.npy',
+    'evil.grad.npy',
+    'evil.npy',
+    'logits.npy',
+  ]);
+  assert.deepEqual(
+    (await listing(c.root)).filter((f) => f !== 'out/' && !f.startsWith('out/')),
+    before,
+  );
 });
 
 describe('planted symlinks inside --out are not followed', () => {

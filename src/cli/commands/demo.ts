@@ -13,7 +13,7 @@ import { type DemoMetrics, evaluateDemo, massInside } from '../../demo/evaluate.
 import { iou, localize } from '../../eval/localization.ts';
 import { Explainer, type ExplainOptions } from '../../explain/explainer.ts';
 import { imagesToBatch } from '../../image/preprocess.ts';
-import { finishRun, readManifest, recordWrites } from '../../io/output-run-node.ts';
+import { abandonRun, finishRun, readManifest, recordWrites } from '../../io/output-run-node.ts';
 import { prepareOutputDir, writeFileAtomic } from '../../io/write-file-node.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { encodePng } from '../../render/png-node.ts';
@@ -21,6 +21,7 @@ import type { ReportImage } from '../../report/types.ts';
 import { writeReport } from '../../report/write-node.ts';
 import { topK } from '../../tensor/tensor.ts';
 import { VERSION } from '../../version.ts';
+import { InterruptWatch } from '../interrupt.ts';
 import type { CliIo } from '../main.ts';
 import { positiveInt } from '../options.ts';
 import { type ExplainedImage, renderImageOutputs } from './explain-outputs.ts';
@@ -48,11 +49,15 @@ export function demoCommand(io: CliIo): Command {
       const previous = await readManifest(out);
       const clean = Explainer.fromModel(await openImageModel(join(DEMO_MODELS, 'shapes')));
       const biased = Explainer.fromModel(await openImageModel(join(DEMO_MODELS, 'shapes-biased')));
+      // As for explain: a signal stops after the image being written, and the previous run stays.
+      const interrupt = new InterruptWatch();
+      let swapped = false;
       try {
         const taken = new Set<string>();
         const images: ReportImage[] = [];
         const results: unknown[] = [];
         const add = (e: ExplainedImage[]) => {
+          interrupt.check();
           for (const x of e) {
             images.push(x.report);
             results.push(x.json);
@@ -137,6 +142,7 @@ export function demoCommand(io: CliIo): Command {
           );
         }
         const metrics = await evaluateDemo(clean, biased, o.eval);
+        interrupt.check();
         const seconds = (performance.now() - started) / 1000;
         const summary = `${images.length} explained images, held-out numbers on ${metrics.images} test images, ${seconds.toFixed(1)} s`;
         const report = await writeReport(join(out, 'report.html'), {
@@ -166,6 +172,7 @@ export function demoCommand(io: CliIo): Command {
           `${JSON.stringify({ gradsight: VERSION, metrics, images: results, files }, null, 2)}\n`,
           'results',
         );
+        swapped = true;
         await finishRun(out, files, previous);
         if (o.json) io.out(`${JSON.stringify(metrics, null, 2)}\n`);
         else {
@@ -173,7 +180,12 @@ export function demoCommand(io: CliIo): Command {
           io.out(formatMetrics(metrics));
           io.out(`report: ${report}\n`);
         }
+        interrupt.check('the run had finished: its results are complete');
+      } catch (e) {
+        if (!swapped) await abandonRun(out, previous);
+        throw e;
       } finally {
+        interrupt.dispose();
         await clean.release();
         await biased.release();
       }

@@ -19,6 +19,7 @@ import type { TargetRow } from '../../targets/index.ts';
 import { readNpy, writeNpy } from '../../tensor/npy-node.ts';
 import type { Float32Tensor } from '../../tensor/tensor.ts';
 import { feedArg, loadFeeds } from '../feeds.ts';
+import { InterruptWatch } from '../interrupt.ts';
 import type { CliIo } from '../main.ts';
 import {
   addInputLimitOptions,
@@ -172,22 +173,29 @@ export function gradCommand(io: CliIo): Command {
         const n = input.dims[0]!;
         const classes = rows?.map((r) => r.index ?? null);
         await prepareOutputDir(o.out);
+        // A signal lets the writes finish (each is atomic), so no temp file is left; then exit 130/143.
+        const interrupt = new InterruptWatch();
         // Tensor names come from the model: each becomes one safe, distinct file name.
         const names = new Set<string>(['input', 'input.grad', 'logits']);
         const files: { tensor: string; value: string; grad: string; shape: readonly number[] }[] = [];
-        for (const w of wrt) {
-          const base = w === model.input.name ? 'input' : uniqueName(names, w, 'tensor');
-          names.add(`${base}.grad`.toLowerCase()); // a tensor named `x.grad` must not take x's gradient file
-          await writeNpy(join(o.out, `${base}.npy`), result.values[w]!);
-          await writeNpy(join(o.out, `${base}.grad.npy`), result.grads[w]!);
-          files.push({
-            tensor: w,
-            value: `${base}.npy`,
-            grad: `${base}.grad.npy`,
-            shape: result.grads[w]!.dims,
-          });
+        try {
+          for (const w of wrt) {
+            const base = w === model.input.name ? 'input' : uniqueName(names, w, 'tensor');
+            names.add(`${base}.grad`.toLowerCase()); // a tensor named `x.grad` must not take x's gradient file
+            await writeNpy(join(o.out, `${base}.npy`), result.values[w]!);
+            await writeNpy(join(o.out, `${base}.grad.npy`), result.grads[w]!);
+            files.push({
+              tensor: w,
+              value: `${base}.npy`,
+              grad: `${base}.grad.npy`,
+              shape: result.grads[w]!.dims,
+            });
+          }
+          await writeNpy(join(o.out, 'logits.npy'), result.explained);
+        } finally {
+          interrupt.dispose();
         }
-        await writeNpy(join(o.out, 'logits.npy'), result.explained);
+        interrupt.check('the files were written');
         const summary = {
           model: modelPath,
           explained: differentiated,

@@ -38,6 +38,7 @@ import {
   checkExplainInput,
   checkExplainOptions,
   checkFinite,
+  checkSmoothCopies,
   DEFAULT_MAX_TARGETS,
   rowCounter,
 } from './validate-options.ts';
@@ -428,6 +429,7 @@ export class Explainer {
     const { graph, batch, rows, methods, layers, options } = a;
     const [height, width] = spatialSize(batch, this.model);
     const samples = options.smooth?.samples ?? 1;
+    checkSmoothCopies(rows.length, samples, batch.data.length / batch.dims[0]!);
     const expanded = expandRows(batch, a.t, rows, samples, options.smooth);
     // Noisy copies have their own scores (Ablation-CAM's relative drop divides by the copy's own).
     const noisy = samples > 1 && (options.smooth?.noise ?? 0) !== 0;

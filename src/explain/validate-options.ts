@@ -17,6 +17,8 @@ import type { ExplainOptions } from './explainer.ts';
 export const MAX_SMOOTH_SAMPLES = 1000;
 /** Explained rows (targets) per image unless `maxTargets` raises it: each row is one more map per method. */
 export const DEFAULT_MAX_TARGETS = 100;
+/** Bytes the SmoothGrad copies of one explain() call may take (rows × samples × one input). */
+export const MAX_SMOOTH_BYTES = 2 ** 30;
 
 const bad = (message: string, hint: string, details: Record<string, unknown> = {}) =>
   new GradsightError('bad-argument', message, { hint, details });
@@ -245,5 +247,17 @@ export function checkFinite(t: Float32Tensor, what: string): void {
         },
       );
     }
+  }
+}
+
+/** SmoothGrad's noisy copies are allocated at once: refuse a call whose copies would not fit. */
+export function checkSmoothCopies(rows: number, samples: number, inputValues: number): void {
+  const bytes = rows * samples * inputValues * 4;
+  if (samples > 1 && bytes > MAX_SMOOTH_BYTES) {
+    throw bad(
+      `${rows} rows × ${samples} SmoothGrad samples would take ${(bytes / 2 ** 20).toFixed(0)} MiB of noisy inputs (the limit is ${MAX_SMOOTH_BYTES / 2 ** 20} MiB)`,
+      'lower smooth.samples, or explain fewer images or targets per call',
+      { rows, samples, bytes },
+    );
   }
 }

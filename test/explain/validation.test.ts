@@ -86,6 +86,24 @@ describe('smooth', () => {
   });
 });
 
+test('SmoothGrad copies beyond 1 GiB are refused before they are allocated', async () => {
+  // 30 images of 3×64×64 floats × 1000 samples = 1.4 GiB of noisy inputs.
+  const big = await explainerFor(gapModel({ fc: FC, size: 64 }));
+  try {
+    const n = 30;
+    const t = {
+      dtype: 'float32' as const,
+      dims: [n, 3, 64, 64],
+      data: new Float32Array(n * 3 * 64 * 64).fill(0.5),
+    };
+    await rejectsWith(big.explain(t, { smooth: { samples: 1000, noise: 0.1 } }), 'bad-argument', /1406 MiB/);
+    const ok = await big.explain(t, { smooth: { samples: 2, noise: 0.1 } });
+    assert.equal(ok.explanations.length, n);
+  } finally {
+    await big.release();
+  }
+});
+
 describe('other options', () => {
   const cases: [string, unknown][] = [
     ['normalize', { normalize: 'bogus' }],

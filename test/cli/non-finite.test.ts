@@ -11,6 +11,7 @@ import { encodeNpy } from '../../src/tensor/npy.ts';
 import { runCli } from '../helpers/cli.ts';
 import { gapModel } from '../helpers/hand-models.ts';
 import { seededValues, tinyCnn } from '../helpers/tiny-models.ts';
+import { writeBmp } from '../image/bmp-writer.ts';
 
 let dir = '';
 const npy = (data: Float32Array) => encodeNpy({ dtype: 'float32', dims: [1, 3, 8, 8], data });
@@ -31,6 +32,8 @@ before(async () => {
   const inf = x.slice();
   inf[3] = Number.NEGATIVE_INFINITY;
   await writeFile(join(dir, 'inf.npy'), npy(inf));
+  const pixels = Array.from({ length: 64 * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 29) % 256));
+  await writeFile(join(dir, 'photo.bmp'), writeBmp(8, 8, pixels, { bpp: 24 }));
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
@@ -94,6 +97,18 @@ describe('a model with a NaN weight', () => {
     assert.equal(image.explanations[0].diagnostic.code, 'non-finite');
     const html = await readFile(join(out, 'report.html'), 'utf8');
     assert.match(html, /the model output holds NaN or infinite values \(1 of 2\)/);
+  });
+});
+
+describe('predict on a model with a NaN weight', () => {
+  test('prints the diagnostic instead of a ranking; --json carries it', async () => {
+    const r = await runCli(['predict', join(dir, 'nan-weight.onnx'), join(dir, 'photo.bmp')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /warning: the model output holds NaN or infinite values \(1 of 2\)/);
+    assert.doesNotMatch(r.stdout, /NaN%|null/);
+    const j = await runCli(['predict', join(dir, 'nan-weight.onnx'), join(dir, 'photo.bmp'), '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    assert.match(j.stdout, /"non-finite"/);
   });
 });
 

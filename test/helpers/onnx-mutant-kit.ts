@@ -18,7 +18,8 @@ export type Family =
   | 'missing-part'
   | 'nesting'
   | 'external-data'
-  | 'structural';
+  | 'structural'
+  | 'inserted-op';
 
 export interface MutantCase {
   /** Unique and stable for a seed, e.g. 'truncation/tinyCnn/at-137'. */

@@ -2,11 +2,12 @@
 // the tiny test models, then damaged the ways broken downloads, buggy exporters and hostile files do
 // (bit flips, truncations, huge varints, cycles, undefined inputs, absurd dims, wrong dtypes, duplicate
 // names, missing parts, deep subgraph nesting, external-data tricks). Same seed, same cases.
-// The families live in onnx-mutants-bytes.ts, -graph.ts and -values.ts; shared pieces in onnx-mutant-kit.ts.
+// The families live in onnx-mutants-bytes.ts, -graph.ts, -values.ts and -ops.ts; shared pieces in onnx-mutant-kit.ts.
 
 import { type MutantCase, prng } from './onnx-mutant-kit.ts';
 import { bitFlips, hugeVarints, truncations } from './onnx-mutants-bytes.ts';
 import { cycles, duplicateNames, missingParts, structural, undefinedInputs } from './onnx-mutants-graph.ts';
+import { insertedOps } from './onnx-mutants-ops.ts';
 import { absurdDims, externalData, nesting, wrongDtypes } from './onnx-mutants-values.ts';
 
 export type { Family, MutantCase } from './onnx-mutant-kit.ts';
@@ -29,5 +30,6 @@ export function onnxMutants(seed = 11): MutantCase[] {
     ...nesting(),
     ...externalData(),
     ...structural(r, 70),
+    ...insertedOps(r, 80),
   ];
 }

@@ -201,6 +201,21 @@ const cases: SymbolicCase[] = [
     sizes: SIZES,
     seed: 12,
   },
+  {
+    // The symbolic batch n is 2 (no broadcast) or 1 (broadcast, the gradient sums both rows): only the
+    // run time tells. Found by the ONNX mutant suite (an Expand to a fixed batch gave NaN).
+    id: 'Expand and Mul against a fixed batch of 2, the symbolic batch being 2 or 1',
+    channels: 2,
+    nodes: [
+      ...convRelu(),
+      { op: 'Expand', inputs: ['r', 'to'], outputs: ['e'] },
+      { op: 'Mul', inputs: ['r', 'rows'], outputs: ['m'] },
+      { op: 'Add', inputs: ['e', 'm'], outputs: ['y'] },
+    ],
+    initializers: [...convWeights(2, 3), ints('to', [2, 1, 1, 1]), weights('rows', [2, 1, 1, 1], 13)],
+    sizes: SIZES,
+    seed: 13,
+  },
 ];
 
 describe('gradient rules at symbolic batch, height and width', () => {

@@ -143,6 +143,25 @@ describe('input pixels', () => {
     ]) {
       typed(await runCli(args), 'bad-argument', /--max-input-pixels 16781312/);
     }
+    // An --input tensor sets the size of a model with free H, W: the bound names the tensor.
+    const x300 = join(dir, 'x300.npy');
+    await writeFile(
+      x300,
+      encodeNpy({ dtype: 'float32', dims: [1, 3, 300, 300], data: new Float32Array(270000) }),
+    );
+    const t = await runCli([
+      'explain',
+      model,
+      '--input',
+      x300,
+      '-q',
+      '-o',
+      join(dir, 'o6'),
+      '--max-input-pixels',
+      '60000',
+    ]);
+    typed(t, 'bad-argument', /--max-input-pixels 90000/);
+    assert.match(t.stderr, /the input tensor is 300×300 = 90000 pixels/);
     const r = await runCli(['inspect', model, '--size', '300x200', '--max-input-pixels', '60000', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).preprocess.size, [300, 200]);

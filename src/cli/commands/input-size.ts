@@ -6,6 +6,7 @@
 
 import type { ReadLimit } from '../../io/read-file-node.ts';
 import type { ImageModel } from '../../model/image-model.ts';
+import { checkInputPixels } from '../../model/input-pixels.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import { readNpy } from '../../tensor/npy-node.ts';
 import { fileLimit, modelLimits, type PreprocessOpts, preprocessFlags } from '../options.ts';
@@ -42,6 +43,7 @@ export async function openForInput(
   const [h, w] = model.preprocess.size;
   if (!size || (size[0] === h && size[1] === w)) return model;
   await model.release();
+  checkInputPixels(size, model.maxInputPixels, 'tensor');
   return open(size);
 }
 

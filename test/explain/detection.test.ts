@@ -7,7 +7,7 @@
 // the CLI's results.json.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,7 +23,8 @@ const PHOTOS = ['grace_hopper', 'kite_and_cold', 'pets', 'cat'];
 function detectorFolder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gradsight-fastestdet-'));
   const src = join(sharedDir, 'models', 'fastestdet');
-  symlinkSync(join(src, 'model.onnx'), join(dir, 'model.onnx'));
+  // A copy, not a link: files of a model folder must resolve inside it (load-node.ts).
+  copyFileSync(join(src, 'model.onnx'), join(dir, 'model.onnx'));
   writeFileSync(join(dir, 'labels.txt'), readFileSync(join(src, 'coco-labels.txt')));
   const pre = JSON.parse(readFileSync(join(src, 'preprocess.json'), 'utf8'));
   writeFileSync(

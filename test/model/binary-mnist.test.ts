@@ -5,7 +5,7 @@
 // activations and gradients of the same layer (the class score before LogSoftmax).
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -24,7 +24,8 @@ describe('binary-mnist: a 1-channel model described by preprocess.json', { skip:
   before(async () => {
     // The shared folder is read-only: a temporary model folder links its files and adds the description.
     dir = await mkdtemp(join(tmpdir(), 'gradsight-mnist-'));
-    for (const f of ['model.onnx', 'labels.txt']) await symlink(join(modelDir, f), join(dir, f));
+    // Copies, not links: files of a model folder must resolve inside it (load-node.ts).
+    for (const f of ['model.onnx', 'labels.txt']) await copyFile(join(modelDir, f), join(dir, f));
     await writeFile(
       join(dir, 'preprocess.json'),
       JSON.stringify({ channels: 1, scale: '0-255', mean: [0], std: [1], task: 'classification' }),

@@ -121,7 +121,14 @@ export class ImageWorker {
 
   async close(): Promise<void> {
     this.failure ??= new Error('the image worker was closed');
-    await this.worker.terminate();
+    // terminate() of a worker busy in native code holds nothing referenced until it resolves, so the
+    // process could run out of work and exit (code 0) mid-cleanup, e.g. after Ctrl-C: a timer holds it.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      await this.worker.terminate();
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   private request(r: PrepareRequest | RenderRequest): Promise<unknown> {

@@ -25,8 +25,10 @@ export class Interrupted extends Error {
 export class InterruptWatch {
   private received: InterruptSignal | undefined;
   private readonly handlers = new Map<InterruptSignal, () => void>();
+  private callback: () => void;
 
   constructor(onSignal: () => void = () => {}) {
+    this.callback = onSignal;
     for (const sig of Object.keys(EXIT_CODES) as InterruptSignal[]) {
       const handler = () => {
         if (this.received) {
@@ -34,11 +36,16 @@ export class InterruptWatch {
           process.exit(EXIT_CODES[sig]);
         }
         this.received = sig;
-        onSignal();
+        this.callback();
       };
       this.handlers.set(sig, handler);
       process.on(sig, handler);
     }
+  }
+
+  /** What to run when the first signal arrives (restore the terminal); replaces the previous one. */
+  onSignal(fn: () => void): void {
+    this.callback = fn;
   }
 
   get signal(): InterruptSignal | undefined {

@@ -346,7 +346,7 @@ describe('interrupts', () => {
   }
 
   test('SIGINT/SIGTERM mid-run: exit 130/143, the previous results.json and its files intact, no temp or stray files', async () => {
-    const c = await caseDir(Array.from({ length: 80 }, (_, i) => `p${i}.png`));
+    const c = await caseDir(Array.from({ length: 300 }, (_, i) => `p${i}.png`));
     const first = await explain(c.out, c.images.slice(0, 3));
     assert.equal(first.code, 0, first.stderr);
     const previous = await readFile(join(c.out, 'results.json'), 'utf8');
@@ -375,7 +375,7 @@ describe('interrupts', () => {
   test('Ctrl-C during the progress bar on a terminal: cursor shown and line wrap back on, exit 130', {
     skip: existsSync('/usr/bin/script') ? false : 'needs script(1) for a pseudo-terminal',
   }, async () => {
-    const c = await caseDir(Array.from({ length: 80 }, (_, i) => `p${i}.png`));
+    const c = await caseDir(Array.from({ length: 300 }, (_, i) => `p${i}.png`));
     // script(1) gives the CLI a terminal; the shell sends SIGINT once the run has started writing.
     const cli = [
       'node',
@@ -408,7 +408,7 @@ describe('interrupts', () => {
   });
 
   test('an interrupted first run leaves no results.json and no files', async () => {
-    const c = await caseDir(Array.from({ length: 80 }, (_, i) => `p${i}.png`));
+    const c = await caseDir(Array.from({ length: 300 }, (_, i) => `p${i}.png`));
     const r = await interrupted(c.out, c.images, 'SIGINT', 40);
     assert.equal(r.code, 130, r.stderr);
     assert.deepEqual(await listing(c.out), []);

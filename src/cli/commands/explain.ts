@@ -185,200 +185,215 @@ export function explainCommand(io: CliIo): Command {
   addPreprocessOptions(cmd);
   addInputLimitOptions(cmd);
   return cmd.action(async (modelPath: string, imageArgs: string[], o: ExplainCliOptions) => {
-    const chosen = o.method?.length ? o.method : (['gradcam'] as MethodId[]);
-    const names = chosen;
-    if (!imageArgs.length && !o.input) {
-      throw new GradsightError('bad-argument', 'give images (files, folders or globs) or --input x.npy', {
-        hint: 'gradsight explain model.onnx photo.jpg --method gradcam,guided-gradcam',
-      });
-    }
-    checkOneInput(imageArgs, o.input, 'explain');
-    if (o.input && o.overlaySize === 'original') {
-      throw new GradsightError(
-        'bad-argument',
-        '--overlay-size original needs images: --input x.npy has no original image',
-        {
-          hint: 'drop --overlay-size (maps are then drawn on the input tensor at the model size) or give image files',
-        },
-      );
-    }
-    const overlaySize: OverlaySize = o.overlaySize ?? (o.input ? 'model' : 'original');
-    const started = performance.now();
-    const files = o.input ? [] : await expandImageArgs(imageArgs);
-    // A --input tensor of another H×W opens a model with symbolic H, W at that size (input-size.ts).
-    const model = await openModelFor(modelPath, o);
-    const ex = Explainer.fromModel(model);
-    let feeds: Feeds;
+    // Signals are watched from the start, so one during setup also exits 130/143 (cli/interrupt.ts).
+    const interrupt = new InterruptWatch();
     try {
-      feeds = await loadFeeds(o.feed, model, fileLimit(o));
-    } catch (e) {
-      await ex.release();
-      throw e;
-    }
-    let out: string;
-    try {
-      out = await prepareOutputDir(o.out);
-    } catch (e) {
-      await ex.release();
-      throw e;
-    }
-    // What the previous run here wrote: removed once this run's results.json replaces its own.
-    const previous = await readManifest(out);
-    const records: unknown[] = [];
-    const written: string[] = [];
-    const failed: GradsightError[] = [];
-    let maps = 0;
-    let layers: ExplainResult['layers'] = [];
-    let reads = '';
-    const progress = new Progress(files.length || 1, !o.quiet && !o.json && process.stderr.isTTY === true);
-    const runOptions = {
-      target: o.target?.length ? o.target : ['pred'],
-      ...(o.layer?.length ? { layers: o.layer } : {}),
-      ...(o.layerLayout ? { layerLayout: o.layerLayout } : {}),
-      counterfactual: o.counterfactual ?? false,
-      normalize: o.normalize,
-      rule: o.rule,
-      ...(o.maxTargets !== undefined ? { maxTargets: o.maxTargets } : {}),
-      feeds,
-    };
-    // Cards go to disk as images finish (report/stream-node.ts); only small records stay in memory.
-    let report: ReportStream | undefined;
-    // Ctrl-C restores the terminal at once; the run stops after the image being written (cli/interrupt.ts).
-    const interrupt = new InterruptWatch(() => progress.stop());
-    let released = false;
-    const release = async () => {
-      if (!released) await ex.release();
-      released = true;
-    };
-    let swapped = false;
-    try {
-      if (o.report) report = await ReportStream.open(join(out, 'report.html'));
-      if (!o.quiet && !o.json) {
-        const layer = names.some(
-          (m) => METHODS.find((x) => x.id === m)?.output === 'cam' || m === 'guided-gradcam',
-        )
-          ? (o.layer?.join(', ') ?? `${(await model.defaultLayer()).name} (auto-selected)`)
-          : 'none (pixel methods)';
-        io.err(
-          `${pc.bold('gradsight explain')}: ${names.join(', ')} on ${files.length || 1} input(s); layer ${layer}\n`,
-        );
-      }
-      const input = o.input ? await readInputTensor(o.input, model, fileLimit(o)) : { files };
-      await runExplainPipeline(input, {
-        explainer: ex,
-        preprocess: model.preprocess,
-        explain: { ...runOptions, method: chosen },
-        batch: o.batch,
-        // Targets given in original-image pixels (det:box=) need the decoded images' sizes.
-        sendImages: runOptions.target.some((t) => /det:box=/.test(t)),
-        decode: decodeLimits(o),
-        onWarning: (m) => io.err(`warning: ${m}\n`),
-        out,
-        colormap: o.colormap,
-        alpha: o.alpha,
-        overlaySize,
-        saveRaw: o.saveRaw ?? false,
-        onResult: (r) => {
-          layers = r.layers;
-          reads = r.reads;
-        },
-        onImage: async (img) => {
-          interrupt.check();
-          if (img.error) {
-            failed.push(img.error);
-            const entry = failedImage(img.file, img.error);
-            records.push(entry.json);
-            await report?.add(entry.report, renderImageCard(entry.report, img.index));
-          } else {
-            records.push(img.json);
-            written.push(...filesOf(img.json));
-            maps += img.maps;
-            await report?.add({ file: img.file }, img.card);
-          }
-          progress.tick(img.file);
-        },
-      });
-      interrupt.check();
-      progress.stop();
-      await release();
-      const seconds = (performance.now() - started) / 1000;
-      const count = records.length;
-      const summary = `${count} image${count === 1 ? '' : 's'}, ${maps} map${maps === 1 ? '' : 's'}, ${failed.length} failed, ${seconds.toFixed(1)} s`;
-      const results = {
-        gradsight: VERSION,
-        model: {
-          path: resolve(modelPath),
-          input: model.input.name,
-          output: model.output.name,
-          reads,
-          layers,
-        },
-        options: {
-          ...runOptions,
-          feeds: o.feed ?? [],
-          methods: names,
-          colormap: o.colormap,
-          alpha: o.alpha,
-          overlaySize,
-        },
-        images: records,
-        files: written,
-        summary,
-      };
-      const reportPath = await report?.finish({
-        title: `gradsight report: ${modelName(modelPath)}`,
-        generatedAt: new Date().toISOString(),
-        version: VERSION,
-        model: {
-          name: modelName(modelPath),
-          path: resolve(modelPath),
-          input: `${model.inputDims(1).join('×')} ${model.preprocess.layout}`,
-          layers: layers.map((l) => l.name),
-          reads,
-        },
-        options: {
-          methods: names.join(', '),
-          targets: runOptions.target.join(', '),
-          counterfactual: String(runOptions.counterfactual),
-          normalize: o.normalize,
-          rule: o.rule,
-          colormap: o.colormap,
-          alpha: String(o.alpha),
-          'overlay size': overlaySize,
-        },
-        summary,
-      });
-      if (reportPath) written.push('report.html');
-      // The swap: results.json, written last and atomically, names every file of this run (its manifest).
-      await writeFileAtomic(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`, 'results');
-      swapped = true;
-      await finishRun(out, written, previous);
-      if (o.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
-      else {
-        io.out(`${summary}\n`);
-        io.out(`${reportPath ? `report: ${reportPath}` : `results: ${join(out, 'results.json')}`}\n`);
-      }
-      // A signal after the last image lets the run complete; the exit code still says it was interrupted.
-      interrupt.check('the run had finished: its results are complete');
-      if (failed.length) {
-        for (const f of failed) io.err(`${pc.red(`error[${f.code}]`)}: ${f.message}\n`);
-        throw new GradsightError('bad-image', `${failed.length} of ${count} images failed`, {
-          hint: 'the others were written; the failures are listed in results.json and the report',
-        });
-      }
-    } catch (e) {
-      if (!swapped) {
-        // Nothing of this run replaces the previous one: its results.json and files stay as they were.
-        progress.stop();
-        await release();
-        await report?.abort();
-        await abandonRun(out, previous);
-      }
-      throw e;
+      await runExplain(io, modelPath, imageArgs, o, interrupt);
     } finally {
       interrupt.dispose();
     }
   });
+}
+
+async function runExplain(
+  io: CliIo,
+  modelPath: string,
+  imageArgs: string[],
+  o: ExplainCliOptions,
+  interrupt: InterruptWatch,
+): Promise<void> {
+  const chosen = o.method?.length ? o.method : (['gradcam'] as MethodId[]);
+  const names = chosen;
+  if (!imageArgs.length && !o.input) {
+    throw new GradsightError('bad-argument', 'give images (files, folders or globs) or --input x.npy', {
+      hint: 'gradsight explain model.onnx photo.jpg --method gradcam,guided-gradcam',
+    });
+  }
+  checkOneInput(imageArgs, o.input, 'explain');
+  if (o.input && o.overlaySize === 'original') {
+    throw new GradsightError(
+      'bad-argument',
+      '--overlay-size original needs images: --input x.npy has no original image',
+      {
+        hint: 'drop --overlay-size (maps are then drawn on the input tensor at the model size) or give image files',
+      },
+    );
+  }
+  const overlaySize: OverlaySize = o.overlaySize ?? (o.input ? 'model' : 'original');
+  const started = performance.now();
+  const files = o.input ? [] : await expandImageArgs(imageArgs);
+  // A --input tensor of another H×W opens a model with symbolic H, W at that size (input-size.ts).
+  const model = await openModelFor(modelPath, o);
+  const ex = Explainer.fromModel(model);
+  let feeds: Feeds;
+  try {
+    feeds = await loadFeeds(o.feed, model, fileLimit(o));
+  } catch (e) {
+    await ex.release();
+    throw e;
+  }
+  let out: string;
+  try {
+    out = await prepareOutputDir(o.out);
+    interrupt.check(); // a signal during setup: nothing is written yet
+  } catch (e) {
+    await ex.release();
+    throw e;
+  }
+  // What the previous run here wrote: removed once this run's results.json replaces its own.
+  const previous = await readManifest(out);
+  const records: unknown[] = [];
+  const written: string[] = [];
+  const failed: GradsightError[] = [];
+  let maps = 0;
+  let layers: ExplainResult['layers'] = [];
+  let reads = '';
+  const progress = new Progress(files.length || 1, !o.quiet && !o.json && process.stderr.isTTY === true);
+  const runOptions = {
+    target: o.target?.length ? o.target : ['pred'],
+    ...(o.layer?.length ? { layers: o.layer } : {}),
+    ...(o.layerLayout ? { layerLayout: o.layerLayout } : {}),
+    counterfactual: o.counterfactual ?? false,
+    normalize: o.normalize,
+    rule: o.rule,
+    ...(o.maxTargets !== undefined ? { maxTargets: o.maxTargets } : {}),
+    feeds,
+  };
+  // Cards go to disk as images finish (report/stream-node.ts); only small records stay in memory.
+  let report: ReportStream | undefined;
+  // Ctrl-C restores the terminal at once; the run stops after the image being written (cli/interrupt.ts).
+  interrupt.onSignal(() => progress.stop());
+  let released = false;
+  const release = async () => {
+    if (!released) await ex.release();
+    released = true;
+  };
+  let swapped = false;
+  try {
+    if (o.report) report = await ReportStream.open(join(out, 'report.html'));
+    if (!o.quiet && !o.json) {
+      const layer = names.some(
+        (m) => METHODS.find((x) => x.id === m)?.output === 'cam' || m === 'guided-gradcam',
+      )
+        ? (o.layer?.join(', ') ?? `${(await model.defaultLayer()).name} (auto-selected)`)
+        : 'none (pixel methods)';
+      io.err(
+        `${pc.bold('gradsight explain')}: ${names.join(', ')} on ${files.length || 1} input(s); layer ${layer}\n`,
+      );
+    }
+    const input = o.input ? await readInputTensor(o.input, model, fileLimit(o)) : { files };
+    await runExplainPipeline(input, {
+      explainer: ex,
+      preprocess: model.preprocess,
+      explain: { ...runOptions, method: chosen },
+      batch: o.batch,
+      // Targets given in original-image pixels (det:box=) need the decoded images' sizes.
+      sendImages: runOptions.target.some((t) => /det:box=/.test(t)),
+      decode: decodeLimits(o),
+      onWarning: (m) => io.err(`warning: ${m}\n`),
+      out,
+      colormap: o.colormap,
+      alpha: o.alpha,
+      overlaySize,
+      saveRaw: o.saveRaw ?? false,
+      onResult: (r) => {
+        layers = r.layers;
+        reads = r.reads;
+      },
+      onImage: async (img) => {
+        interrupt.check();
+        if (img.error) {
+          failed.push(img.error);
+          const entry = failedImage(img.file, img.error);
+          records.push(entry.json);
+          await report?.add(entry.report, renderImageCard(entry.report, img.index));
+        } else {
+          records.push(img.json);
+          written.push(...filesOf(img.json));
+          maps += img.maps;
+          await report?.add({ file: img.file }, img.card);
+        }
+        progress.tick(img.file);
+      },
+    });
+    interrupt.check();
+    progress.stop();
+    await release();
+    const seconds = (performance.now() - started) / 1000;
+    const count = records.length;
+    const summary = `${count} image${count === 1 ? '' : 's'}, ${maps} map${maps === 1 ? '' : 's'}, ${failed.length} failed, ${seconds.toFixed(1)} s`;
+    const results = {
+      gradsight: VERSION,
+      model: {
+        path: resolve(modelPath),
+        input: model.input.name,
+        output: model.output.name,
+        reads,
+        layers,
+      },
+      options: {
+        ...runOptions,
+        feeds: o.feed ?? [],
+        methods: names,
+        colormap: o.colormap,
+        alpha: o.alpha,
+        overlaySize,
+      },
+      images: records,
+      files: written,
+      summary,
+    };
+    const reportPath = await report?.finish({
+      title: `gradsight report: ${modelName(modelPath)}`,
+      generatedAt: new Date().toISOString(),
+      version: VERSION,
+      model: {
+        name: modelName(modelPath),
+        path: resolve(modelPath),
+        input: `${model.inputDims(1).join('×')} ${model.preprocess.layout}`,
+        layers: layers.map((l) => l.name),
+        reads,
+      },
+      options: {
+        methods: names.join(', '),
+        targets: runOptions.target.join(', '),
+        counterfactual: String(runOptions.counterfactual),
+        normalize: o.normalize,
+        rule: o.rule,
+        colormap: o.colormap,
+        alpha: String(o.alpha),
+        'overlay size': overlaySize,
+      },
+      summary,
+    });
+    if (reportPath) written.push('report.html');
+    // The swap: results.json, written last and atomically, names every file of this run (its manifest).
+    await writeFileAtomic(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`, 'results');
+    swapped = true;
+    await finishRun(out, written, previous);
+    if (o.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
+    else {
+      io.out(`${summary}\n`);
+      io.out(`${reportPath ? `report: ${reportPath}` : `results: ${join(out, 'results.json')}`}\n`);
+    }
+    // A signal after the last image lets the run complete; the exit code still says it was interrupted.
+    interrupt.check('the run had finished: its results are complete');
+    if (failed.length) {
+      for (const f of failed) io.err(`${pc.red(`error[${f.code}]`)}: ${f.message}\n`);
+      throw new GradsightError('bad-image', `${failed.length} of ${count} images failed`, {
+        hint: 'the others were written; the failures are listed in results.json and the report',
+      });
+    }
+  } catch (e) {
+    if (!swapped) {
+      // Nothing of this run replaces the previous one: its results.json and files stay as they were.
+      progress.stop();
+      await release();
+      await report?.abort();
+      await abandonRun(out, previous);
+    }
+    throw e;
+  }
 }
 
 /** The files of one image's results.json entry (explain-outputs.ts), relative to --out. */

@@ -6,13 +6,15 @@
 //      (batch 1, on the preprocessed tensors); target ≤ 1.5×. Also the library's explain() over the
 //      same tensors in the CLI's batches of 8, to show how much of the CLI's time is the model's;
 //  (b) peak RSS of a 100-image and a 1,000-image folder (small images, shared MobileNetV2,
-//      Grad-CAM): flat within ±10%.
+//      Grad-CAM): flat within ±10%;
+//  (c) peak RSS of 4 and of 40 photos of 12 MP (4000×3000 JPEGs, shared MobileNetV2, Grad-CAM,
+//      overlays at the original size): 40 within 1.3× of 4 (issue 11).
 //
-//   node --import tsx bench/cli.ts [a|b] [--threads N] [--runs 3]
+//   node --import tsx bench/cli.ts [a|b|c] [--threads N] [--runs 3]
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,7 +132,7 @@ async function partA(tmp: string, threads: string | undefined, runs: number): Pr
   // ResNet-50 as a model folder: the ImageNet labels (the shared MobileNetV2's without "background").
   const modelDir = join(tmp, 'resnet50');
   await mkdir(modelDir, { recursive: true });
-  await symlink(onnx, join(modelDir, 'model.onnx'));
+  await copyFile(onnx, join(modelDir, 'model.onnx')); // a model folder's files resolve inside it
   await writeFile(join(modelDir, 'preprocess.json'), JSON.stringify({ size: [224, 224] }));
   const labels = await readFile(join(shared, 'models', 'mobilenet_v2_1.0_224_quant', 'labels.txt'), 'utf8');
   await writeFile(join(modelDir, 'labels.txt'), `${labels.split('\n').slice(1, 1001).join('\n')}\n`);
@@ -212,6 +214,39 @@ async function partB(tmp: string, threads: string | undefined): Promise<void> {
   console.log(`| 1,000 / 100 | ${(rss[1]! / rss[0]!).toFixed(3)} (target within ±10%) |`);
 }
 
+async function partC(tmp: string, threads: string | undefined): Promise<void> {
+  const model = join(shared, 'models', 'mobilenet_v2_1.0_224_quant');
+  if (!existsSync(model)) return console.log(`(c) skipped: ${model} missing`);
+  const th = threads ? ['--threads', threads] : [];
+  console.log('(c) peak RSS, photos of 12 MP (4000×3000 JPEG), Grad-CAM on the shared MobileNetV2');
+  const src = photos();
+  const all = join(tmp, 'big40');
+  await mkdir(all, { recursive: true });
+  for (let i = 0; i < 40; i++) {
+    await sharp(src[i % src.length]!)
+      .resize(4000, 3000, { fit: 'fill' })
+      .jpeg({ quality: 90 })
+      .toFile(join(all, `${String(i).padStart(4, '0')}.jpg`));
+  }
+  const four = join(tmp, 'big4');
+  await mkdir(four, { recursive: true });
+  for (const f of readdirSync(all).slice(0, 4)) await copyFile(join(all, f), join(four, f));
+  const rss: number[] = [];
+  for (const [n, images] of [
+    [4, four],
+    [40, all],
+  ] as const) {
+    const out = join(tmp, `out-c${n}`);
+    const r = await run(['--cli', 'explain', model, images, '-q', '-o', out, ...th]);
+    rss.push(r.maxRssMiB);
+    console.log(
+      `| ${n} photos of 12 MP | peak RSS ${r.maxRssMiB.toFixed(0)} MiB | ${(r.ms / 1000).toFixed(1)} s (exit ${r.code}) |`,
+    );
+    await rm(out, { recursive: true, force: true });
+  }
+  console.log(`| 40 / 4 | ${(rss[1]! / rss[0]!).toFixed(3)} (target ≤ 1.3) |`);
+}
+
 async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
   if (mode === '--cli' || mode === '--forward') return child(mode, rest);
@@ -219,11 +254,12 @@ async function main(): Promise<void> {
   const threads = ti > 0 ? process.argv[ti + 1] : undefined;
   const ri = process.argv.indexOf('--runs');
   const runs = ri > 0 ? Number(process.argv[ri + 1]) : 3;
-  const parts = mode === 'a' || mode === 'b' ? [mode] : ['a', 'b'];
+  const parts = mode === 'a' || mode === 'b' || mode === 'c' ? [mode] : ['a', 'b', 'c'];
   const tmp = await mkdtemp(join(tmpdir(), 'gradsight-bench-cli-'));
   try {
     if (parts.includes('a')) await partA(tmp, threads, runs);
     if (parts.includes('b')) await partB(tmp, threads);
+    if (parts.includes('c')) await partC(tmp, threads);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -23,8 +23,10 @@ function journalPath(out: string, pid = process.pid): string {
 /** Notes in the journal that `files` (or folders, relative to `out`) are about to be created. */
 export async function recordWrites(out: string, files: readonly string[]): Promise<void> {
   if (!files.length) return;
-  // O_NOFOLLOW: a link planted at the journal's name is an error, not a redirect.
-  const flag = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+  // O_NOFOLLOW: a link planted at the journal's name is an error, not a redirect; O_NONBLOCK: a FIFO
+  // there fails at once instead of blocking the run.
+  const flag =
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
   const text = files.map((f) => `${f}\n`).join('');
   try {
     await appendFile(journalPath(out), text, { flag });
@@ -37,9 +39,15 @@ export async function recordWrites(out: string, files: readonly string[]): Promi
   }
 }
 
+/** A results.json above this is not one gradsight wrote (a manifest of a million files is ~50 MB). */
+const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+
 /** The files the previous complete run in `out` wrote: its results.json's `files` (none if absent). */
 export async function readManifest(out: string): Promise<string[]> {
   try {
+    // Only a plain file: a planted link, FIFO or device is not a previous run (and is never read).
+    const s = await lstat(join(out, 'results.json'));
+    if (!s.isFile() || s.size > MAX_MANIFEST_BYTES) return [];
     const json = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { files?: unknown };
     return Array.isArray(json.files) ? json.files.filter(isSafeRelative) : [];
   } catch {

@@ -3,10 +3,12 @@
 // output folder, through a link, or that no run listed.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { isGradsightError } from '../../src/errors.ts';
 import {
   abandonRun,
   finishRun,
@@ -113,4 +115,24 @@ test('a killed run’s journal is honoured by the next completed run', async () 
   await finishRun(out, ['a/x.png'], []);
   assert.deepEqual(await listing(out), ['a/x.png']);
   assert.equal(await readFile(join(out, 'a/x.png'), 'utf8'), 'a/x.png');
+});
+
+test('a results.json that is a link, a FIFO or huge is no previous run: never read, nothing removed', async () => {
+  const out = await mkdtemp(join(dir, 'planted-'));
+  await files(out, ['a/x.png']);
+  const elsewhere = join(out, '..', `manifest-${process.pid}.json`);
+  await writeFile(elsewhere, JSON.stringify({ files: ['a/x.png'] }));
+  await symlink(elsewhere, join(out, 'results.json'));
+  assert.deepEqual(await readManifest(out), []);
+  await rm(join(out, 'results.json'));
+  execFileSync('mkfifo', [join(out, 'results.json')]);
+  assert.deepEqual(await readManifest(out), [], 'returns at once (reading a FIFO would block)');
+  await rm(join(out, 'results.json'));
+  // A journal name taken by a FIFO fails at once instead of blocking the run.
+  execFileSync('mkfifo', [join(out, `.gradsight-written.${process.pid}.log`)]);
+  await assert.rejects(recordWrites(out, ['a/x.png']), (e: unknown) =>
+    isGradsightError(e, 'output-unwritable'),
+  );
+  assert.deepEqual(await listing(out), ['.gradsight-written.' + process.pid + '.log', 'a/x.png']);
+  await rm(elsewhere);
 });

@@ -5,7 +5,7 @@
 //  - the journal: `.gradsight-written.<pid>.log`, each output's path appended before the file is
 //    written (from any thread), so the files of an interrupted or killed run are known too.
 // A run that completes removes what the previous manifest and any dead run's journal list and it did
-// not rewrite; an interrupted run removes what it added that the previous manifest does not list.
+// not rewrite, and dead runs' temp files; an interrupted run removes what it added that the previous manifest does not list.
 // Removal touches only plain files (or links, removed themselves) at most one folder below the output
 // folder, through real folders, never following a symlink.
 
@@ -69,6 +69,7 @@ export async function finishRun(
     await rm(journalPath(out, pid), { force: true });
   }
   for (const f of stale) if (!keep.has(f)) await removeInside(out, f);
+  await removeTempFiles(out, 1, (pid) => pid !== process.pid && !isAlive(pid)); // a killed run's
 }
 
 /** After an interrupt: removes this run's temp files and what it added that `previous` does not list. */

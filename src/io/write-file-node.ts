@@ -41,16 +41,26 @@ export function tempPath(abs: string, kind = 'tmp'): string {
   );
 }
 
-/** Removes the temp files this process left in `dir` and its subfolders (not following links). */
-export async function removeTempFiles(dir: string, depth = 1): Promise<number> {
-  const mine = new RegExp(`^\\..*\\.gradsight-${process.pid}-[0-9a-f]{12}\\.[a-z]+$`);
+const TEMP_NAME = /^\..*\.gradsight-(\d+)-[0-9a-f]{12}\.[a-z]+$/;
+
+/**
+ * Removes the temp files left in `dir` and its subfolders (not following links) by the processes
+ * `whose` accepts: by default this one (after an interrupt; finishRun also sweeps dead runs').
+ */
+export async function removeTempFiles(
+  dir: string,
+  depth = 1,
+  whose: (pid: number) => boolean = (pid) => pid === process.pid,
+): Promise<number> {
   let removed = 0;
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const e of entries) {
-    if (e.isFile() && mine.test(e.name)) {
+    const m = TEMP_NAME.exec(e.name);
+    if (e.isFile() && m && whose(Number(m[1]))) {
       await rm(join(dir, e.name), { force: true });
       removed++;
-    } else if (e.isDirectory() && depth > 0) removed += await removeTempFiles(join(dir, e.name), depth - 1);
+    } else if (e.isDirectory() && depth > 0)
+      removed += await removeTempFiles(join(dir, e.name), depth - 1, whose);
   }
   return removed;
 }

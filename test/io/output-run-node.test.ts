@@ -112,8 +112,13 @@ test('a killed run’s journal is honoured by the next completed run', async () 
   await files(out, ['a/x.png', 'stray/x.png']);
   // pid 2^22 + 1 is above Linux's pid_max default: no such process is alive.
   await writeFile(join(out, '.gradsight-written.4194305.log'), 'stray/x.png\n../../outside\n');
+  // Its temp files too (a live process's are left: the parent of this test is alive).
+  await writeFile(join(out, '.x.png.gradsight-4194305-0123456789ab.tmp'), 'half');
+  await writeFile(join(out, 'a', '.y.png.gradsight-4194305-0123456789ab.tmp'), 'half');
+  const live = `.z.png.gradsight-${process.ppid}-0123456789ab.tmp`;
+  await writeFile(join(out, live), 'in progress');
   await finishRun(out, ['a/x.png'], []);
-  assert.deepEqual(await listing(out), ['a/x.png']);
+  assert.deepEqual(await listing(out), [live, 'a/x.png']);
   assert.equal(await readFile(join(out, 'a/x.png'), 'utf8'), 'a/x.png');
 });
 

@@ -33,6 +33,8 @@ export interface MutantCase {
   readonly codes?: readonly ErrorCode[];
   /** False when no correct result exists, so loading and compiling must fail with one of `codes`. */
   readonly mayLoad: boolean;
+  /** The model loads, but no input of its declared size can be made: `explain` must fail, typed. */
+  readonly explainFails?: boolean;
   /** A known failure not fixed yet: the suite keeps the case as a node:test todo. */
   readonly todo?: string;
 }

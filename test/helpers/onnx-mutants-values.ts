@@ -22,10 +22,11 @@ export function absurdDims(): MutantCase[] {
         name: `absurd-dims/input-axis${axis}/${d}`,
         family: 'absurd-dims',
         model: edit('tinyCnn', (_, g) => setDim(g.input[0]!, axis, d)),
-        // A negative size reads as a free dim. A declared batch or height of 0 or 2^40 is not wrong
-        // in itself (the model loads and compiles); making an input of that size is, and the CLI
-        // run of each case (explain) must refuse it with a typed error.
-        mayLoad: axis !== 1,
+        // A negative size reads as a free dim (channels too). A declared batch or height of 0 or
+        // 2^40 is not wrong in itself (the model loads and compiles); making an input of that size
+        // is, and the CLI run of each case (explain) must refuse it with a typed error.
+        mayLoad: axis !== 1 || d < 0n,
+        explainFails: axis !== 1 && (d === 0n || d >= 2n ** 31n || (axis === 0 && d === 100_000n)),
       });
     }
   }

@@ -3,7 +3,8 @@
 // compiling the input gradient, `inspect` in-process and, for a sample, `explain` in-process and both
 // commands in a child process. Each case must end in a typed GradsightError with a stable code (never
 // internal-error, a TypeError or a RangeError), in bounded time, or in a correct result: a model that
-// loads and compiles must give the gradient that central finite differences give.
+// loads and compiles must give the gradient that finite differences give. A case with a known bug not
+// fixed yet carries a `todo` (node:test reports it without failing the run).
 
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -86,14 +87,14 @@ function concreteDims(shape: readonly (number | string | null)[] | undefined): n
   return dims.every((d) => Number.isInteger(d) && d >= 1 && d <= 64) ? dims : undefined;
 }
 
-/**
- * Checks the compiled gradient against central differences along a random direction v:
- * ⟨dF/dx, v⟩ ≈ (F(x + hv) − F(x − hv)) / 2h with F(x) = ⟨explained(x), seed⟩. The models are
- * piecewise linear, so one-sided differences are exact away from the kinks.
- */
 /** The directional derivatives checked: the oracle must have run on enough models to mean something. */
 const gradientsChecked: number[] = [];
 
+/**
+ * Checks the compiled gradient against finite differences along a random direction v:
+ * ⟨dF/dx, v⟩ ≈ (F(x + hv) − F(x − hv)) / 2h with F(x) = ⟨explained(x), seed⟩. The models are mostly
+ * piecewise linear, so one-sided differences are exact away from the kinks.
+ */
 async function checkGradient(files: ModelFiles, grad: GradientModel): Promise<void> {
   const input = files.model.graph.inputs[0]!;
   const dims = concreteDims(input.shape);
@@ -233,6 +234,9 @@ for (const family of families) {
             cli(['explain', path, image, '-o', out, '-q']),
           );
           assertCliTyped(c, r, 'explain');
+          // A model with no correct result must not give maps either.
+          if (!c.mayLoad || c.explainFails)
+            assert.notEqual(r.code, 0, 'explain made maps for a model with no correct result');
         }
       });
     }

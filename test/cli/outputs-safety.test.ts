@@ -326,13 +326,15 @@ describe('interrupts', () => {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const exited = new Promise<number | null>((ok) => child.on('close', (code) => ok(code)));
+    let finished = false;
+    const exited = new Promise<number | null>((ok) =>
+      child.on('close', (code) => {
+        finished = true;
+        ok(code);
+      }),
+    );
     const journal = join(out, `.gradsight-written.${child.pid}.log`);
     const started = Date.now();
-    let finished = false;
-    exited.then(() => {
-      finished = true;
-    });
     // Started writing: its journal exists, or (without one) a folder the previous run did not make.
     const baseline = new Set(existsSync(out) ? await readdir(out) : []);
     const writing = async () =>

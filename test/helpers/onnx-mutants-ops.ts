@@ -219,7 +219,9 @@ function randomHead(r: () => number): Insert {
 }
 
 /** `node` after the first `after` node of the graph, reading that node's output, then its constants. */
-function splice(g: GraphProto, after: string, ins: Insert): void {
+function splice(g: GraphProto, after: string, ins: Insert, tag = ''): void {
+  // `tag` keeps the names of a second insertion apart from the first's.
+  const own = (n: string) => n.replace(/^(ins|head)\./, `$1${tag}.`);
   const at = g.node.findIndex((n) => n.opType === after);
   const prev = g.node[at]!;
   const name = prev.output[0]!;
@@ -229,31 +231,32 @@ function splice(g: GraphProto, after: string, ins: Insert): void {
     ins.op === 'Concat'
       ? [prev.output[0], prev.output[0]]
       : ins.op === 'Where'
-        ? ['ins.mask', prev.output[0], 'ins.neg']
+        ? [own('ins.mask'), prev.output[0], own('ins.neg')]
         : [prev.output[0]];
-  const consts = [...(ins.consts ?? [])];
   if (ins.op === 'Where') {
-    g.initializer.push(tensor({ name: 'ins.mask', dtype: 'bool', dims: [1, 4, 1, 1], values: [1, 0, 1, 0] }));
+    g.initializer.push(
+      tensor({ name: own('ins.mask'), dtype: 'bool', dims: [1, 4, 1, 1], values: [1, 0, 1, 0] }),
+    );
     g.node.splice(
       at + 1,
       0,
       create(NodeProtoSchema, {
         opType: 'Neg',
-        name: 'inserted_Neg',
+        name: `inserted_Neg${tag}`,
         input: [prev.output[0]],
-        output: ['ins.neg'],
+        output: [own('ins.neg')],
       }),
     );
   }
-  for (const c of consts) {
-    inputs.push(c === '' ? '' : c.name);
-    if (c !== '') g.initializer.push(tensor(c));
+  for (const c of ins.consts ?? []) {
+    inputs.push(c === '' ? '' : own(c.name));
+    if (c !== '') g.initializer.push(tensor({ ...c, name: own(c.name) }));
   }
   g.node.splice(
     g.node.indexOf(prev) + 1,
     0,
     create(NodeProtoSchema, {
-      name: `inserted_${ins.op}`,
+      name: `inserted_${ins.op}${tag}`,
       opType: ins.op,
       input: inputs,
       output: [name],
@@ -275,6 +278,29 @@ export function insertedOps(r: () => number, count: number): MutantCase[] {
     const model = edit(base, (_, g) => splice(g, head ? 'Gemm' : 'Relu', ins));
     out.push({
       name: `inserted-op/${base}/${i}-${head ? 'head-' : ''}${ins.op}`,
+      family: 'inserted-op',
+      model,
+      mayLoad: true,
+    });
+  }
+  return out;
+}
+
+/** `count` models with two random ops after the Relu and, for one in two, one after the Gemm. */
+export function chainedOps(r: () => number, count: number): MutantCase[] {
+  const out: MutantCase[] = [];
+  for (let i = 0; i < count; i++) {
+    const base = r() < 0.5 ? 'tinyCnn' : 'dynamicCnn';
+    const chain = [randomInsert(r), randomInsert(r)];
+    const head = r() < 0.5 ? randomHead(r) : undefined;
+    const model = edit(base, (_, g) => {
+      // Each splice goes right after the Relu, so the later one runs first.
+      for (const [k, ins] of chain.entries()) splice(g, 'Relu', ins, String(k));
+      if (head) splice(g, 'Gemm', head, 'h');
+    });
+    const ops = [...chain].reverse().map((c) => c.op);
+    out.push({
+      name: `chained-ops/${base}/${i}-${[...ops, ...(head ? [`head-${head.op}`] : [])].join('+')}`,
       family: 'inserted-op',
       model,
       mayLoad: true,

@@ -7,7 +7,7 @@
 import { type MutantCase, prng } from './onnx-mutant-kit.ts';
 import { bitFlips, hugeVarints, truncations } from './onnx-mutants-bytes.ts';
 import { cycles, duplicateNames, missingParts, structural, undefinedInputs } from './onnx-mutants-graph.ts';
-import { insertedOps, knownFailures } from './onnx-mutants-ops.ts';
+import { chainedOps, insertedOps, knownFailures } from './onnx-mutants-ops.ts';
 import { absurdDims, externalData, nesting, wrongDtypes } from './onnx-mutants-values.ts';
 
 export type { Family, MutantCase } from './onnx-mutant-kit.ts';
@@ -32,5 +32,6 @@ export function onnxMutants(seed = 11): MutantCase[] {
     ...structural(r, 70),
     ...insertedOps(r, 80),
     ...knownFailures(),
+    ...chainedOps(r, 60),
   ];
 }

@@ -95,7 +95,7 @@ function tooDeep(bytes: Uint8Array, cause: Error): GradsightError {
 
 /** The protobuf-es default, also ONNX Runtime's (protobuf C++). */
 const RECURSION_LIMIT = 100;
-/** Each subgraph level takes 3 messages (graph, node, attribute) and a value's type 5 more. */
+/** Subgraph k sits at message depth 2 + 3k (graph, node, attribute per level) and a value's type needs 5 more. */
 const SUBGRAPH_LIMIT = 31;
 
 export function encodeModel(model: Model | ModelProto): Uint8Array {

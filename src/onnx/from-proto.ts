@@ -119,8 +119,7 @@ export function initializerFromProto(
     });
   }
   const dims = t.dims.map(Number);
-  const bad = dims.find((d) => !Number.isSafeInteger(d) || d < 0);
-  if (bad !== undefined) {
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
     throw new GradsightError('model-invalid', `tensor '${name}' has dims [${t.dims.join(', ')}]`, {
       hint: 'dims of a stored tensor must be non-negative integers; the file is damaged or the exporter is broken: export the model again',
       details: { tensor: name, dims: t.dims.map(String) },

@@ -199,10 +199,14 @@ function randomHead(r: () => number): Insert {
         ),
       ],
     }),
-    () => ({
-      op: pick(['ReduceSum', 'ReduceMean']),
-      attrs: { axes: [pick([0, 1, -1])], keepdims: pick([0, 1]) },
-    }),
+    () => {
+      // Reducing the batch away is a known failure (knownFailures), not a random draw.
+      const axis = pick([0, 1, -1]);
+      return {
+        op: pick(['ReduceSum', 'ReduceMean']),
+        attrs: { axes: [axis], keepdims: axis === 0 ? 1 : pick([0, 1]) },
+      };
+    },
     () => ({ op: 'Gather', attrs: { axis: 1 }, consts: [i64('head.idx', pick([[2, 0], [1], [0, 0, 2]]))] }),
     () => ({
       op: 'Slice',
@@ -332,6 +336,13 @@ export function knownFailures(): MutantCase[] {
       'Gemm',
       { op: 'Transpose', attrs: { perm: [1, 0] } },
       'explain: internal-error "the in-graph selection disagrees with the targets" when the output is [classes, batch] but declared [batch, classes] (src/explain/explainer.ts)',
+    ),
+    known(
+      'batch-reduced-logits',
+      'dynamicCnn',
+      'Gemm',
+      { op: 'ReduceMean', attrs: { axes: [0], keepdims: 0 } },
+      'explain: internal error "Tensor\'s size(1) does not match data length(3)" when the output has no batch axis (logits [3]): the seed fed to the gradient run has the wrong dims (src/model/gradient-runner.ts, runtime/node.ts toOrt)',
     ),
   ];
 }

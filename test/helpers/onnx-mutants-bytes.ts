@@ -76,13 +76,20 @@ export function bitFlips(r: () => number, count: number): MutantCase[] {
     const base = baseNames[i % baseNames.length]!;
     const bytes = Uint8Array.from(bases[base]);
     const flips = 1 + Math.floor(r() * 4);
-    const at: number[] = [];
+    const at: string[] = [];
     for (let k = 0; k < flips; k++) {
       const p = Math.floor(r() * bytes.length);
-      bytes[p]! ^= 1 << Math.floor(r() * 8);
-      at.push(p);
+      const bit = Math.floor(r() * 8);
+      bytes[p]! ^= 1 << bit;
+      at.push(`${p}.${bit}`);
     }
-    out.push({ name: `bit-flip/${base}/${at.join('+')}`, family: 'bit-flip', model: bytes, mayLoad: true });
+    // The case index keeps two draws of the same flips apart.
+    out.push({
+      name: `bit-flip/${base}/${i}@${at.join('+')}`,
+      family: 'bit-flip',
+      model: bytes,
+      mayLoad: true,
+    });
   }
   return out;
 }

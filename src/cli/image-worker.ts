@@ -2,8 +2,12 @@
 // onnxruntime-node's `run` is synchronous under its Promise and holds the main thread for the whole
 // run, so work left on the main thread waits for the model. Two jobs, answered in any order:
 //  - prepare: decode a batch's files and build each one's input row (the library's preprocessing,
-//    bit for bit); the decoded images stay here until their outputs are rendered;
+//    bit for bit); decoded images stay here until their outputs are rendered, up to KEPT_PIXELS in
+//    all: beyond that an image is dropped once its row is made and decoded again to be drawn;
 //  - render: draw, encode and write an image's files (explain-outputs.ts) and its report card.
+// Memory does not grow with the folder or the photos' size: decodes and renders share a pixel
+// budget (BUSY_PIXELS: a 12 MP photo is decoded or drawn alone, small ones overlap), renders run one
+// image at a time, and the kept images have their own budget.
 // The protocol lives in image-worker-client.ts, the only module that talks to this one.
 
 import { parentPort } from 'node:worker_threads';
@@ -16,6 +20,7 @@ import { renderImageCard } from '../report/html.ts';
 import { type ImageJob, renderImage } from './commands/explain-outputs.ts';
 import type {
   PreparedReply,
+  PrepareRequest,
   RenderedImage,
   RenderJob,
   SerializedError,
@@ -26,8 +31,65 @@ import type {
 const port = parentPort!;
 // Every image is decoded and encoded once: libvips' operation cache would only hold memory.
 sharp.cache(false);
-/** Decoded images waiting for their outputs, by key. */
-const decoded = new Map<number, RgbImage>();
+/** Pixels of decoded images kept for their outputs (about 100 MB of RGB): a 12 MP photo or two. */
+const KEPT_PIXELS = 32_000_000;
+/** Decodes in flight at once, budget permitting. */
+const DECODE_AT_ONCE = 2;
+/**
+ * Pixels being decoded or drawn at once. A decode holds about its RGB image twice (libvips' buffers
+ * and the result); a render at the original size about six times (the upsampled map, the overlay
+ * and heatmap, their encodes), so it counts three times its pixels.
+ */
+const BUSY_PIXELS = 40_000_000;
+/** Decoded images waiting for their outputs, by key (or, for images dropped, how to decode them again). */
+const decoded = new Map<number, RgbImage | Redecode>();
+let keptPixels = 0;
+
+interface Redecode {
+  readonly file: string;
+  readonly decode: DecodeOptions;
+  readonly width: number;
+  readonly height: number;
+}
+type DecodeOptions = NonNullable<PrepareRequest['decode']>;
+
+/** Renders one at a time, in the order asked (a render holds full-size overlays, heatmaps and maps). */
+let renderQueue: Promise<unknown> = Promise.resolve();
+
+/** A counting semaphore over pixels; a request above the whole budget waits until nothing else runs. */
+class PixelBudget {
+  private used = 0;
+  private readonly waiting: { readonly n: number; readonly go: () => void }[] = [];
+
+  constructor(private readonly total: number) {}
+
+  async run<T>(pixels: number, f: () => Promise<T>): Promise<T> {
+    const n = Math.min(Math.max(pixels, 1), this.total);
+    if (this.waiting.length === 0 && this.used + n <= this.total) this.used += n;
+    else await new Promise<void>((go) => this.waiting.push({ n, go }));
+    try {
+      return await f();
+    } finally {
+      this.used -= n;
+      while (this.waiting.length && this.used + this.waiting[0]!.n <= this.total) {
+        const w = this.waiting.shift()!;
+        this.used += w.n;
+        w.go();
+      }
+    }
+  }
+}
+const busy = new PixelBudget(BUSY_PIXELS);
+
+/** An image's pixel count from its header (sharp reads only that), or a guess when sharp cannot. */
+async function headerPixels(file: string): Promise<number> {
+  try {
+    const m = await sharp(file, { limitInputPixels: false }).metadata();
+    return (m.width ?? 1000) * (m.height ?? 1000);
+  } catch {
+    return 1_000_000; // BMP (gradsight's own decoder) or a broken file: decodeImageFile reports it
+  }
+}
 
 port.on('message', (m: WorkerRequest) => {
   handle(m).then(
@@ -48,36 +110,45 @@ function reply(r: WorkerReply, transfer: ArrayBuffer[] = []): void {
 async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
   if (m.kind === 'prepare') {
     const transfer: ArrayBuffer[] = [];
-    const value = await Promise.all(
-      m.items.map(async ({ key, file }): Promise<PreparedReply> => {
-        let image: RgbImage;
-        const warnings: string[] = [];
-        try {
-          image = await decodeImageFile(file, { ...m.decode, onWarning: (w) => warnings.push(w) });
-        } catch (e) {
-          if (!(e instanceof GradsightError)) throw e;
-          return { key, error: serializeError(e) };
-        }
+    const decode = m.decode ?? {};
+    const value = await mapPool(m.items, DECODE_AT_ONCE, async ({ key, file }): Promise<PreparedReply> => {
+      let image: RgbImage;
+      const warnings: string[] = [];
+      try {
+        image = await busy.run(await headerPixels(file), () =>
+          decodeImageFile(file, { ...decode, onWarning: (w) => warnings.push(w) }),
+        );
+      } catch (e) {
+        if (!(e instanceof GradsightError)) throw e;
+        return { key, error: serializeError(e) };
+      }
+      const pixels = image.width * image.height;
+      if (keptPixels + pixels <= KEPT_PIXELS) {
         decoded.set(key, image);
-        const row = imagesToBatch([image], m.preprocess).data;
-        transfer.push(row.buffer as ArrayBuffer);
-        return {
-          key,
-          width: image.width,
-          height: image.height,
-          row,
-          ...(m.sendImages ? { image } : {}),
-          ...(warnings.length ? { warnings } : {}),
-        };
-      }),
-    );
+        keptPixels += pixels;
+      } else decoded.set(key, { file, decode, width: image.width, height: image.height });
+      const row = imagesToBatch([image], m.preprocess).data;
+      transfer.push(row.buffer as ArrayBuffer);
+      return {
+        key,
+        width: image.width,
+        height: image.height,
+        row,
+        ...(m.sendImages ? { image } : {}),
+        ...(warnings.length ? { warnings } : {}),
+      };
+    });
     return { value, transfer };
   }
   if (m.kind === 'render') {
-    // One image at a time: its files are encoded concurrently inside renderImage.
-    const value: RenderedImage[] = [];
-    for (const job of m.jobs) value.push(await renderJob(job));
-    return { value, transfer: [] };
+    // One image at a time, across requests too: its files are encoded concurrently inside renderImage.
+    const done = renderQueue.then(async () => {
+      const value: RenderedImage[] = [];
+      for (const job of m.jobs) value.push(await renderJob(job));
+      return value;
+    });
+    renderQueue = done.catch(() => {});
+    return { value: await done, transfer: [] };
   }
   throw new Error(`unknown image worker request ${JSON.stringify((m as { kind: unknown }).kind)}`);
 }
@@ -87,16 +158,48 @@ async function renderJob(job: RenderJob): Promise<RenderedImage> {
   let source: ImageJob['source'];
   if (job.source) source = job.source;
   else {
-    const image = decoded.get(key!);
-    if (!image) throw new Error(`image worker: no decoded image for key ${key}`);
-    source = { image };
+    const kept = decoded.get(key!);
+    if (!kept) throw new Error(`image worker: no decoded image for key ${key}`);
+    source = {
+      image: 'data' in kept ? kept : await busy.run(kept.width * kept.height, () => decodeAgain(kept)),
+    };
   }
+  const pixels = 'image' in source ? source.image.width * source.image.height : 0;
   try {
-    const { json, report } = await renderImage({ ...rest, source } as ImageJob);
+    const { json, report } = await busy.run(3 * pixels, () => renderImage({ ...rest, source } as ImageJob));
     return { json, card: renderImageCard(report, index), maps: job.explanations.length };
   } finally {
+    const kept = key === undefined ? undefined : decoded.get(key);
+    if (kept && 'data' in kept) keptPixels -= kept.width * kept.height;
     if (key !== undefined) decoded.delete(key);
   }
+}
+
+/** A dropped image decoded again for its outputs: the same file must give the same picture size. */
+async function decodeAgain(r: Redecode): Promise<RgbImage> {
+  const image = await decodeImageFile(r.file, r.decode);
+  if (image.width !== r.width || image.height !== r.height) {
+    throw new GradsightError(
+      'bad-image',
+      `${r.file} changed while it was explained (${r.width}×${r.height}, now ${image.width}×${image.height})`,
+      { hint: 'do not modify images while gradsight explains them', details: { source: r.file } },
+    );
+  }
+  return image;
+}
+
+/** f over items with at most `limit` running at once; results in input order. */
+async function mapPool<T, R>(items: readonly T[], limit: number, f: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
 }
 
 function serializeError(e: unknown): SerializedError {

@@ -47,7 +47,6 @@ export function overlay(
   const wHeat = f(alpha);
   const wImg = f(1 - alpha);
   const n = values.length;
-  const blend = new Float32Array(n * 3);
   // Byte of colour c of pixel i: R, G, B of an RGB(A) image; the one grey of an L image.
   const stride = 'bands' in image ? image.bands : 3;
   if (stride !== 1 && stride !== 3 && stride !== 4) {
@@ -63,22 +62,28 @@ export function overlay(
   const imageTerm = new Float32Array(256);
   for (let b = 0; b < 256; b++) imageTerm[b] = f(wImg * f(b / 255));
   const data = image.data;
+  // The blend is recomputed in the second pass rather than kept: a float copy of a 12 MP photo would
+  // be 144 MB. max is 0 only for a black image under a colormap whose entry is black: no rescale then.
   let max = 0;
+  if (restretch) {
+    for (let i = 0; i < n; i++) {
+      const k = colormapIndex(values[i]!) * 3;
+      const p = stride * i;
+      for (let c = 0; c < 3; c++) {
+        const v = f(heatTerm[k + c]! + imageTerm[data[stride === 1 ? p : p + c]!]!);
+        if (v > max) max = v;
+      }
+    }
+  }
+  const scale = restretch && max > 0;
+  const out = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
     const k = colormapIndex(values[i]!) * 3;
     const p = stride * i;
     for (let c = 0; c < 3; c++) {
-      const v = f(heatTerm[k + c]! + imageTerm[data[stride === 1 ? p : p + c]!]!);
-      blend[3 * i + c] = v;
-      if (v > max) max = v;
+      const b = f(heatTerm[k + c]! + imageTerm[data[stride === 1 ? p : p + c]!]!);
+      out[3 * i + c] = Math.min(255, Math.floor(f(255 * (scale ? f(b / max) : b))));
     }
-  }
-  // max is 0 only for a black image under a colormap whose entry is black; leave the blend as is then.
-  const scale = restretch && max > 0;
-  const out = new Uint8Array(n * 3);
-  for (let j = 0; j < out.length; j++) {
-    const v = scale ? f(blend[j]! / max) : blend[j]!;
-    out[j] = Math.min(255, Math.floor(f(255 * v)));
   }
   return rgbImage(image.width, image.height, out);
 }

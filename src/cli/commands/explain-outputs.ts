@@ -105,14 +105,20 @@ export async function renderImage(a: ImageJob): Promise<{ json: unknown; report:
   await recordWrites(a.out, [`${folder}/`]); // a folder entry: an interrupted run removes it if empty
   await ensureSubfolder(a.out, folder);
   const slugs = new Set<string>();
-  // The files of one image are encoded and written concurrently (sharp encodes on libuv threads).
-  const done = a.explanations.map((e) => {
+  const slugOf = (e: Explanation) => {
     let slug = `${e.method}${e.target.counterfactual ? '-counterfactual' : ''}_${targetSlug(e)}`;
     for (let k = 2; slugs.has(slug); k++) slug = `${slug}-${k}`;
     slugs.add(slug);
-    return renderOne(a, e, canvas, slug);
-  });
-  const rendered = await Promise.all(done);
+    return slug;
+  };
+  // The files of one image are encoded and written concurrently (sharp encodes on libuv threads),
+  // except for large outputs: each explanation's full-size rasters are then made and written in
+  // turn, so a 12 MP photo with five targets holds one set of them, not five.
+  const { width, height } = outputSize(canvas);
+  const large = width * height > CONCURRENT_PIXELS;
+  const rendered: Awaited<ReturnType<typeof renderOne>>[] = [];
+  if (large) for (const e of a.explanations) rendered.push(await renderOne(a, e, canvas, slugOf(e), true));
+  else rendered.push(...(await Promise.all(a.explanations.map((e) => renderOne(a, e, canvas, slugOf(e))))));
   return {
     json: {
       file: a.file,
@@ -128,7 +134,10 @@ export async function renderImage(a: ImageJob): Promise<{ json: unknown; report:
   };
 }
 
-async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug: string) {
+/** Output pixels above which an image's explanations and files are rendered one at a time. */
+const CONCURRENT_PIXELS = 4_000_000;
+
+async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug: string, inTurn = false) {
   const { folder } = a;
   const r = renderExplanation(e, canvas, { colormap: a.colormap, alpha: a.alpha });
   // Paths relative to `out`, with `/` whatever the platform (results.json and the run's manifest).
@@ -143,6 +152,7 @@ async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug:
     encodePng(img).then((png) => writeFileAtomic(join(a.out, file), png, 'PNG output'));
   const writes: Promise<unknown>[] = [];
   if (r.heatmap) writes.push(writePng(r.heatmap, files.heatmap!));
+  if (inTurn) await writes.at(-1);
   if (a.saveRaw) {
     // The map as computed, at the model's input resolution.
     const { width, height } = canvas.model;

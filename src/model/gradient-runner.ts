@@ -103,6 +103,7 @@ export class GradientRunner {
       return compileFor(graph ? inferShapes(source.model, { [model.input.name]: inputShape }, base) : base);
     };
     const { compiled, session } = await compileFor(source.shapes);
+    checkBatchAxis(model, compiled);
     return new GradientRunner(
       compiled,
       session,
@@ -201,6 +202,7 @@ export class GradientRunner {
     seed: Float32Tensor | undefined,
   ): Promise<GradientResult> {
     const out = await session.run(seed ? { ...feeds, [compiled.seed.name]: seed } : feeds);
+    checkRunShape(compiled, out[compiled.explainedOutput]!, feeds[this.model.input.name]!.dims[0]!);
     const values: Record<string, Float32Tensor> = {};
     const grads: Record<string, Float32Tensor> = {};
     for (const o of compiled.outputs) {
@@ -248,6 +250,43 @@ function concatResults(parts: readonly GradientResult[], compiled: ViewedGradien
       ]),
     ),
   };
+}
+
+/**
+ * The explained tensor has one row per image: a first axis that is the input's batch. A static first
+ * size that cannot be the batch (the input's batch is 1 or free, the output's a number above 1) means
+ * the model reduced or moved the batch axis, and every seed row would be misread.
+ */
+function checkBatchAxis(model: ImageModel, compiled: ViewedGradientModel): void {
+  const batch = model.input.shape?.[0];
+  const first = compiled.seed.shape[0];
+  if (typeof first !== 'number' || first === 1 || first === batch) return;
+  throw new GradsightError(
+    'shape-mismatch',
+    `the explained tensor ${compiled.explained} has shape [${compiled.seed.shape.join(', ')}]: its first axis is not the batch of the input ${model.input.name} [${(model.input.shape ?? []).join(', ')}]`,
+    {
+      hint: 'explain a tensor with one row per image (--target-output), or export the model with the batch axis first on its output',
+      details: { tensor: compiled.explained, shape: compiled.seed.shape },
+    },
+  );
+}
+
+/** The run gave the explained tensor the shape it was compiled for ([rows, ...static sizes]). */
+function checkRunShape(compiled: ViewedGradientModel, t: Tensor, rows: number): void {
+  const want = compiled.seed.shape;
+  const ok =
+    t.dims.length === want.length &&
+    t.dims[0] === rows &&
+    want.every((d, i) => i === 0 || typeof d !== 'number' || d === t.dims[i]);
+  if (ok) return;
+  throw new GradsightError(
+    'shape-mismatch',
+    `the model's ${compiled.explained} has shape [${t.dims.join(', ')}] when run on ${rows} image(s), but the model declares [${want.join(', ')}]`,
+    {
+      hint: 'the declared output shape is wrong: re-export the model (or fix the output value_info) so that it says what the graph computes',
+      details: { tensor: compiled.explained, shape: t.dims, declared: want },
+    },
+  );
 }
 
 /** [rows, 1, h, w] → [rows, h, w] (the same data). */

@@ -60,8 +60,8 @@ describe('in-graph maps', () => {
         // The maps are not trivially equal: they span [0, 1] and differ between rows.
         assert.ok(Math.max(...want.data) > 0.99, `${id}: map max`);
         for (const layer of LAYERS) {
-          const raw = r.maps[id]!.perLayer.get(layer)!;
-          const tsRaw = ts.perLayer.get(layer)!;
+          const raw: Float32Tensor = r.maps[id]!.perLayer.get(layer)!;
+          const tsRaw: Float32Tensor = ts.perLayer.get(layer)!;
           assert.deepEqual(raw.dims, tsRaw.dims);
           let d = 0;
           let scale = 0;

@@ -219,6 +219,7 @@ function assertCliTyped(c: MutantCase, r: { code: number; err: string }, command
 const explainSample = (c: MutantCase, i: number) =>
   i % 16 === 0 ||
   c.todo !== undefined ||
+  c.explainFails === true ||
   c.family === 'nesting' ||
   c.family === 'external-data' ||
   c.name.startsWith('absurd-dims/input-');

@@ -31,6 +31,28 @@ export async function writeFileAtomic(
 }
 
 /**
+ * Like writeFileAtomic, for a writer that makes the file itself (an encoder streaming to disk, so no
+ * whole encoded copy is held): `write` fills the temp path, created empty and exclusively first.
+ */
+export async function writeAtomicWith(
+  path: string,
+  what: string,
+  write: (tmp: string) => Promise<unknown>,
+): Promise<string> {
+  const abs = resolve(path);
+  const tmp = tempPath(abs);
+  try {
+    await writeFile(tmp, '', { flag: 'wx' });
+    await write(tmp);
+    await rename(tmp, abs);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw e instanceof GradsightError ? e : outputError(e, abs, what);
+  }
+  return abs;
+}
+
+/**
  * A fresh temp name beside `abs`: hidden, tagged with the process id (so a sweep after an interrupt
  * removes only this process's temps, see removeTempFiles) and random (so two writes never share one).
  */

@@ -3,7 +3,7 @@
 
 import sharp from 'sharp';
 import type { RgbImage } from '../image/rgb-image.ts';
-import { writeFileAtomic } from '../io/write-file-node.ts';
+import { writeAtomicWith } from '../io/write-file-node.ts';
 
 /**
  * zlib level 1: on a 512×600 overlay 7.6 ms and 869 KB against 13.4 ms and 787 KB at the default 6
@@ -19,8 +19,14 @@ export async function encodePng(img: RgbImage): Promise<Uint8Array> {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-/** Writes `img` to `path` as PNG, atomically; a failure is an 'output-unwritable' error naming the path. */
+/**
+ * Writes `img` to `path` as PNG, atomically; a failure is an 'output-unwritable' error naming the path.
+ * The encoder streams to the file: a 12 MP overlay never exists as one encoded buffer in memory.
+ */
 export async function writePng(path: string, img: RgbImage): Promise<void> {
-  const bytes = await encodePng(img);
-  await writeFileAtomic(path, bytes, 'PNG output');
+  await writeAtomicWith(path, 'PNG output', (tmp) =>
+    sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+      .png({ compressionLevel: PNG_COMPRESSION_LEVEL })
+      .toFile(tmp),
+  );
 }

@@ -13,6 +13,7 @@ import {
   prepareOutputDir,
   removeTempFiles,
   tempPath,
+  writeAtomicWith,
   writeFileAtomic,
 } from '../../src/io/write-file-node.ts';
 
@@ -143,5 +144,39 @@ describe('ensureSubfolder', () => {
     await writeFile(join(out, 'dog'), 'x');
     await rejectsWith(ensureSubfolder(out, 'dog'), 'output-unwritable', join(out, 'dog'));
     assert.deepEqual(await readdir(elsewhere), []);
+  });
+});
+
+describe('writeAtomicWith (encoders that write the file themselves)', () => {
+  test('the writer fills a fresh temp file; a planted link at the target is replaced, not followed', async () => {
+    const out = join(dir, 'with-out');
+    await mkdir(out, { recursive: true });
+    const target = join(out, 'overlay.png');
+    await symlink(victim, target);
+    let seen = '';
+    await writeAtomicWith(target, 'PNG output', async (tmp) => {
+      seen = tmp;
+      assert.equal((await readFile(tmp)).length, 0, 'created empty');
+      await writeFile(tmp, 'new bytes');
+    });
+    assert.notEqual(seen, target);
+    assert.equal(await readFile(victim, 'utf8'), 'precious');
+    assert.ok((await lstat(target)).isFile());
+    assert.equal(await readFile(target, 'utf8'), 'new bytes');
+    assert.deepEqual((await readdir(out)).sort(), ['overlay.png']);
+  });
+
+  test("a writer's failure is output-unwritable naming the path, and leaves no temp file", async () => {
+    const out = join(dir, 'with-fail');
+    await mkdir(out, { recursive: true });
+    const target = join(out, 'x.png');
+    await rejectsWith(
+      writeAtomicWith(target, 'PNG output', async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      }),
+      'output-unwritable',
+      target,
+    );
+    assert.deepEqual(await readdir(out), []);
   });
 });

@@ -11,7 +11,7 @@ import type { PreprocessConfig } from '../../image/preprocess.ts';
 import type { RgbImage } from '../../image/rgb-image.ts';
 import { safeName, uniqueName } from '../../io/output-names.ts';
 import { recordWrites } from '../../io/output-run-node.ts';
-import { ensureSubfolder, writeFileAtomic } from '../../io/write-file-node.ts';
+import { ensureSubfolder } from '../../io/write-file-node.ts';
 import type { ImageModel } from '../../model/image-model.ts';
 import type { Prediction } from '../../model/predict.ts';
 import type { ColormapId } from '../../render/colormaps.ts';
@@ -23,7 +23,7 @@ import {
   outputSize,
   renderExplanation,
 } from '../../render/explanation-images.ts';
-import { encodePng } from '../../render/png-node.ts';
+import { writePng as writePngFile } from '../../render/png-node.ts';
 import {
   errorEntry,
   failedReportImage,
@@ -148,8 +148,7 @@ async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug:
   };
   // Journaled before they exist, so an interrupted run knows what it may have left (output-run-node.ts).
   await recordWrites(a.out, Object.values(files));
-  const writePng = (img: RgbImage, file: string) =>
-    encodePng(img).then((png) => writeFileAtomic(join(a.out, file), png, 'PNG output'));
+  const writePng = (img: RgbImage, file: string) => writePngFile(join(a.out, file), img);
   const writes: Promise<unknown>[] = [];
   if (r.heatmap) writes.push(writePng(r.heatmap, files.heatmap!));
   if (inTurn) await writes.at(-1);

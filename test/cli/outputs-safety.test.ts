@@ -39,6 +39,8 @@ function runIn(cwd: string, args: readonly string[]): Promise<{ code: number | n
   const tsx = import.meta.resolve('tsx');
   const child = spawn(process.execPath, ['--import', tsx, join(repoRoot, 'src/cli/main.ts'), ...args], {
     cwd,
+    // Plain text: picocolors colours the error lines when CI is set, even on a pipe.
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

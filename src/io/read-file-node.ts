@@ -4,7 +4,7 @@
 // swapped between a check and the open is still caught), and a size limit refuses it before reading.
 
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { type ErrorCode, GradsightError } from '../errors.ts';
 
 export const MIB = 2 ** 20;
@@ -17,7 +17,25 @@ export interface ReadLimit {
 }
 
 export async function readFileTyped(path: string, what: string, limit: ReadLimit = {}): Promise<Uint8Array> {
-  let file: Awaited<ReturnType<typeof open>>;
+  return withRegularFile(path, what, async (file, size) => {
+    checkSize(size, path, what, limit);
+    const bytes = new Uint8Array(size);
+    const done = await readAt(file, bytes, 0, size, 0);
+    return done === size ? bytes : bytes.subarray(0, done);
+  });
+}
+
+/**
+ * Runs `use` on `path` opened for reading, once it is known to be a regular file: the open is
+ * non-blocking (a FIFO cannot hang it) and the check is fstat on the open handle (a file swapped
+ * between a check and the open is still caught). Errno errors become typed file errors naming `what`.
+ */
+export async function withRegularFile<T>(
+  path: string,
+  what: string,
+  use: (file: FileHandle, size: number) => Promise<T>,
+): Promise<T> {
+  let file: FileHandle;
   try {
     file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
@@ -26,21 +44,33 @@ export async function readFileTyped(path: string, what: string, limit: ReadLimit
   try {
     const st = await file.stat();
     checkRegularFile(st, path, what);
-    checkSize(st.size, path, what, limit);
-    const bytes = new Uint8Array(st.size);
-    let done = 0;
-    while (done < st.size) {
-      // At most 1 GiB per read: a single read(2) returns at most about 2 GiB on Linux.
-      const { bytesRead } = await file.read(bytes, done, Math.min(st.size - done, 2 ** 30), done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return done === st.size ? bytes : bytes.subarray(0, done);
+    return await use(file, st.size);
   } catch (e) {
     throw e instanceof GradsightError ? e : fileError(e, path, what);
   } finally {
     await file.close();
   }
+}
+
+/**
+ * Reads `length` bytes at file offset `position` into `into` at `at`, in reads of at most 1 GiB (a
+ * single read(2) returns at most about 2 GiB on Linux); returns how many it read (fewer at end of file).
+ */
+export async function readAt(
+  file: FileHandle,
+  into: Uint8Array,
+  at: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const n = Math.min(length - done, 2 ** 30);
+    const { bytesRead } = await file.read(into, at + done, n, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
 }
 
 interface StatLike {

@@ -8,14 +8,13 @@
 // still looked up beside the name given, not beside the link's target. A model.onnx found by naming a
 // folder must itself resolve inside that folder.
 
-import { constants } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GradsightError } from '../errors.ts';
 import { loadLabelsFile } from '../image/labels-node.ts';
 import { loadPreprocessFile } from '../image/preprocess-node.ts';
 import { outsideModelDir, realPathIn, sideFileIn } from '../io/confine-node.ts';
-import { checkRegularFile, fileError } from '../io/read-file-node.ts';
+import { checkRegularFile, readAt, withRegularFile } from '../io/read-file-node.ts';
 import {
   allocateWithRoom,
   checkExternalLocation,
@@ -70,30 +69,11 @@ export async function loadModelFiles(input: string, opts: LoadOptions = {}): Pro
  * extends it in place instead of holding a second copy of a (possibly huge) model.
  */
 export async function readModelBytes(path: string): Promise<Uint8Array> {
-  let file: Awaited<ReturnType<typeof open>>;
-  try {
-    // Non-blocking, so a FIFO cannot hang the open; fstat then refuses it.
-    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw fileError(e, path, 'model');
-  }
-  try {
-    const st = await file.stat();
-    checkRegularFile(st, path, 'model');
-    const size = st.size;
+  return withRegularFile(path, 'model', async (file, size) => {
     const bytes = allocateWithRoom(size, 16 * 2 ** 20 + Math.ceil(size / 100));
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await file.read(bytes, done, size - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
+    const done = await readAt(file, bytes, 0, size, 0);
     return done === size ? bytes : bytes.subarray(0, done);
-  } catch (e) {
-    throw e instanceof GradsightError ? e : fileError(e, path, 'model');
-  } finally {
-    await file.close();
-  }
+  });
 }
 
 async function resolveModelPath(input: string): Promise<string> {
@@ -166,21 +146,13 @@ async function readUsedRanges(
   refs: readonly { tensor: string; offset: number; bytes: number | undefined }[],
 ): Promise<ExternalDataFile> {
   const what = `external data file ${location}`;
-  let file: Awaited<ReturnType<typeof open>>;
-  try {
-    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw fileError(e, path, what);
-  }
-  try {
-    const st = await file.stat();
-    checkRegularFile(st, path, what);
+  return withRegularFile(path, what, async (file, size) => {
     const spans = refs.map((r) => {
-      const length = r.bytes ?? Math.max(st.size - r.offset, 0);
-      if (r.offset + length > st.size) {
+      const length = r.bytes ?? Math.max(size - r.offset, 0);
+      if (r.offset + length > size) {
         throw new GradsightError(
           'model-corrupt',
-          `tensor '${r.tensor}' needs bytes ${r.offset}..${r.offset + length} of '${location}', which has ${st.size}`,
+          `tensor '${r.tensor}' needs bytes ${r.offset}..${r.offset + length} of '${location}', which has ${size}`,
           {
             hint: 'the external data file is truncated or damaged; export the model again',
             details: { tensor: r.tensor, location },
@@ -192,21 +164,9 @@ async function readUsedRanges(
     const ranges = packRanges(spans);
     const last = ranges.at(-1);
     const data = new Uint8Array(last ? last.at + last.length : 0);
-    for (const r of ranges) {
-      let done = 0;
-      while (done < r.length) {
-        const n = Math.min(r.length - done, 2 ** 30);
-        const { bytesRead } = await file.read(data, r.at + done, n, r.offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-    }
+    for (const r of ranges) await readAt(file, data, r.at, r.length, r.offset);
     return { path: location, data, ranges };
-  } catch (e) {
-    throw e instanceof GradsightError ? e : fileError(e, path, what);
-  } finally {
-    await file.close();
-  }
+  });
 }
 
 /** Re-throws a decode error with the file's path in front, so the user knows which file is bad. */

@@ -24,14 +24,10 @@ export function repeatForwardRows(
   const seedRows = e.slice(e.shapeOf(seed), [0], [1], [0]);
   const rep = (x: string): string => {
     let r = repeated.get(x);
-    if (r) return r;
-    const shape = e.shapeOf(x);
-    const n = e.slice(shape, [0], [1], [0]);
-    const k = e.op('Div', [seedRows, n]);
-    const rest = e.slice(shape, [1], [Number.MAX_SAFE_INTEGER], [0]);
-    const expanded = e.op('Expand', [e.unsqueeze(x, [1]), e.concat([n, k, rest], 0)]);
-    r = e.reshape(expanded, e.concat([e.op('Mul', [n, k]), rest], 0));
-    repeated.set(x, r);
+    if (!r) {
+      r = repeatToRows(e, x, seedRows);
+      repeated.set(x, r);
+    }
     return r;
   };
   for (const node of backward) {
@@ -40,4 +36,17 @@ export function repeatForwardRows(
       i !== seed && (forward.has(i) || inputs.has(i)) ? rep(i) : i,
     );
   }
+}
+
+/**
+ * x [N, ...] repeated to `rows` (a [1] int64 tensor, N·k) along the batch axis, each row k times in a
+ * row: Unsqueeze → Expand [N, k, ...] → Reshape [N·k, ...].
+ */
+export function repeatToRows(e: Emitter, x: string, rows: string): string {
+  const shape = e.shapeOf(x);
+  const n = e.slice(shape, [0], [1], [0]);
+  const k = e.op('Div', [rows, n]);
+  const rest = e.slice(shape, [1], [Number.MAX_SAFE_INTEGER], [0]);
+  const expanded = e.op('Expand', [e.unsqueeze(x, [1]), e.concat([n, k, rest], 0)]);
+  return e.reshape(expanded, e.concat([e.op('Mul', [n, k]), rest], 0));
 }

@@ -13,6 +13,7 @@ import {
   gradientPatch,
   type RuleSet,
 } from '../autodiff/index.ts';
+import { repeatToRows } from '../autodiff/repeat-rows.ts';
 import { fuseCams } from '../compile/cam-graph.ts';
 import { GradsightError } from '../errors.ts';
 import { appendGraphPatch, type GraphPatch, type Model, tensorValueInfo } from '../onnx/index.ts';
@@ -87,7 +88,9 @@ export function compileWithViews(
         });
       }
       // Values come once per forward row; with repeatRows each is repeated to its seed rows.
-      const a = options.repeatRows ? repeatToRows(e, o.value, o.grad) : o.value;
+      const a = options.repeatRows
+        ? repeatToRows(e, o.value, e.slice(e.shapeOf(o.grad), [0], [1], [0]))
+        : o.value;
       return { layer, cam: e.emit('Identity', [m.camGraph(e, a, o.grad)])[0]! };
     });
     const final = e.emit('Identity', [
@@ -111,16 +114,6 @@ export function compileWithViews(
     output: [...kept, ...added],
   };
   return { bytes: appendGraphPatch(bytes, full), ...compiled, outputs, maps: mapOutputs };
-}
-
-/** x [N, ...] repeated to like's rows [N·k, ...], each row k times in a row (as repeat-rows.ts does). */
-function repeatToRows(e: Emitter, x: string, like: string): string {
-  const shape = e.shapeOf(x);
-  const n = e.slice(shape, [0], [1], [0]);
-  const k = e.op('Div', [e.slice(e.shapeOf(like), [0], [1], [0]), n]);
-  const rest = e.slice(shape, [1], [Number.MAX_SAFE_INTEGER], [0]);
-  const expanded = e.op('Expand', [e.unsqueeze(x, [1]), e.concat([n, k, rest], 0)]);
-  return e.reshape(expanded, e.concat([e.op('Mul', [n, k]), rest], 0));
 }
 
 /**

@@ -427,7 +427,7 @@ export class Explainer {
     prefilled: ReadonlyMap<string, GradientResult> | undefined;
   }): Promise<Explanation[]> {
     const { graph, batch, rows, methods, layers, options } = a;
-    const [height, width] = spatialSize(batch, this.model);
+    const [height, width] = this.model.spatialOf(batch.dims);
     const samples = options.smooth?.samples ?? 1;
     checkSmoothCopies(rows.length, samples, batch.data.length / batch.dims[0]!);
     const expanded = expandRows(batch, a.t, rows, samples, options.smooth);
@@ -628,12 +628,6 @@ function inGraphMaps(methods: readonly Method[], layers: readonly LayerInfo[]): 
     const camGraph = methodById(id)?.camGraph;
     return camGraph ? [{ key: id, camGraph, layers: layers.map((l) => l.name) }] : [];
   });
-}
-
-function spatialSize(batch: Float32Tensor, model: ImageModel): readonly [number, number] {
-  return model.preprocess.layout === 'NHWC'
-    ? [batch.dims[1]!, batch.dims[2]!]
-    : [batch.dims[2]!, batch.dims[3]!];
 }
 
 function targetInfo(row: TargetRow, x: Float32Tensor, t: Float32Tensor, tensor: string): TargetInfo {

@@ -199,8 +199,7 @@ function checkInputTensor(t: Float32Tensor, model: ImageModel): Float32Tensor {
       },
     );
   }
-  const [h, w] = model.preprocess.layout === 'NHWC' ? [t.dims[1]!, t.dims[2]!] : [t.dims[2]!, t.dims[3]!];
-  if (t.dims.length === 4) checkInputPixels([h, w], model.maxInputPixels, 'tensor');
+  if (t.dims.length === 4) checkInputPixels(model.spatialOf(t.dims), model.maxInputPixels, 'tensor');
   return t;
 }
 

@@ -119,13 +119,11 @@ export class GradientRunner {
   private sizedFor(input: Float32Tensor): Promise<Sized> {
     const size = this.model.preprocess.size;
     const dims = input.dims;
-    const hw: [number, number] =
-      this.model.preprocess.layout === 'NCHW' ? [dims[2]!, dims[3]!] : [dims[1]!, dims[2]!];
+    const hw = this.model.spatialOf(dims);
     if (dims.length !== 4 || (hw[0] === size[0] && hw[1] === size[1]))
       return Promise.resolve({ compiled: this.compiled, session: this.session });
-    const declared = this.model.input.shape ?? [];
-    const axes = this.model.preprocess.layout === 'NCHW' ? [2, 3] : [1, 2];
-    if (axes.some((a) => typeof declared[a] === 'number')) {
+    const declared = this.model.spatialOf(this.model.input.shape ?? []);
+    if (declared.some((d) => typeof d === 'number')) {
       throw new GradsightError(
         'bad-argument',
         `the input has shape [${dims.join(', ')}]; the model takes [N, ${this.model.inputDims(1).slice(1).join(', ')}]`,
@@ -296,8 +294,7 @@ function dropUnitAxis(t: Float32Tensor): Float32Tensor {
 
 /** The image input's static height and width in `shapes` (what an in-graph map is resized to). */
 function inputSize(model: ImageModel, shapes: GraphSource['shapes']): readonly [number, number] {
-  const s = shapes.get(model.input.name)?.shape ?? [];
-  const hw = model.preprocess.layout === 'NHWC' ? [s[1], s[2]] : [s[2], s[3]];
+  const hw = model.spatialOf(shapes.get(model.input.name)?.shape ?? []);
   if (typeof hw[0] !== 'number' || typeof hw[1] !== 'number') {
     throw new GradsightError(
       'shape-inference',

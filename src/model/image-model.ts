@@ -186,6 +186,11 @@ export class ImageModel {
     return this.preprocess.layout === 'NCHW' ? [n, c, h, w] : [n, h, w, c];
   }
 
+  /** The height and width entries of an input shape [N, C, H, W] or [N, H, W, C] (the preprocessing's layout). */
+  spatialOf<T>(dims: readonly T[]): [T, T] {
+    return this.preprocess.layout === 'NHWC' ? [dims[1]!, dims[2]!] : [dims[2]!, dims[3]!];
+  }
+
   /**
    * Static shapes of every tensor for batch 1 at the preprocessing size (or at `size`, [H, W], for a
    * model with symbolic H and W run at another size); ORT fills the gaps.

@@ -41,6 +41,14 @@ export type ErrorCode =
   | 'layout-mismatch'
   /** NaN or ±Infinity where gradsight needs finite numbers (an input tensor, a preprocessed image). */
   | 'non-finite'
+  /** A dataset folder or file whose format is not recognised or whose structure is wrong. */
+  | 'dataset-invalid'
+  /** An image a dataset lists (a manifest line, an annotation, a split list) that does not exist. */
+  | 'dataset-image-missing'
+  /** A malformed annotation: bad XML/JSON, a box outside the image or inverted, an unknown RLE or mask colour. */
+  | 'annotation-invalid'
+  /** A dataset class the model has no label for, and no class map maps. */
+  | 'label-unknown'
   /** A bug in gradsight itself (e.g. a gradient rule that breaks its contract); please report it. */
   | 'internal-error';
 

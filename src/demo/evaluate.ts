@@ -3,11 +3,23 @@
 // ground truth, IoU ≥ 0.5) against a centre-box baseline, and how much of the biased model's Grad-CAM
 // mass falls on the watermark compared with the clean model's.
 
-import { type Box, iou, localize } from '../eval/localization.ts';
+import { massInside } from '../eval/metrics/bias.ts';
+import {
+  boxBaselineRecord,
+  centreBaselineBox,
+  type LocalizationRecord,
+  localizationError,
+  localizationRecord,
+  meanRelativeBoxSize,
+} from '../eval/metrics/localization-error.ts';
+import { type PointingRecord, pointHits, pointingAccuracy, pointingGame } from '../eval/metrics/pointing.ts';
 import type { Explainer } from '../explain/explainer.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
 import { topK } from '../tensor/tensor.ts';
 import { type DemoSample, IMAGE_SIZE, SPLITS, type SplitSpec, splitSample } from './dataset.ts';
+
+/** The watermark share, now eval's bias metric (re-exported for the demo command). */
+export { massInside };
 
 export interface DemoMetrics {
   /** Test images used (the first n of the split). */
@@ -49,36 +61,31 @@ async function accuracy(ex: Explainer, data: readonly DemoSample[]): Promise<num
   return right / data.length;
 }
 
-/** A box of the mean ground-truth size, centred in the image: what localization gets for free. */
-function centreBox(data: readonly DemoSample[]): Box {
-  let w = 0;
-  let h = 0;
-  for (const s of data) {
-    const b = s.objects[0]!.box;
-    w += b.x1 - b.x0 + 1;
-    h += b.y1 - b.y0 + 1;
-  }
-  w = Math.round(w / data.length);
-  h = Math.round(h / data.length);
-  const x0 = Math.floor((IMAGE_SIZE - w) / 2);
-  const y0 = Math.floor((IMAGE_SIZE - h) / 2);
-  return { x0, y0, x1: x0 + w - 1, y1: y0 + h - 1 };
-}
-
-const inside = (b: Box, x: number, y: number) => x >= b.x0 && x <= b.x1 && y >= b.y0 && y <= b.y1;
-
 /**
  * Grad-CAM and CAM maps for the true class of single-object images: boxes scored by IoU ≥ 0.5 (the
- * paper's protocol), and the pointing game (the map's maximum inside the ground-truth box).
+ * paper's protocol, eval/metrics/localization-error.ts) against a centre box of the mean ground-truth
+ * size, and the pointing game with no tolerance (the map's maximum inside the ground-truth box: these
+ * 96-pixel images are far smaller than the 15 px tolerance is meant for) against the image centre.
  */
 async function localization(
   ex: Explainer,
   data: readonly DemoSample[],
 ): Promise<Pick<DemoMetrics, 'localization' | 'pointing'>> {
   const single = data.filter((s) => s.objects.length === 1);
-  const centre = centreBox(single);
-  const hits = { gradcam: 0, cam: 0, centreBox: 0 };
-  const points = { gradcam: 0, cam: 0, centre: 0 };
+  const truthOf = (s: DemoSample) => ({
+    labels: [String(s.label)],
+    boxes: [{ label: String(s.label), box: s.objects[0]!.box }],
+  });
+  const size = meanRelativeBoxSize(
+    single.map((s) => ({ width: IMAGE_SIZE, height: IMAGE_SIZE, ...truthOf(s) })),
+  );
+  const centre = centreBaselineBox(IMAGE_SIZE, IMAGE_SIZE, size);
+  const located: Record<'gradcam' | 'cam' | 'centreBox', LocalizationRecord[]> = {
+    gradcam: [],
+    cam: [],
+    centreBox: [],
+  };
+  const points: Record<'gradcam' | 'cam' | 'centre', PointingRecord[]> = { gradcam: [], cam: [], centre: [] };
   for (let cls = 0; cls < 4; cls++) {
     const group = single.filter((s) => s.label === cls);
     for (let i = 0; i < group.length; i += 64) {
@@ -88,25 +95,33 @@ async function localization(
         { method: ['gradcam', 'cam'], target: String(cls) },
       );
       for (const e of r.explanations) {
-        const truth = chunk[e.image]!.objects[0]!.box;
-        const box = localize(e.map!, e.width, e.height).box;
+        const truth = truthOf(chunk[e.image]!);
         const method = e.method as 'gradcam' | 'cam';
-        if (box && iou(box, truth) >= 0.5) hits[method]++;
-        let argmax = 0;
-        for (let p = 1; p < e.map!.length; p++) if (e.map![p]! > e.map![argmax]!) argmax = p;
-        if (inside(truth, argmax % e.width, Math.floor(argmax / e.width))) points[method]++;
+        located[method].push(
+          localizationRecord([{ label: String(cls), map: e.map! }], e.width, e.height, truth),
+        );
+        points[method].push(pointingGame(e.map!, e.width, e.height, { boxes: [truth.boxes[0]!.box] }, 0));
       }
     }
   }
   const c = Math.floor(IMAGE_SIZE / 2);
   for (const s of single) {
-    if (iou(centre, s.objects[0]!.box) >= 0.5) hits.centreBox++;
-    if (inside(s.objects[0]!.box, c, c)) points.centre++;
+    const truth = truthOf(s);
+    located.centreBox.push(boxBaselineRecord(truth.labels, centre, truth));
+    points.centre.push(pointHits(c, c, IMAGE_SIZE, IMAGE_SIZE, { boxes: [truth.boxes[0]!.box] }, 0));
   }
-  const n = single.length;
+  const rate = (records: LocalizationRecord[]) => 1 - localizationError(records, 1);
   return {
-    localization: { gradcam: hits.gradcam / n, cam: hits.cam / n, centreBox: hits.centreBox / n },
-    pointing: { gradcam: points.gradcam / n, cam: points.cam / n, centre: points.centre / n },
+    localization: {
+      gradcam: rate(located.gradcam),
+      cam: rate(located.cam),
+      centreBox: rate(located.centreBox),
+    },
+    pointing: {
+      gradcam: pointingAccuracy(points.gradcam),
+      cam: pointingAccuracy(points.cam),
+      centre: pointingAccuracy(points.centre),
+    },
   };
 }
 
@@ -123,17 +138,6 @@ export async function cueMass(ex: Explainer, data: readonly DemoSample[]): Promi
     for (const e of r.explanations) total += massInside(e.map!, chunk[e.image]!.cue!.mask);
   }
   return total / withCue.length;
-}
-
-export function massInside(map: Float32Array, mask: Uint8Array): number {
-  let inside = 0;
-  let all = 0;
-  for (let p = 0; p < map.length; p++) {
-    const v = Math.max(0, map[p]!);
-    all += v;
-    if (mask[p]) inside += v;
-  }
-  return all > 0 ? inside / all : 0;
 }
 
 export async function evaluateDemo(clean: Explainer, biased: Explainer, n = 400): Promise<DemoMetrics> {

@@ -95,7 +95,7 @@ export function voidPixels(mask: LabelMask): Uint8Array {
 export function classIndex(mask: LabelMask, label: string): number {
   const i = mask.classes.indexOf(label);
   if (i < 0)
-    throw new GradsightError('bad-argument', `class '${label}' is not one of the mask's classes`, {
+    throw new GradsightError('label-unknown', `class '${label}' is not one of the mask's classes`, {
       hint: `use one of: ${mask.classes.join(', ')}`,
       details: { label },
     });

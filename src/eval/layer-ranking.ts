@@ -15,7 +15,8 @@ import { type LayerLayout, parseLayerLayout, viewedShape } from '../model/layer-
 import { type LayerInfo, withLayout } from '../model/layers.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 import { Masker } from './mask-model.ts';
-import { batchWithin, DEFAULT_PERTURBATION_BUDGET, scorePerturbation, variantBytes } from './perturbation.ts';
+import { relativeDrop } from './metrics/confidence.ts';
+import { logSoftmaxAt, modelScorer } from './perturbation.ts';
 
 export interface LayerScore {
   readonly layer: LayerInfo;
@@ -84,7 +85,7 @@ export async function rankLayers(
   const logits = r.explained;
   const c = r.rows[0]!.index!;
   // Log-probabilities: a class whose probability underflows float32 still has a ratio (not 0 / 0).
-  const lp = logProb(logits.data, c);
+  const lp = logSoftmaxAt(logits.data, c);
   if (!Number.isFinite(lp)) {
     throw new GradsightError(
       'non-finite',
@@ -119,26 +120,14 @@ export async function rankLayers(
   });
   let pm: Float32Array;
   try {
-    const rowBytes = variantBytes(
-      model.model.graph,
-      await model.shapes(),
-      [model.input.name],
-      4 * input.data.length,
-    );
-    pm = await scorePerturbation({
-      count: layers.length,
-      batch: batchWithin(DEFAULT_PERTURBATION_BUDGET, rowBytes, layers.length, model.fixedBatch),
-      make: (start, n) =>
-        masker.apply(
-          {
-            dtype: 'float32',
-            dims: [n, height, width],
-            data: maps.subarray(start * plane, (start + n) * plane),
-          },
-          input,
-        ),
+    const scorer = await modelScorer(model, {
       run: (batch) => model.runTensor(batch, target),
-      score: (logitsRow) => logProb(logitsRow, c),
+      score: (logitsRow) => logSoftmaxAt(logitsRow, c),
+    });
+    pm = await scorer.masked(masker, input, {
+      dtype: 'float32',
+      dims: [layers.length, height, width],
+      data: maps,
     });
   } finally {
     await masker.release();
@@ -146,18 +135,9 @@ export async function rankLayers(
   const scores: LayerScore[] = layers.map((layer, i) => ({
     layer,
     resolution: spatial(layer),
-    drop: Math.max(0, 1 - Math.exp(pm[i]! - lp)),
+    drop: relativeDrop(1, Math.exp(pm[i]! - lp)),
     kept: Math.exp(pm[i]! - lp),
     isDefault: layer.name === def?.name,
   }));
   return { scores: scores.sort((a, b) => b.kept! - a.kept! || b.resolution - a.resolution), classIndex: c };
-}
-
-/** log softmax(row)[c], in float64. */
-function logProb(row: ArrayLike<number>, c: number): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]!);
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
-  return row[c]! - max - Math.log(sum);
 }

@@ -8,7 +8,7 @@ import { Masker } from '../eval/mask-model.ts';
 import {
   batchWithin,
   DEFAULT_PERTURBATION_BUDGET,
-  scorePerturbation,
+  VariantScorer,
   variantBytes,
 } from '../eval/perturbation.ts';
 import type { ImageModel } from '../model/image-model.ts';
@@ -96,16 +96,15 @@ export class Perturbations {
     const x = sliceRows(this.o.input, row, 1);
     const image = this.o.rows[row]!.image;
     const seed = this.o.rows[row]!.seed;
-    return scorePerturbation({
-      count: n,
-      batch: this.batch(this.rowBytes(this.o.model.input.name, x.data.length * 4), n),
-      make: (start, k) => masker.apply(sliceRows(maps, start, k), x),
-      run: async (batch) => {
+    const scorer = new VariantScorer(
+      this.batch(this.rowBytes(this.o.model.input.name, x.data.length * 4), n),
+      async (batch) => {
         const feeds = selectFeeds(this.o.feeds, Array(batch.dims[0]!).fill(image));
         return (await this.o.model.runTarget(this.o.graph, batch, feeds)).t;
       },
-      score: (t) => scoreOf(seed, t),
-    });
+      (t) => scoreOf(seed, t),
+    );
+    return scorer.masked(masker, x, maps);
   }
 
   /** Target scores of `row` when `layer`'s activations `a` are replaced by `count` variants. */
@@ -129,17 +128,15 @@ export class Perturbations {
     const batch = this.batch(this.rowBytes(layer, size * 4), count);
     // One buffer for every batch: each run has returned before the next batch is written.
     const buffer = new Float32Array(batch * size);
-    return scorePerturbation({
-      count,
+    const scorer = new VariantScorer(
       batch,
-      make: (start, n) => {
-        const data = buffer.subarray(0, n * size);
-        for (let i = 0; i < n; i++) variant(start + i, data.subarray(i * size, (i + 1) * size));
-        return { dtype: 'float32', dims: [n, ...rowDims], data };
-      },
-      run: async (batch) =>
-        (await session.run({ [layer]: batch }, [g.explained]))[g.explained] as Float32Tensor,
-      score: (t) => scoreOf(seed, t),
+      async (b) => (await session.run({ [layer]: b }, [g.explained]))[g.explained] as Float32Tensor,
+      (t) => scoreOf(seed, t),
+    );
+    return scorer.variants(count, (start, n) => {
+      const data = buffer.subarray(0, n * size);
+      for (let i = 0; i < n; i++) variant(start + i, data.subarray(i * size, (i + 1) * size));
+      return { dtype: 'float32', dims: [n, ...rowDims], data };
     });
   }
 

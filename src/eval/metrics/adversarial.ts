@@ -383,7 +383,7 @@ function withData(im: PixelImage, data: Float32Array): PixelImage {
 }
 
 function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
+  return Math.min(Math.max(v, lo), hi);
 }
 
 function argmaxRows(t: Float32Tensor): number[] {

@@ -391,6 +391,46 @@ export class CascadingRandomization {
   }
 }
 
+export interface CascadeSummary {
+  readonly method: MethodId;
+  readonly step: number;
+  readonly layer: string;
+  readonly images: number;
+  /** Means over the images whose value is defined (a constant map has no rank correlation). */
+  readonly spearmanAbs: number;
+  readonly spearman: number;
+  readonly ssim: number;
+  /** Images whose ρ (abs) is undefined: the map on the randomized model (or the original) is constant. */
+  readonly undefinedRho: number;
+}
+
+/** Per method and step, the mean similarity over images (for tables; runs add confidence intervals). */
+export function summarizeCascade(results: readonly ImageSanity[]): CascadeSummary[] {
+  const groups = new Map<string, CascadeScore[]>();
+  for (const r of results) {
+    for (const c of r.cascade) {
+      const key = `${c.method}|${c.step}`;
+      const g = groups.get(key);
+      if (g) g.push(c);
+      else groups.set(key, [c]);
+    }
+  }
+  const mean = (xs: number[]) => {
+    const f = xs.filter(Number.isFinite);
+    return f.length ? f.reduce((a, b) => a + b, 0) / f.length : Number.NaN;
+  };
+  return [...groups.values()].map((g) => ({
+    method: g[0]!.method,
+    step: g[0]!.step,
+    layer: g[0]!.layer,
+    images: g.length,
+    spearmanAbs: mean(g.map((c) => c.spearmanAbs)),
+    spearman: mean(g.map((c) => c.spearman)),
+    ssim: mean(g.map((c) => c.ssim)),
+    undefinedRho: g.filter((c) => !Number.isFinite(c.spearmanAbs)).length,
+  }));
+}
+
 /** The model's class count, from its output's (inferred) shape. */
 async function classCount(explainer: Explainer): Promise<number> {
   const m = explainer.model;

@@ -24,13 +24,13 @@ export interface ContextOptions {
   /** Extra feeds (non-image inputs), one row per image of the batch. */
   readonly feeds: Feeds;
   readonly layers: readonly string[];
-  /** Input rows [M, ...]: each image repeated once per target row. */
-  readonly input: Float32Tensor;
+  /** Input rows [M, ...]: each image repeated once per target row (made when first read). */
+  readonly input: () => Float32Tensor;
   /**
    * What gradient runs are fed: `input` itself (repeat 1), or the images once each with `repeat` rows
    * per image (the forward runs once per image; only the backward runs per row).
    */
-  readonly forward: { readonly input: Float32Tensor; readonly repeat: number };
+  readonly forward: { readonly input: () => Float32Tensor; readonly repeat: number };
   readonly rows: readonly TargetRow[];
   /** T's value per row. */
   readonly targetValues: Float32Tensor;
@@ -90,7 +90,7 @@ export class ExplainContext implements MethodContext {
     return this.o.layers;
   }
   get input(): Float32Tensor {
-    return this.o.input;
+    return this.o.input();
   }
   get seeds(): Float32Tensor {
     const k = this.o.rows[0]?.seed.length ?? 0;
@@ -112,13 +112,7 @@ export class ExplainContext implements MethodContext {
 
   /** One standard-rule run over all rows, for every layer's activations and gradients. */
   private layerRun() {
-    return this.once('layers', async () => {
-      const r = await this.gradientRun('layers', this.o.layers, this.o.rule);
-      // Values come per forward row; methods index them per target row.
-      const repeat = this.o.forward.repeat;
-      const values = Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, repeatRows(v, repeat)]));
-      return { ...r, values };
-    });
+    return this.once('layers', () => this.gradientRun('layers', this.o.layers, this.o.rule));
   }
 
   /** The gradient run `key` ('layers', 'input:<rule>'): the one the explainer already made, or a new one. */
@@ -126,7 +120,7 @@ export class ExplainContext implements MethodContext {
     const done = this.o.prefilled?.get(key);
     if (done) return done;
     const runner = await this.o.runner(runOptions(this.o.graph, wrt, RULE_SETS[rule], this.o.forward.repeat));
-    return runner.run(this.o.forward.input, this.seedTensor(runner), this.forwardFeeds());
+    return runner.run(this.o.forward.input(), this.seedTensor(runner), this.forwardFeeds());
   }
 
   /** Extra feeds for the gradient runs' rows: per image when repeating, else per row. */
@@ -139,12 +133,15 @@ export class ExplainContext implements MethodContext {
   }
 
   private seedTensor(runner: GradientRunner): Float32Tensor {
-    const dims = runner.seedDims(this.rows);
+    const dims = runner.seedDims(this.rows, this.o.targetValues.dims.slice(1));
     return { dtype: 'float32', dims, data: this.seeds.data };
   }
 
-  async activations(layer: string): Promise<Float32Tensor> {
-    return (await this.layerRun()).values[layer]!;
+  /** A layer's activations per target row (the run gives them per forward row: repeated on first use). */
+  activations(layer: string): Promise<Float32Tensor> {
+    return this.once(`activations:${layer}`, async () =>
+      repeatRows((await this.layerRun()).values[layer]!, this.o.forward.repeat),
+    );
   }
 
   async gradients(layer: string): Promise<Float32Tensor> {
@@ -167,7 +164,7 @@ export class ExplainContext implements MethodContext {
 
   private perturbations: Perturbations | undefined;
   private get perturb(): Perturbations {
-    this.perturbations ??= new Perturbations(this.o);
+    this.perturbations ??= new Perturbations({ ...this.o, input: this.o.input() });
     return this.perturbations;
   }
 

@@ -2,6 +2,7 @@
 // gradsight says which of the usual causes it is, with what to do.
 
 import type { MethodId } from '../methods/types.ts';
+import { allFinite } from '../tensor/finite.ts';
 
 export interface Diagnostic {
   readonly code: 'non-finite' | 'zero-gradient' | 'all-weights-negative' | 'empty-map';
@@ -17,6 +18,8 @@ export interface DiagnoseInput {
   readonly rawCams: readonly Float32Array[];
   /** This row's gradients at the layers (gradient methods only). */
   readonly gradients: readonly Float32Array[];
+  /** Every row's gradients were found finite already (one check per tensor, not per row and method). */
+  readonly gradientsFinite?: boolean;
   /** The explained probability, for probability targets only (a logit's gradient never saturates). */
   readonly probability: number | undefined;
   /** The row explains −y (a counterfactual): the advice differs. */
@@ -26,14 +29,8 @@ export interface DiagnoseInput {
 }
 
 export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
-  let finite = true;
-  let nonzero = false;
-  for (let i = 0; i < d.map.length; i++) {
-    const v = d.map[i]!;
-    if (v - v !== 0)
-      finite = false; // NaN and ±Infinity
-    else if (v !== 0) nonzero = true;
-  }
+  const finite = allFinite(d.map);
+  const nonzero = d.map.some((v) => v !== 0);
   const suggestion =
     'check the input and the model weights for NaN/Inf (gradsight inspect) and for overflowing activations (e.g. an fp16 model)';
   if (d.score !== undefined && !Number.isFinite(d.score)) {
@@ -43,7 +40,7 @@ export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
       suggestion,
     };
   }
-  if (!finite || d.gradients.some((g) => !allFinite(g))) {
+  if (!finite || (!d.gradientsFinite && d.gradients.some((g) => !allFinite(g)))) {
     return { code: 'non-finite', message: 'the map contains NaN or infinite values', suggestion };
   }
   // Before the ReLU: a −Inf CAM (infinite activations) becomes an all-zero map, which is not negative evidence.
@@ -86,12 +83,4 @@ export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
     message: 'the map is zero everywhere',
     suggestion: `try another layer or method than ${d.method}`,
   };
-}
-
-function allFinite(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    if (v - v !== 0) return false;
-  }
-  return true;
 }

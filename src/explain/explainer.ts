@@ -20,6 +20,7 @@ import { type LayerInfo, resolveLayers } from '../model/layers.ts';
 import { type Prediction, rankOutput } from '../model/predict.ts';
 import type { TargetGraph } from '../model/target-graph.ts';
 import {
+  type CaptionWord,
   counterfactual,
   resolveRows,
   scoreOf,
@@ -28,10 +29,12 @@ import {
   type TargetRow,
   targetFrom,
 } from '../targets/index.ts';
+import { allFinite } from '../tensor/finite.ts';
 import { type Feeds, repeatRows, selectFeeds, selectRows } from '../tensor/rows.ts';
 import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
 import { ExplainContext, type RunnerOptions, runOptions } from './context.ts';
 import { type Diagnostic, diagnose } from './diagnose.ts';
+import { type LanguageInfo, type LanguageOptions, languageFeeds } from './language.ts';
 import { averageSamples, expandRows, forwardPlan, perImageValues, type SmoothOptions } from './rows.ts';
 import { targetEnvOf } from './target-env.ts';
 import {
@@ -43,7 +46,7 @@ import {
   rowCounter,
 } from './validate-options.ts';
 
-export interface ExplainOptions {
+export interface ExplainOptions extends LanguageOptions {
   /** One method or several (default 'gradcam'). */
   readonly method?: MethodId | readonly MethodId[];
   /**
@@ -106,6 +109,10 @@ export interface TargetInfo {
   readonly tensor: string;
   /** The explained detection (detection targets). */
   readonly detection?: Detection;
+  /** A caption word (captioning models): its 1-based position and the caption's words. */
+  readonly word?: CaptionWord;
+  /** VQA models: the question the answer was explained for. */
+  readonly question?: string;
 }
 
 export type { TargetInput } from '../targets/index.ts';
@@ -139,6 +146,8 @@ export interface ExplainResult {
   readonly reads: string;
   readonly explanations: readonly Explanation[];
   readonly seconds: number;
+  /** Captioning and VQA: the decoded captions' words and the questions, per image. */
+  readonly language?: LanguageInfo;
 }
 
 export class Explainer {
@@ -214,7 +223,9 @@ export class Explainer {
       ? imagesToBatch(images, this.model.preprocess)
       : (given as { tensor: Float32Tensor }).tensor;
     if (!options.allowNonFinite) checkFinite(batch, images ? 'the preprocessed images' : 'the input tensor');
-    const { [this.model.input.name]: _image, ...feeds } = this.model.feedsFor(batch, options.feeds);
+    // Captioning and VQA: the caption (decoded greedily unless given) or the question as token feeds.
+    const language = await languageFeeds(this.model, batch, options.feeds, options);
+    const { [this.model.input.name]: _image, ...feeds } = this.model.feedsFor(batch, language.feeds);
     const methods = methodList(options.method);
     const layers = await this.layersFor(methods, options.layers, options.layerLayout);
     const defaultReads = options.targetOutput ?? this.model.output.name;
@@ -247,7 +258,15 @@ export class Explainer {
       if (one) ({ graph, x, t, rows, prefilled } = one);
       else {
         ({ x, t } = await this.model.runTarget(base, batch, feeds));
-        const values = perImageValues(x, t, group.targets.length, batch, sizesOf(images), this.model.labels);
+        const values = perImageValues(
+          x,
+          t,
+          group.targets.length,
+          batch,
+          sizesOf(images),
+          this.model.labels,
+          feeds,
+        );
         rows = resolveRows(group.targets, values);
       }
       if (!one) counter.add(rows);
@@ -260,13 +279,27 @@ export class Explainer {
     }
     predictions ??= await this.model.predict(batch, 5, feeds);
     const reads = groups[0]?.reads ?? defaultReads;
-    return { predictions, layers, reads, explanations, seconds: (performance.now() - t0) / 1000 };
+    const questions = language.info?.questions;
+    return {
+      predictions,
+      layers,
+      reads,
+      explanations: questions
+        ? explanations.map((e) => ({ ...e, target: { ...e.target, question: questions[e.image]! } }))
+        : explanations,
+      seconds: (performance.now() - t0) / 1000,
+      ...(language.info ? { language: language.info } : {}),
+    };
   }
 
   private targets(options: ExplainOptions): Target[] {
     const t = options.target;
     const list: readonly TargetInput[] =
-      t === undefined ? ['pred'] : Array.isArray(t) ? (t as readonly TargetInput[]) : [t as TargetInput];
+      t === undefined
+        ? [this.model.description.language?.task === 'captioning' ? 'caption' : 'pred']
+        : Array.isArray(t)
+          ? (t as readonly TargetInput[])
+          : [t as TargetInput];
     const env = targetEnvOf(this.model);
     return list.map((x) => {
       const target = targetFrom(x, env);
@@ -356,7 +389,7 @@ export class Explainer {
       });
       const r = await runner.run(batch, undefined, feeds);
       const { x, t } = valuesOf(r, sg);
-      const rows = resolveRows(targets, perImageValues(x, t, 1, batch, sizesOf(images), labels));
+      const rows = resolveRows(targets, perImageValues(x, t, 1, batch, sizesOf(images), labels, feeds));
       counter.add(rows);
       // The graph chose with TopK on the same x: the rows must be its picks, in its order.
       const picked = r.outputs[sg.indices]!.data as BigInt64Array;
@@ -379,11 +412,12 @@ export class Explainer {
     });
     const rows = resolveRows(
       targets,
-      perImageValues(zeros(classes), zeros(classes), targets.length, batch, sizesOf(images), labels),
+      perImageValues(zeros(classes), zeros(classes), targets.length, batch, sizesOf(images), labels, feeds),
     );
     if (rows.length === 0) return undefined;
     counter.add(rows);
     const plan = forwardPlan(batch, rows, 1, expandRows(batch, zeros(classes), rows, 1, undefined).input);
+    const planInput = plan.input();
     const runner = await this.runner({
       ...runOptions(graph, first.wrt, RULE_SETS[first.rule], plan.repeat),
       views,
@@ -402,7 +436,7 @@ export class Explainer {
             rows.map((row) => row.image),
           );
     const seeds: Float32Tensor = { dtype: 'float32', dims: runner.seedDims(rows.length), data: seed };
-    const r = await runner.run(plan.input, seeds, rowFeeds);
+    const r = await runner.run(planInput, seeds, rowFeeds);
     let { x, t } = valuesOf(r, graph);
     if (x.dims[0] !== n) {
       // One forward row per target row: each image's values are those of its first row.
@@ -439,7 +473,7 @@ export class Explainer {
         expanded.rows.map((r) => r.image),
       );
     const values = noisy
-      ? (await this.model.runTarget(graph, expanded.input, copyFeeds())).t
+      ? (await this.model.runTarget(graph, expanded.input(), copyFeeds())).t
       : expanded.values;
     const results = new Map<MethodId, Promise<MethodResult>>();
     const finals = new Map<MethodId, Promise<Float32Tensor>>();
@@ -495,12 +529,26 @@ export class Explainer {
 
     const explanations: Explanation[] = [];
     const plane = height * width;
+    // One finiteness check per gradient tensor (all rows), not one per row and method.
+    const finite = new Map<string, Promise<boolean>>();
+    const gradientsFinite = (name: string) => {
+      let p = finite.get(name);
+      if (!p) {
+        p = ctx.gradients(name).then((g) => allFinite(g.data));
+        finite.set(name, p);
+      }
+      return p;
+    };
+    const probabilities = new Map<number, Float32Array>();
     try {
       await ctx.prepare();
       for (const method of methods) {
         const r = await resultOf(method.id);
         const final = r.kind === 'cam' ? await finalOf(method.id) : undefined;
         const channels = r.kind === 'pixels' ? r.pixels.data.length / (r.pixels.dims[0]! * plane) : 0;
+        const gradsFinite =
+          method.needs.gradients &&
+          (await Promise.all(layers.map((l) => gradientsFinite(l.name)))).every(Boolean);
         for (let i = 0; i < rows.length; i++) {
           const row = rows[i]!;
           const map = final?.data.slice(i * plane, (i + 1) * plane);
@@ -508,7 +556,7 @@ export class Explainer {
             r.kind === 'pixels'
               ? r.pixels.data.slice(i * channels * plane, (i + 1) * channels * plane)
               : undefined;
-          const info = targetInfo(row, a.x, a.t, graph.explained);
+          const info = targetInfo(row, a.x, a.t, graph.explained, probabilities);
           const diagnostic = diagnose({
             method: method.id,
             map: map ?? pixels!,
@@ -516,6 +564,7 @@ export class Explainer {
             gradients: method.needs.gradients
               ? await Promise.all(layers.map(async (l) => rowSlice(await ctx.gradients(l.name), i * samples)))
               : [],
+            gradientsFinite: gradsFinite,
             // Saturation explains a zero gradient only when the explained scalar is the probability.
             probability: row.kind === 'probability' ? info.probability : undefined,
             counterfactual: row.counterfactual,
@@ -630,7 +679,14 @@ function inGraphMaps(methods: readonly Method[], layers: readonly LayerInfo[]): 
   });
 }
 
-function targetInfo(row: TargetRow, x: Float32Tensor, t: Float32Tensor, tensor: string): TargetInfo {
+/** What a row explains; `probabilities` caches each image's softmax across its rows. */
+function targetInfo(
+  row: TargetRow,
+  x: Float32Tensor,
+  t: Float32Tensor,
+  tensor: string,
+  probabilities: Map<number, Float32Array>,
+): TargetInfo {
   const n = x.dims[0]!;
   const xs = x.data.length / n;
   const ts = t.data.length / n;
@@ -643,10 +699,24 @@ function targetInfo(row: TargetRow, x: Float32Tensor, t: Float32Tensor, tensor: 
     kind: row.kind,
     counterfactual: row.counterfactual,
     score: scoreOf(row.seed, t.data.subarray(row.image * ts, (row.image + 1) * ts)),
-    probability: classifier ? softmax(xRow)[row.index!] : undefined,
+    probability: classifier ? probabilitiesOf(probabilities, row.image, xRow)[row.index!] : undefined,
     tensor,
     ...(row.detection ? { detection: row.detection } : {}),
+    ...(row.word ? { word: row.word } : {}),
   };
+}
+
+function probabilitiesOf(
+  cache: Map<number, Float32Array>,
+  image: number,
+  logits: Float32Array,
+): Float32Array {
+  let p = cache.get(image);
+  if (!p) {
+    p = softmax(logits);
+    cache.set(image, p);
+  }
+  return p;
 }
 
 function detectionInfo(row: TargetRow): NonNullable<Explanation['detection']> {

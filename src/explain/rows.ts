@@ -3,6 +3,7 @@
 
 import type { MethodResult } from '../methods/types.ts';
 import type { TargetRow, TargetValues } from '../targets/index.ts';
+import { type Feeds, sliceFeeds } from '../tensor/rows.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 
 export interface SmoothOptions {
@@ -12,20 +13,47 @@ export interface SmoothOptions {
   readonly seed?: number;
 }
 
-/** Rows × samples copies of the input (noisy for SmoothGrad) and of T's values. */
+/**
+ * Rows × samples copies of T's values, and of the input (noisy for SmoothGrad) made on first call:
+ * a one-run explanation never reads them (its run already repeated the images in the graph).
+ */
 export function expandRows(
   batch: Float32Tensor,
   values: Float32Tensor,
   rows: readonly TargetRow[],
   samples: number,
   smooth: SmoothOptions | undefined,
-): { input: Float32Tensor; values: Float32Tensor; rows: TargetRow[] } {
-  const size = batch.data.length / batch.dims[0]!;
+): { input: () => Float32Tensor; values: Float32Tensor; rows: TargetRow[] } {
   const vsize = values.data.length / values.dims[0]!;
   const m = rows.length * samples;
-  const input = new Float32Array(m * size);
   const vals = new Float32Array(m * vsize);
   const out: TargetRow[] = [];
+  rows.forEach((row, r) => {
+    for (let s = 0; s < samples; s++) {
+      vals.set(values.data.subarray(row.image * vsize, (row.image + 1) * vsize), (r * samples + s) * vsize);
+      out.push(row);
+    }
+  });
+  let input: Float32Tensor | undefined;
+  return {
+    input: () => {
+      input ??= expandInput(batch, rows, samples, smooth);
+      return input;
+    },
+    values: { dtype: 'float32', dims: [m, ...values.dims.slice(1)], data: vals },
+    rows: out,
+  };
+}
+
+function expandInput(
+  batch: Float32Tensor,
+  rows: readonly TargetRow[],
+  samples: number,
+  smooth: SmoothOptions | undefined,
+): Float32Tensor {
+  const size = batch.data.length / batch.dims[0]!;
+  const m = rows.length * samples;
+  const input = new Float32Array(m * size);
   let state = smooth?.seed ?? 1;
   const gauss = () => {
     // Box–Muller on a small LCG: deterministic noise for reproducible SmoothGrad maps.
@@ -49,19 +77,12 @@ export function expandRows(
       sigma = smooth.noise * (hi - lo);
     }
     for (let s = 0; s < samples; s++) {
-      const i = r * samples + s;
-      const dst = input.subarray(i * size, (i + 1) * size);
+      const dst = input.subarray((r * samples + s) * size, (r * samples + s + 1) * size);
       if (samples === 1) dst.set(src);
       else for (let p = 0; p < size; p++) dst[p] = src[p]! + sigma * gauss();
-      vals.set(values.data.subarray(row.image * vsize, (row.image + 1) * vsize), i * vsize);
-      out.push(row);
     }
   });
-  return {
-    input: { dtype: 'float32', dims: [m, ...batch.dims.slice(1)], data: input },
-    values: { dtype: 'float32', dims: [m, ...values.dims.slice(1)], data: vals },
-    rows: out,
-  };
+  return { dtype: 'float32', dims: [m, ...batch.dims.slice(1)], data: input };
 }
 
 /** Feed each image once when every image has the same number of contiguous rows (and no noise). */
@@ -69,13 +90,13 @@ export function forwardPlan(
   batch: Float32Tensor,
   rows: readonly TargetRow[],
   samples: number,
-  expanded: Float32Tensor,
-): { input: Float32Tensor; repeat: number } {
+  expanded: () => Float32Tensor,
+): { input: () => Float32Tensor; repeat: number } {
   const n = batch.dims[0]!;
   const r = rows.length / n;
   const uniform =
     samples === 1 && Number.isInteger(r) && r > 1 && rows.every((row, i) => row.image === Math.floor(i / r));
-  return uniform ? { input: batch, repeat: r } : { input: expanded, repeat: 1 };
+  return uniform ? { input: () => batch, repeat: r } : { input: expanded, repeat: 1 };
 }
 
 /** Mean over each row's consecutive samples (SmoothGrad); identity for one sample. */
@@ -108,6 +129,7 @@ export function perImageValues(
   batch: Float32Tensor,
   originalSizes: readonly (readonly [number, number])[] | undefined,
   labels: readonly string[] | undefined,
+  feeds?: Feeds,
 ): Omit<TargetValues, 'image'>[][] {
   const n = batch.dims[0]!;
   const xs = x.data.length / n;
@@ -122,6 +144,8 @@ export function perImageValues(
       labels,
       inputSize,
       originalSize: originalSizes?.[i],
+      // Each image's own row of the extra inputs (its caption's or question's tokens).
+      ...(feeds && Object.keys(feeds).length ? { feeds: sliceFeeds(feeds, i, 1) } : {}),
     };
     return Array.from({ length: targets }, () => v);
   });

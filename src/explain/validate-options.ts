@@ -10,6 +10,7 @@ import { METHOD_IDS } from '../methods/table.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import { checkInputPixels } from '../model/input-pixels.ts';
 import type { TargetRow } from '../targets/index.ts';
+import { firstNonFinite } from '../tensor/finite.ts';
 import { checkFloat32Tensor, type Float32Tensor } from '../tensor/tensor.ts';
 import type { ExplainOptions } from './explainer.ts';
 
@@ -233,19 +234,17 @@ export function rowCounter(max: number): { add(rows: readonly TargetRow[]): void
 
 /** NaN or ±Infinity in what is fed to the model: every score and map would be meaningless. */
 export function checkFinite(t: Float32Tensor, what: string): void {
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]!;
-    if (v - v !== 0) {
-      throw new GradsightError(
-        'non-finite',
-        `${what} holds ${v} at flat index ${i} (of ${d.length} values)`,
-        {
-          hint: 'fix the input (a NaN in the .npy, a division by zero in your preprocessing), or pass allowNonFinite: true to explain it anyway',
-          details: { index: i, value: v },
-        },
-      );
-    }
+  const i = firstNonFinite(t.data);
+  if (i >= 0) {
+    const v = t.data[i]!;
+    throw new GradsightError(
+      'non-finite',
+      `${what} holds ${v} at flat index ${i} (of ${t.data.length} values)`,
+      {
+        hint: 'fix the input (a NaN in the .npy, a division by zero in your preprocessing), or pass allowNonFinite: true to explain it anyway',
+        details: { index: i, value: v },
+      },
+    );
   }
 }
 

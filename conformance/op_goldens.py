@@ -55,6 +55,8 @@ def const_tensor(t):
     dims = tuple(t["dims"])
     if dtype == "int64":
         return torch.tensor([int(v) for v in t["values"]], dtype=torch.int64).reshape(dims)
+    if dtype == "int32":
+        return torch.tensor([int(v) for v in t["values"]], dtype=torch.int32).reshape(dims)
     if dtype == "bool":
         return torch.tensor([bool(v) for v in t["values"]], dtype=torch.bool).reshape(dims)
     return torch.from_numpy(np.array(t["values"], dtype=np.float32).astype(np.float64)).reshape(dims)
@@ -205,6 +207,118 @@ def conv(node, x, w, b):
     return F.conv2d(xp, w, b, stride=s, dilation=d, groups=attr(node, "group", 1))
 
 
+# ── LSTM and GRU (ONNX semantics, default activations) ───────────────────────────────────────────
+
+
+def recurrent(node, ins, op):
+    """ONNX LSTM / GRU in float64, one step at a time, the way the spec writes them (gates iofc / zrh,
+    sequence_lens skipping the padded steps, reverse per sequence). check_recurrent_against_torch
+    shows these equal torch.nn.LSTM / GRU where torch has the configuration."""
+    ins = ins + [None] * (8 - len(ins))
+    x, W, R, B, lens, h0, c0, P = ins
+    H = attr(node, "hidden_size")
+    direction = attr(node, "direction", "forward")
+    lbr = attr(node, "linear_before_reset", 0) == 1
+    layout = attr(node, "layout", 0)
+    if layout == 1:
+        x = x.transpose(0, 1)
+        h0 = h0.transpose(0, 1) if h0 is not None else None
+        c0 = c0.transpose(0, 1) if c0 is not None else None
+    T, Bn = x.shape[0], x.shape[1]
+    lens = [T] * Bn if lens is None else [int(v) for v in lens.tolist()]
+    dirs = {"forward": [False], "reverse": [True], "bidirectional": [False, True]}[direction]
+    ys, hs, cs = [], [], []
+    for d, rev in enumerate(dirs):
+        h = h0[d] if h0 is not None else torch.zeros(Bn, H)
+        c = (c0[d] if c0 is not None else torch.zeros(Bn, H)) if op == "LSTM" else None
+        out = [None] * T
+        for t in reversed(range(T)) if rev else range(T):
+            active = torch.tensor([[1.0 if t < n else 0.0] for n in lens])
+            xt = x[t]
+            if op == "LSTM":
+                g = xt @ W[d].T + h @ R[d].T
+                if B is not None:
+                    g = g + B[d, : 4 * H] + B[d, 4 * H :]
+                gi, go, gf, gc = g.split(H, dim=1)
+                if P is not None:
+                    pi, po, pf = P[d].split(H)
+                    gi, gf = gi + pi * c, gf + pf * c
+                i, f = torch.sigmoid(gi), torch.sigmoid(gf)
+                c_new = f * c + i * torch.tanh(gc)
+                if P is not None:
+                    go = go + po * c_new
+                h_new = torch.sigmoid(go) * torch.tanh(c_new)
+                c = active * c_new + (1 - active) * c
+            else:
+                wb = B[d, : 3 * H] if B is not None else torch.zeros(3 * H)
+                rb = B[d, 3 * H :] if B is not None else torch.zeros(3 * H)
+                xz, xr, xh = (xt @ W[d].T + wb).split(H, dim=1)
+                Rz, Rr, Rh = R[d].split(H)
+                z = torch.sigmoid(xz + h @ Rz.T + rb[:H])
+                r = torch.sigmoid(xr + h @ Rr.T + rb[H : 2 * H])
+                if lbr:
+                    n = torch.tanh(xh + r * (h @ Rh.T + rb[2 * H :]))
+                else:
+                    n = torch.tanh(xh + (r * h) @ Rh.T + rb[2 * H :])
+                h_new = (1 - z) * n + z * h
+            h = active * h_new + (1 - active) * h
+            out[t] = active * h_new
+        ys.append(torch.stack(out))
+        hs.append(h)
+        cs.append(c)
+    y, yh = torch.stack(ys, dim=1), torch.stack(hs)
+    yc = torch.stack(cs) if op == "LSTM" else None
+    if layout == 1:
+        y, yh = y.permute(2, 0, 1, 3), yh.transpose(0, 1)
+        yc = yc.transpose(0, 1) if yc is not None else None
+    return [y, yh, yc] if op == "LSTM" else [y, yh]
+
+
+def check_recurrent_against_torch():
+    """The loop above equals torch.nn.LSTM / nn.GRU (linear_before_reset = 1) in value and gradient,
+    forward and bidirectional, with packed sequences for sequence_lens; the ONNX weights are reordered
+    to torch's gate order (iofc → ifgo, zrh → rzn)."""
+    gen = torch.Generator().manual_seed(7)
+    rnd = lambda *s: torch.rand(*s, generator=gen) * 1.6 - 0.8  # noqa: E731
+    worst = 0.0
+    for op in ("LSTM", "GRU"):
+        for bidir in (False, True):
+            for with_lens in (False, True):
+                T, Bn, I, H, D = 4, 3, 3, 2, 2 if bidir else 1
+                G = 4 if op == "LSTM" else 3
+                W, R, Bb = rnd(D, G * H, I), rnd(D, G * H, H), rnd(D, 2 * G * H)
+                x, h0, c0 = rnd(T, Bn, I), rnd(D, Bn, H), rnd(D, Bn, H)
+                lens = [4, 2, 3] if with_lens else [T] * Bn
+                node = {"attrs": {"hidden_size": H, "direction": "bidirectional" if bidir else "forward", "linear_before_reset": 1}}
+                xs = [t.clone().requires_grad_() for t in (x, h0, c0)]
+                ins = [xs[0], W, R, Bb, torch.tensor(lens), xs[1], xs[2] if op == "LSTM" else None]
+                mine = recurrent(node, ins, op)
+                seed = [rnd(*t.shape) for t in mine]
+                ours = torch.autograd.grad(sum((m * s).sum() for m, s in zip(mine, seed)), xs[: 3 if op == "LSTM" else 2])
+                order = [0, 2, 3, 1] if op == "LSTM" else [1, 0, 2]  # torch gate k = ONNX gate order[k]
+                perm = lambda m: torch.cat([m[k * H : (k + 1) * H] for k in order])  # noqa: E731
+                cell = (torch.nn.LSTM if op == "LSTM" else torch.nn.GRU)(I, H, bidirectional=bidir).double()
+                with torch.no_grad():
+                    for d, sfx in enumerate(["", "_reverse"][:D]):
+                        getattr(cell, "weight_ih_l0" + sfx).copy_(perm(W[d]))
+                        getattr(cell, "weight_hh_l0" + sfx).copy_(perm(R[d]))
+                        getattr(cell, "bias_ih_l0" + sfx).copy_(perm(Bb[d, : G * H]))
+                        getattr(cell, "bias_hh_l0" + sfx).copy_(perm(Bb[d, G * H :]))
+                ts = [t.clone().requires_grad_() for t in (x, h0, c0)]
+                packed = torch.nn.utils.rnn.pack_padded_sequence(ts[0], lens, enforce_sorted=False)
+                state = (ts[1], ts[2]) if op == "LSTM" else ts[1]
+                yp, st = cell(packed, state)
+                y = torch.nn.utils.rnn.pad_packed_sequence(yp, total_length=T)[0]
+                y = y.reshape(T, Bn, D, H).transpose(1, 2)
+                theirs_out = [y, st[0], st[1]] if op == "LSTM" else [y, st]
+                theirs = torch.autograd.grad(sum((m * s).sum() for m, s in zip(theirs_out, seed)), ts[: 3 if op == "LSTM" else 2])
+                for a, b in list(zip(mine, theirs_out)) + list(zip(ours, theirs)):
+                    worst = max(worst, (a - b).abs().max().item())
+    if worst > 1e-10:
+        raise SystemExit(f"the ONNX LSTM/GRU loop differs from torch.nn by {worst:.2e}")
+    print(f"LSTM/GRU loop vs torch.nn.LSTM/GRU: max |diff| {worst:.1e}", file=sys.stderr)
+
+
 # ── the rest of the ops ───────────────────────────────────────────────────────────────────────────
 
 
@@ -301,11 +415,14 @@ def run_node(node, ins, opset, rule_set):
         "Reciprocal": torch.reciprocal,
         "Identity": lambda t: t,
         "Dropout": lambda t: t,
-        "Cast": lambda t: t,
         "HardSwish": F.hardswish,
     }
     if op in unary:
         return [unary[op](x)]
+    if op == "Cast":  # to float: the value itself (and its gradient); to int64: token ids
+        return [x.to(torch.int64) if a("to") == 7 else x]
+    if op in ("LSTM", "GRU"):
+        return recurrent(node, ins, op)
     if op == "LeakyRelu":
         return [F.leaky_relu(x, a("alpha", f32(0.01)))]
     if op == "PRelu":
@@ -431,6 +548,7 @@ def compact(t):
 
 
 def main():
+    check_recurrent_against_torch()
     with open(CASES) as f:
         cases = json.load(f)
     out = {}

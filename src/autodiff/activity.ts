@@ -2,6 +2,7 @@
 // differentiated. Also answers "which ops on that path lack a rule?" for `gradsight inspect`.
 
 import type { Graph, Node, ValueInfo } from '../onnx/index.ts';
+import { LOWERED_OPS } from './recurrent-cells.ts';
 import type { RuleSet } from './rule.ts';
 
 /** Every tensor the explained tensor depends on (including itself). */
@@ -54,7 +55,8 @@ export function nodesWithoutRule(
   );
   return g.nodes.filter((n) => {
     if (!n.outputs.some((o) => back.has(o)) || !n.inputs.some((i) => forward.has(i))) return false;
-    const rule = n.domain === '' || n.domain === 'ai.onnx' ? set.rules[n.opType] : undefined;
-    return rule === undefined;
+    const onnx = n.domain === '' || n.domain === 'ai.onnx';
+    if (onnx && LOWERED_OPS.includes(n.opType)) return false; // lowered before the walk
+    return (onnx ? set.rules[n.opType] : undefined) === undefined;
   });
 }

@@ -23,6 +23,7 @@ import { Emitter, ONNX_FLOAT } from './emitter.ts';
 import { explainedTensor } from './explained.ts';
 import { exposeOutputs } from './expose.ts';
 import { constantValue, shapeOf, uniqueName, unsupported } from './graph-info.ts';
+import { lowerForWalk } from './lower-recurrent.ts';
 import { repeatForwardRows } from './repeat-rows.ts';
 import type { GradContext, Profile, RuleSet } from './rule.ts';
 import { STOP } from './rule.ts';
@@ -104,15 +105,15 @@ export function compileGradients(bytes: Uint8Array, model: Model, options: Compi
  * a caller merging several patches may take only `node` and `initializer` and pick its own outputs.
  */
 export function gradientPatch(model: Model, options: CompileOptions): GradientPatch {
-  const g = model.graph;
   const prefix = options.prefix ?? 'gradsight';
   const ruleSet = options.ruleSet ?? standard;
-  const shapes = options.shapes ?? inferShapes(model, options.inputShapes ?? {});
-  const explained = explainedTensor(g, options.explained, options.beforeSoftmax ?? true);
+  const given = options.shapes ?? inferShapes(model, options.inputShapes ?? {});
+  const explained = explainedTensor(model.graph, options.explained, options.beforeSoftmax ?? true);
   const wrt = [...new Set(options.wrt)];
   if (wrt.length === 0)
     throw new GradsightError('bad-argument', 'no tensors to differentiate with respect to');
-  const known = new Set([...g.inputs.map((i) => i.name), ...g.producers.keys()]);
+  const g0 = model.graph;
+  const known = new Set([...g0.inputs.map((i) => i.name), ...g0.producers.keys()]);
   for (const w of wrt) {
     if (!known.has(w)) {
       throw new GradsightError('tensor-not-found', `the model has no tensor named ${JSON.stringify(w)}`, {
@@ -121,9 +122,9 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
       });
     }
   }
-  const back = upstreamOf(g.producers, explained);
+  const back0 = upstreamOf(g0.producers, explained);
   for (const w of wrt) {
-    if (!back.has(w)) {
+    if (!back0.has(w)) {
       throw new GradsightError(
         'no-gradient-path',
         `${w} does not influence the explained tensor ${explained}`,
@@ -135,10 +136,18 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
     }
   }
 
+  // LSTM / GRU on the path are unrolled into standard ops first (lower-recurrent.ts); the walk
+  // differentiates that graph, and the unrolled nodes are appended with the backward ones.
+  const lowered = lowerForWalk(model, given, explained, wrt, prefix);
+  const { shapes } = lowered;
+  const g = lowered.model.graph;
+  const back = lowered.model === model ? back0 : upstreamOf(g.producers, explained);
+  for (const t of g.producers.keys()) known.add(t);
+
   const opset = model.opsets.get('') ?? model.opsets.get('ai.onnx') ?? 13;
   const e = new Emitter(opset, prefix);
   const seedName = options.seed ?? uniqueName(known, 'seed');
-  const walk = walkBackward(model, {
+  const walk = walkBackward(lowered.model, {
     e,
     ruleSet,
     profile: options.profile ?? 'cpu',
@@ -164,8 +173,8 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
   const seedShape = rowsOf(shapeOf(shapes, explained));
   const seedInfo = [tensorValueInfo(seedName, ONNX_FLOAT, seedShape)];
   const patch: GraphPatch = {
-    node: e.nodes,
-    initializer: e.initializers,
+    node: [...lowered.node, ...e.nodes],
+    initializer: [...lowered.initializer, ...e.initializers],
     input: options.seed === undefined ? seedInfo : [],
     output: exposed.graphOutputs,
   };

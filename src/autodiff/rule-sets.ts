@@ -4,6 +4,7 @@
 // the references in ../shared (guided rule on every ReLU and ReLU6). Ops with parameter inputs
 // (weights, bounds, slopes, scales) differentiate through their data input only (`throughFirst`).
 
+import { LOWERED_OPS } from './recurrent-cells.ts';
 import { type GradContext, type GradRule, type RuleSet, type RuleTable, STOP, throughFirst } from './rule.ts';
 import * as act from './rules/activations.ts';
 import * as arith from './rules/arithmetic.ts';
@@ -134,7 +135,7 @@ export const deconvnet: RuleSet = {
 export const RULE_SETS = { standard, guided, deconvnet } as const;
 export type RuleSetName = keyof typeof RULE_SETS;
 
-/** Ops with a gradient rule (or an explicit stop) in a rule set, sorted. */
+/** Ops with a gradient rule (or an explicit stop) in a rule set, or lowered before the walk, sorted. */
 export function supportedOps(set: RuleSet = standard): string[] {
-  return Object.keys(set.rules).sort();
+  return [...Object.keys(set.rules), ...LOWERED_OPS].sort();
 }

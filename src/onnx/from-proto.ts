@@ -87,7 +87,7 @@ export function valueInfoFromProto(v: ValueInfoProto): ValueInfo {
   return { name: v.name, dtype: dtypeFromOnnx(tensor.elemType), shape };
 }
 
-function nodeFromProto(n: NodeProto, index: number, external: ExternalResolver | undefined): Node {
+export function nodeFromProto(n: NodeProto, index: number, external: ExternalResolver | undefined): Node {
   const name = n.name !== '' ? n.name : `${n.opType}_${index}`;
   const attributes = new Map<string, Attribute>();
   for (const a of n.attribute) {

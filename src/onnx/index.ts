@@ -23,7 +23,14 @@ export {
 } from './external-bytes.ts';
 export { externalDataRefs, externalDataSpans, withExternalData } from './external-data.ts';
 export { checkExternalLocation, externalRefOf, graphTensors } from './external-refs.ts';
-export { type ExternalResolver, MAX_OPSET, MIN_OPSET, modelFromProto } from './from-proto.ts';
+export {
+  type ExternalResolver,
+  initializerFromProto,
+  MAX_OPSET,
+  MIN_OPSET,
+  modelFromProto,
+  nodeFromProto,
+} from './from-proto.ts';
 export type {
   Attribute,
   AttributeValue,

@@ -222,17 +222,17 @@ export const expand: GradRule = (ctx, gY) => [
   undefined,
 ];
 
-// y = gather(x, idx, axis) with constant idx ⇒ dx[idx] += g   (one-hot MatMul: duplicates add up)
+// y = gather(x, idx, axis) ⇒ dx[idx] += g   (one-hot MatMul: duplicates add up)
 export const gather: GradRule = (ctx, gY) => {
   const { e, node } = ctx;
   const [x, idxName] = node.inputs as [string, string];
   const idx = ctx.constant(idxName);
-  if (!idx) throw new Error(`Gather '${node.name}': only constant indices have a gradient rule`);
   const xs = ctx.shape(x);
   const rank = xs.length;
   const axis = norm(getInt(node, 'axis', 0), rank);
   const dim = xs[axis];
   if (typeof dim !== 'number') throw new Error(`Gather '${node.name}': axis ${axis} has no static size`);
+  if (!idx) return [gatherRuntime(ctx, only(gY), axis, dim), undefined];
   const indices = Array.from(idx as ArrayLike<number | bigint>, (v) => norm(Number(v), dim));
   const idxRank = ctx.shape(idxName).length;
   let g = only(gY);
@@ -254,3 +254,34 @@ export const gather: GradRule = (ctx, gY) => {
   const scattered = e.matmul(moved, e.constF(onehot, [indices.length, dim]));
   return [axis === rank - 1 ? scattered : e.transpose(scattered, inv), undefined];
 };
+
+/**
+ * The same scatter-add when the indices are computed at run time (token ids into an embedding table):
+ * the one-hot [dim, n] is Equal(range(dim), idx) built in-graph, and g, viewed as [pre, n, post],
+ * is multiplied by it: dx = onehot · g → [pre, dim, post]. One MatMul rather than ScatterND with
+ * reduction 'add' (opset 16, and missing on the WebGPU backends); it costs dim × n floats.
+ */
+function gatherRuntime(ctx: GradContext, g: string, axis: number, dim: number): string {
+  const { e, node } = ctx;
+  const [x, idxName] = node.inputs as [string, string];
+  const xs = ctx.shape(x);
+  const staticDims = (dims: readonly unknown[], what: string): number => {
+    if (!dims.every((d): d is number => typeof d === 'number'))
+      throw new Error(`Gather '${node.name}': runtime indices need static sizes ${what} axis ${axis}`);
+    return dims.reduce((a, b) => a * b, 1);
+  };
+  const pre = staticDims(xs.slice(0, axis), 'before');
+  const post = staticDims(xs.slice(axis + 1), 'after');
+  const flat = e.op('Cast', [e.reshape(idxName, e.constI64([-1]))], { to: { i: 7 } });
+  // Negative indices count from the end (ONNX), as the forward Gather reads them.
+  const dimC = e.constI64([dim], []);
+  const ids = e.where(e.less(flat, e.constI64([0], [])), e.add(flat, dimC), flat);
+  const range = e.constI64(
+    Array.from({ length: dim }, (_, i) => i),
+    [dim, 1],
+  );
+  const onehot = e.castFloat(e.equal(range, e.unsqueeze(ids, [0])));
+  const g3 = e.reshape(g, e.constI64([pre, -1, post]));
+  const scattered = e.matmul(onehot, g3);
+  return e.reshape(scattered, e.constI64(xs as number[]));
+}

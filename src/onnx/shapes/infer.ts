@@ -9,6 +9,7 @@ import { allKnown, known } from './dims.ts';
 import { elementwiseRules } from './elementwise.ts';
 import { matmulRules } from './matmul.ts';
 import { miscRules } from './misc.ts';
+import { recurrentRules } from './recurrent.ts';
 import { reduceRules } from './reduce.ts';
 import { resizeRules } from './resize.ts';
 import { shapeOpRules } from './shape-ops.ts';
@@ -24,6 +25,7 @@ export const shapeRules: RuleTable = {
   ...reduceRules,
   ...resizeRules,
   ...miscRules,
+  ...recurrentRules,
 };
 
 /** Input dims fixed by the caller, by input name; a string keeps that dim symbolic. */

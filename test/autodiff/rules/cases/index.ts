@@ -7,6 +7,7 @@ import { chainCases } from './chains.ts';
 import { convCases } from './conv.ts';
 import { linearCases } from './linear.ts';
 import { poolingCases } from './pooling.ts';
+import { recurrentCases } from './recurrent.ts';
 import { reduceCases } from './reduce.ts';
 import { resizeCases } from './resize.ts';
 import { shapeOpCases } from './shape-ops.ts';
@@ -21,6 +22,7 @@ export function allCases(): GradCase[] {
     ...reduceCases(),
     ...resizeCases(),
     ...shapeOpCases(),
+    ...recurrentCases(),
     ...chainCases(),
   ];
 }

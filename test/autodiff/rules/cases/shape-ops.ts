@@ -256,5 +256,26 @@ export function shapeOpCases(): GradCase[] {
       attrs: { axes: [1] },
     }),
   );
+  // Gather with indices computed at run time (token ids: Cast of a float input, not differentiated):
+  // the gradient to the table is built in-graph; duplicates and negative indices must add up.
+  const runtimeGathers: [string, number[], number, number[], number[]][] = [
+    ['embedding', [6, 4], 0, [1, 5, 1, 0, 5, 5], [2, 3]],
+    ['axis1-negative', [3, 5, 2], 1, [-1, 0, 4, -1], [4]],
+    ['scalar', [4, 3], 1, [2], []],
+  ];
+  for (const [name, shape, axis, idx, dims] of runtimeGathers) {
+    cases.push({
+      id: `shape-ops/gather-runtime-${name}`,
+      opset: 13,
+      nodes: [
+        { op: 'Cast', name: 'ids', inputs: ['ids'], outputs: ['idx'], attrs: { to: 7 } },
+        { op: 'Gather', name: 'gather', inputs: ['x', 'idx'], outputs: ['y'], attrs: { axis } },
+      ],
+      inputs: [x(shape), input('ids', dims, idx)],
+      output: 'y',
+      wrt: ['x'],
+      seed: seed++,
+    });
+  }
   return cases;
 }

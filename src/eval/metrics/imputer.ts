@@ -37,7 +37,7 @@ export interface ImputeOptions {
 export const DEFAULT_IMPUTER_NOISE = 0.01;
 
 const TOLERANCE = 1e-12;
-const OMEGA = 1.8;
+const OMEGA = 1.9;
 
 /** `input` with every pixel p where keep[p] = 0 imputed (all channels); keep[p] = 1 pixels unchanged. */
 export function noisyLinearImpute(input: InputRow, keep: Uint8Array, o: ImputeOptions = {}): Float32Array {
@@ -67,151 +67,145 @@ export function noisyLinearImpute(input: InputRow, keep: Uint8Array, o: ImputeOp
   const { plane, step } = pixelAddressing(input);
   const value = (k: number, p: number) => input.data[plane(k) + p * step]!;
 
-  // The system in rows of at most 8 off-diagonal entries: diag[i] x_i − Σ w·x_j = b_i (per channel).
+  // The system M x = b: diag[i] x_i − Σ_j w_ij x_j = b_i, off-diagonals in CSR rows split into the
+  // neighbours before i (row-major: earlier) and after it, for the SOR sweeps.
   const diag = new Float64Array(n);
-  const cols = new Int32Array(8 * n).fill(-1);
-  const wts = new Float64Array(8 * n);
-  const b = new Float64Array(n * C);
+  const lower = new Csr(n);
+  const upper = new Csr(n);
+  const b = new Float64Array(C * n);
   for (let i = 0; i < n; i++) {
     const p = pixels[i]!;
     const y = Math.floor(p / W);
     const x = p - y * W;
-    NEIGHBOUR_WEIGHTS.forEach(([dy, dx, w], s) => {
+    for (const [dy, dx, w] of NEIGHBOUR_WEIGHTS) {
       const yy = y + dy;
       const xx = x + dx;
-      if (yy < 0 || xx < 0 || yy >= H || xx >= W) return;
+      if (yy < 0 || xx < 0 || yy >= H || xx >= W) continue;
       diag[i]! += w;
       const q = yy * W + xx;
       const j = vidx[q]!;
-      if (j >= 0) {
-        cols[8 * i + s] = j;
-        wts[8 * i + s] = w;
-      } else for (let k = 0; k < C; k++) b[i * C + k]! += w * value(k, q);
-    });
+      if (j >= 0) (j < i ? lower : upper).push(j, w);
+      else for (let k = 0; k < C; k++) b[k * n + i]! += w * value(k, q);
+    }
+    lower.endRow(i);
+    upper.endRow(i);
   }
-  const x = solve(n, C, diag, cols, wts, b);
+  const system = { n, diag, lower, upper };
   const gauss = noise > 0 ? normals(o.seed ?? 0) : undefined;
   for (let k = 0; k < C; k++) {
+    const xk = solve(system, b.subarray(k * n, (k + 1) * n));
     const base = plane(k);
-    for (let i = 0; i < n; i++) out[base + pixels[i]! * step] = x[i * C + k]! + (gauss ? noise * gauss() : 0);
+    for (let i = 0; i < n; i++) out[base + pixels[i]! * step] = xk[i]! + (gauss ? noise * gauss() : 0);
   }
   return out;
 }
 
-/** y = M v for the system's matrix M (v, y: n × C, interleaved). */
-function multiply(
-  n: number,
-  C: number,
-  diag: Float64Array,
-  cols: Int32Array,
-  wts: Float64Array,
-  v: Float64Array,
-  y: Float64Array,
-) {
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < C; k++) y[i * C + k] = diag[i]! * v[i * C + k]!;
-    for (let s = 0; s < 8; s++) {
-      const j = cols[8 * i + s]!;
-      if (j < 0) continue;
-      const w = wts[8 * i + s]!;
-      for (let k = 0; k < C; k++) y[i * C + k]! -= w * v[j * C + k]!;
+/** Rows of (column, weight) pairs, appended row by row. */
+class Csr {
+  readonly start: Int32Array;
+  cols: Int32Array;
+  weights: Float64Array;
+  private size = 0;
+
+  constructor(rows: number) {
+    this.start = new Int32Array(rows + 1);
+    this.cols = new Int32Array(4 * rows);
+    this.weights = new Float64Array(4 * rows);
+  }
+
+  push(col: number, w: number): void {
+    if (this.size === this.cols.length) {
+      const cols = new Int32Array(2 * this.size);
+      cols.set(this.cols);
+      this.cols = cols;
+      const weights = new Float64Array(2 * this.size);
+      weights.set(this.weights);
+      this.weights = weights;
     }
+    this.cols[this.size] = col;
+    this.weights[this.size++] = w;
+  }
+
+  endRow(i: number): void {
+    this.start[i + 1] = this.size;
+  }
+}
+
+interface System {
+  readonly n: number;
+  readonly diag: Float64Array;
+  readonly lower: Csr;
+  readonly upper: Csr;
+}
+
+/** y = M v. */
+function multiply({ n, diag, lower, upper }: System, v: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = diag[i]! * v[i]!;
+    for (let t = lower.start[i]!; t < lower.start[i + 1]!; t++) s -= lower.weights[t]! * v[lower.cols[t]!]!;
+    for (let t = upper.start[i]!; t < upper.start[i + 1]!; t++) s -= upper.weights[t]! * v[upper.cols[t]!]!;
+    y[i] = s;
   }
 }
 
 /**
- * z = P⁻¹ r for the symmetric SOR preconditioner P ∝ (D/ω − L)(D/ω)⁻¹(D/ω − U), M = D − L − U with L
- * the neighbours of lower index (pixels are numbered row-major, so lower index = earlier).
+ * z = P⁻¹ r for the symmetric SOR preconditioner P ∝ (D/ω − L)(D/ω)⁻¹(D/ω − U), where M = D − L − U
+ * (L: the neighbours before a pixel, U: after it).
  */
-function precondition(
-  n: number,
-  C: number,
-  diag: Float64Array,
-  cols: Int32Array,
-  wts: Float64Array,
-  r: Float64Array,
-  z: Float64Array,
-) {
+function precondition({ n, diag, lower, upper }: System, r: Float64Array, z: Float64Array): void {
   for (let i = 0; i < n; i++) {
-    const f = OMEGA / diag[i]!;
-    for (let k = 0; k < C; k++) {
-      let s = r[i * C + k]!;
-      for (let t = 0; t < 8; t++) {
-        const j = cols[8 * i + t]!;
-        if (j >= 0 && j < i) s += wts[8 * i + t]! * z[j * C + k]!;
-      }
-      z[i * C + k] = f * s;
-    }
+    let s = r[i]!;
+    for (let t = lower.start[i]!; t < lower.start[i + 1]!; t++) s += lower.weights[t]! * z[lower.cols[t]!]!;
+    z[i] = (OMEGA * s) / diag[i]!;
   }
-  for (let i = 0; i < n * C; i++) z[i] = (z[i]! * diag[Math.floor(i / C)]!) / OMEGA;
+  for (let i = 0; i < n; i++) z[i] = (z[i]! * diag[i]!) / OMEGA;
   for (let i = n - 1; i >= 0; i--) {
-    const f = OMEGA / diag[i]!;
-    for (let k = 0; k < C; k++) {
-      let s = z[i * C + k]!;
-      for (let t = 0; t < 8; t++) {
-        const j = cols[8 * i + t]!;
-        if (j > i) s += wts[8 * i + t]! * z[j * C + k]!;
-      }
-      z[i * C + k] = f * s;
-    }
+    let s = z[i]!;
+    for (let t = upper.start[i]!; t < upper.start[i + 1]!; t++) s += upper.weights[t]! * z[upper.cols[t]!]!;
+    z[i] = (OMEGA * s) / diag[i]!;
   }
 }
 
-/** Preconditioned conjugate gradients, one independent run per channel sharing the loops. */
-function solve(
-  n: number,
-  C: number,
-  diag: Float64Array,
-  cols: Int32Array,
-  wts: Float64Array,
-  b: Float64Array,
-): Float64Array {
-  const x = new Float64Array(n * C);
+function dot(u: Float64Array, v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < u.length; i++) s += u[i]! * v[i]!;
+  return s;
+}
+
+/** M x = b by conjugate gradients preconditioned by symmetric SOR, from x = 0. */
+function solve(system: System, b: Float64Array): Float64Array {
+  const n = system.n;
+  const x = new Float64Array(n);
+  const bnorm = Math.sqrt(dot(b, b));
+  if (bnorm === 0) return x;
   const r = Float64Array.from(b);
-  const z = new Float64Array(n * C);
-  const p = new Float64Array(n * C);
-  const q = new Float64Array(n * C);
-  const dot = (u: Float64Array, v: Float64Array, k: number) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += u[i * C + k]! * v[i * C + k]!;
-    return s;
-  };
-  const bnorm = Array.from({ length: C }, (_, k) => Math.sqrt(dot(b, b, k)));
-  const active = bnorm.map((v) => v > 0);
-  precondition(n, C, diag, cols, wts, r, z);
-  p.set(z);
-  const rz = Array.from({ length: C }, (_, k) => dot(r, z, k));
-  const maxIterations = Math.max(1000, 10 * n);
-  for (let it = 0; active.some(Boolean); it++) {
+  const z = new Float64Array(n);
+  const q = new Float64Array(n);
+  precondition(system, r, z);
+  const p = Float64Array.from(z);
+  let rz = dot(r, z);
+  const maxIterations = Math.max(1000, n);
+  for (let it = 0; ; it++) {
     if (it >= maxIterations) {
       throw new GradsightError(
         'internal-error',
-        `the imputation's linear system did not converge in ${it} iterations`,
-        {
-          hint: 'report this with the map and input: the ROAD imputation could not be solved',
-        },
+        `the imputation's linear system (${n} pixels) did not converge in ${it} iterations`,
+        { hint: 'report this with the map and input: the ROAD imputation could not be solved' },
       );
     }
-    multiply(n, C, diag, cols, wts, p, q);
-    for (let k = 0; k < C; k++) {
-      if (!active[k]) continue;
-      const alpha = rz[k]! / dot(p, q, k);
-      for (let i = 0; i < n; i++) {
-        x[i * C + k]! += alpha * p[i * C + k]!;
-        r[i * C + k]! -= alpha * q[i * C + k]!;
-      }
-      if (Math.sqrt(dot(r, r, k)) <= TOLERANCE * bnorm[k]!) active[k] = false;
+    multiply(system, p, q);
+    const alpha = rz / dot(p, q);
+    for (let i = 0; i < n; i++) {
+      x[i]! += alpha * p[i]!;
+      r[i]! -= alpha * q[i]!;
     }
-    precondition(n, C, diag, cols, wts, r, z);
-    for (let k = 0; k < C; k++) {
-      if (!active[k]) continue;
-      const next = dot(r, z, k);
-      const beta = next / rz[k]!;
-      rz[k] = next;
-      for (let i = 0; i < n; i++) p[i * C + k] = z[i * C + k]! + beta * p[i * C + k]!;
-    }
+    if (Math.sqrt(dot(r, r)) <= TOLERANCE * bnorm) return x;
+    precondition(system, r, z);
+    const next = dot(r, z);
+    const beta = next / rz;
+    rz = next;
+    for (let i = 0; i < n; i++) p[i] = z[i]! + beta * p[i]!;
   }
-  return x;
 }
 
 /** Standard normal draws from a seeded generator (mulberry32 + Box–Muller). */

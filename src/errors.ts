@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'layout-mismatch'
   /** NaN or ±Infinity where gradsight needs finite numbers (an input tensor, a preprocessed image). */
   | 'non-finite'
+  /** A question or caption with words the model's vocabulary lacks. */
+  | 'out-of-vocabulary'
   /** A dataset folder or file whose format is not recognised or whose structure is wrong. */
   | 'dataset-invalid'
   /** An image a dataset lists (a manifest line, an annotation, a split list) that does not exist. */

@@ -65,7 +65,7 @@ export async function targetGradients(
   const { [model.input.name]: _image, ...feeds } = model.feedsFor(batch, opts.feeds);
   const graph = await model.targetGraph(reads, target.head);
   const { x, t } = await model.runTarget(graph, batch, feeds);
-  const rows = resolveRows([target], perImageValues(x, t, 1, batch, opts.originalSizes, model.labels));
+  const rows = resolveRows([target], perImageValues(x, t, 1, batch, opts.originalSizes, model.labels, feeds));
   rowCounter(opts.maxTargets ?? DEFAULT_MAX_TARGETS).add(rows);
   const ts = t.data.length / batch.dims[0]!;
   if (rows.length === 0) {
@@ -95,7 +95,7 @@ export async function targetGradients(
     });
     const result = await runner.run(
       selectRows(batch, images),
-      { dtype: 'float32', dims: runner.seedDims(rows.length), data: seed },
+      { dtype: 'float32', dims: runner.seedDims(rows.length, t.dims.slice(1)), data: seed },
       selectFeeds(feeds, images),
     );
     return { ...result, rows, graph };

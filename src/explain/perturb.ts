@@ -118,7 +118,15 @@ export class Perturbations {
     const g = this.o.graph;
     const session = await this.cached(`tail:${layer}`, () =>
       this.o.model.runtime.createSession(
-        tailModel(g.model, layer, g.explained, g.shapes.get(layer)?.shape, this.o.views?.[layer]),
+        tailModel(
+          g.model,
+          layer,
+          g.explained,
+          g.shapes.get(layer)?.shape,
+          this.o.views?.[layer],
+          undefined,
+          Object.keys(this.o.feeds),
+        ),
         this.threads,
       ),
     );
@@ -130,7 +138,15 @@ export class Perturbations {
     const buffer = new Float32Array(batch * size);
     const scorer = new VariantScorer(
       batch,
-      async (b) => (await session.run({ [layer]: b }, [g.explained]))[g.explained] as Float32Tensor,
+      async (b) => {
+        // The tail reads the row's extra inputs (its caption or question) beside the edited layer.
+        const image = this.o.rows[row]!.image;
+        const feeds = selectFeeds(this.o.feeds, Array(b.dims[0]!).fill(image));
+        const used = Object.fromEntries(
+          Object.entries(feeds).filter(([k]) => session.inputNames.includes(k)),
+        );
+        return (await session.run({ ...used, [layer]: b }, [g.explained]))[g.explained] as Float32Tensor;
+      },
       (t) => scoreOf(seed, t),
     );
     return scorer.variants(count, (start, n) => {

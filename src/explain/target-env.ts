@@ -16,6 +16,9 @@ export function targetEnvOf(model: ImageModel): TargetEnv {
       return { task: task.kind };
     case 'segmentation':
       return { task: 'segmentation', denseLayout: task.outputLayout };
+    case 'captioning':
+    case 'vqa':
+      return d.language ? { task: task.kind, language: d.language } : { task: task.kind };
     case 'detection':
       return {
         task: 'detection',

@@ -5,6 +5,8 @@
 //   {"task": "multi-label"}                         a sigmoid per class
 //   {"task": "segmentation", "outputLayout": "NCHW"} per-pixel classes (default for 4-D outputs)
 //   {"task": "detection", "decoder": "fastestdet", "scoreThreshold": 0.65, "iouThreshold": 0.45}
+//   {"task": "captioning", "vocabulary": "vocab.txt", "maxLength": 12}   (language-description.ts)
+//   {"task": "vqa", "vocabulary": "vocab.txt", "answers": "answers.txt"}
 //
 // Everything stated is checked against the model's output shape here, so a description that
 // contradicts the model fails when the model is opened, not as a silently wrong map later.
@@ -14,8 +16,21 @@ import { DEFAULT_IOU_THRESHOLD } from '../detect/nms.ts';
 import { GradsightError } from '../errors.ts';
 import type { ChannelCount, Layout, PreprocessConfig } from '../image/preprocess.ts';
 import type { ValueInfo } from '../onnx/index.ts';
+import {
+  describeLanguage,
+  LANGUAGE_KEYS,
+  LANGUAGE_TASKS,
+  type LanguageDescription,
+  type LanguageFlags,
+} from './language-description.ts';
 
-export const TASKS = ['classification', 'multi-label', 'segmentation', 'detection'] as const;
+export const TASKS = [
+  'classification',
+  'multi-label',
+  'segmentation',
+  'detection',
+  ...LANGUAGE_TASKS,
+] as const;
 export type TaskKind = (typeof TASKS)[number];
 
 /** Detections scoring below this are dropped before NMS (FastestDet's authors use 0.65). */
@@ -34,7 +49,11 @@ export type TaskDescription =
       readonly scoreThreshold: number;
       /** NMS drops a detection overlapping a better one of its class by more than this IoU. */
       readonly iouThreshold: number;
-    };
+    }
+  /** Image + token prefix → next-token logits [N, L, V]; `vocabulary` is the file's name. */
+  | { readonly kind: 'captioning'; readonly vocabulary: string; readonly maxLength: number }
+  /** Image + question tokens → answer logits [N, A]. */
+  | { readonly kind: 'vqa'; readonly vocabulary: string; readonly answers: string };
 
 export interface ModelDescription {
   /** The image input (from the resolved preprocessing). */
@@ -48,10 +67,12 @@ export interface ModelDescription {
   readonly classes: number | undefined;
   /** True when the task was stated (flags or preprocess.json), false when inferred from the output shape. */
   readonly stated: boolean;
+  /** Captioning and VQA: the token input, the vocabulary (and answers), the special tokens. */
+  readonly language?: LanguageDescription;
 }
 
 /** The description keys as given on the command line or in preprocess.json (all optional). */
-export interface DescriptionFlags {
+export interface DescriptionFlags extends LanguageFlags {
   readonly task?: TaskKind;
   readonly outputLayout?: Layout;
   readonly decoder?: DecoderId;
@@ -63,7 +84,8 @@ export interface DescriptionFlags {
 
 const EXAMPLE =
   'e.g. {"task":"classification"}, {"task":"multi-label"}, {"task":"segmentation","outputLayout":"NCHW"} or ' +
-  '{"task":"detection","decoder":"fastestdet","scoreThreshold":0.65,"iouThreshold":0.45}';
+  '{"task":"detection","decoder":"fastestdet","scoreThreshold":0.65,"iouThreshold":0.45}; ' +
+  '{"task":"captioning","vocabulary":"vocab.txt"} or {"task":"vqa","vocabulary":"vocab.txt","answers":"answers.txt"}';
 
 /** Checks the description keys of a preprocess object (types and ranges only) and returns them typed. */
 export function validateDescription(
@@ -105,6 +127,19 @@ export function validateDescription(
     }
     out.classes = o.classes;
   }
+  for (const key of ['vocabulary', 'answers', 'tokenInput'] as const) {
+    const v = o[key];
+    if (v !== undefined && !(typeof v === 'string' && v !== ''))
+      throw bad(key, 'must be a non-empty string', v);
+    if (v !== undefined) out[key] = v as string;
+  }
+  for (const key of ['maxLength', 'tokenLength'] as const) {
+    const v = o[key];
+    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 1))
+      throw bad(key, 'must be a whole number ≥ 1', v);
+    if (v !== undefined) out[key] = v as number;
+  }
+  out.padding = oneOf('padding', ['left', 'right'] as const);
   // Keys that belong to another task contradict the task stated beside them.
   const task = out.task ?? (out.decoder !== undefined ? 'detection' : undefined);
   if (task !== undefined && task !== 'detection') {
@@ -114,6 +149,11 @@ export function validateDescription(
   }
   if (task !== undefined && task !== 'segmentation' && out.outputLayout !== undefined) {
     throw bad('outputLayout', `is a segmentation setting, but "task" is "${task}"`, out.outputLayout);
+  }
+  if (task !== undefined && !(LANGUAGE_TASKS as readonly string[]).includes(task)) {
+    for (const k of LANGUAGE_KEYS) {
+      if (out[k] !== undefined) throw bad(k, `is a captioning/vqa setting, but "task" is "${task}"`, out[k]);
+    }
   }
   for (const k of Object.keys(out) as (keyof DescriptionFlags)[]) if (out[k] === undefined) delete out[k];
   return out;
@@ -128,6 +168,11 @@ export interface DescribeOptions {
   readonly preprocess: PreprocessConfig;
   /** The output being described. */
   readonly output: ValueInfo;
+  /** The model's inputs besides the image (a language task's token input is one of them). */
+  readonly extraInputs?: readonly ValueInfo[];
+  /** The lines of the vocabulary and answers files the description names, as read by the loader. */
+  readonly vocabulary?: readonly string[];
+  readonly answers?: readonly string[];
 }
 
 /** The model description from flags and preprocess.json, checked against the output's shape. */
@@ -163,6 +208,31 @@ export function resolveDescription(opts: DescribeOptions): ModelDescription {
     const outputLayout = pick('outputLayout') ?? 'NCHW';
     task = { kind, outputLayout };
     classes = check.denseClasses(outputLayout);
+  } else if (kind === 'captioning' || kind === 'vqa') {
+    const flags: LanguageFlags = Object.fromEntries(
+      LANGUAGE_KEYS.map((k) => [k, pick(k)]).filter(([, v]) => v !== undefined),
+    );
+    const { language, classes: words } = describeLanguage({
+      task: kind,
+      flags,
+      from,
+      output: opts.output,
+      extraInputs: opts.extraInputs ?? [],
+      vocabulary: opts.vocabulary,
+      answers: opts.answers,
+    });
+    const vocabulary = flags.vocabulary!;
+    task =
+      kind === 'captioning'
+        ? { kind, vocabulary, maxLength: language.maxLength }
+        : { kind, vocabulary, answers: flags.answers! };
+    return {
+      ...base,
+      task,
+      classes: checkClasses(pick('classes'), words, opts.output, from, task),
+      stated: true,
+      language,
+    };
   } else {
     const decoder = pick('decoder');
     if (decoder === undefined) {

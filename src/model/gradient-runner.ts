@@ -140,10 +140,14 @@ export class GradientRunner {
     return sized;
   }
 
-  /** The seed shape for n rows: the target's shape with the batch axis set. */
-  seedDims(n: number): number[] {
+  /**
+   * The seed shape for n rows: the target's shape with the batch axis set, and its symbolic axes (a
+   * caption's length) from `rowDims`, the run-time dims of one row of the target.
+   */
+  seedDims(n: number, rowDims?: readonly number[]): number[] {
     return this.compiled.seed.shape.map((d, i) => {
       if (i === 0) return n;
+      if (typeof d !== 'number' && rowDims?.[i - 1] !== undefined) return rowDims[i - 1]!;
       if (typeof d !== 'number')
         throw new GradsightError('shape-inference', `the target's axis ${i} has no static size`);
       return d;
@@ -181,7 +185,7 @@ export class GradientRunner {
   /** The seed rows for n input rows, as float32: n rows, or with repeatRows the same number per row. */
   private checkSeed(seed: Tensor, n: number): Float32Tensor {
     const rows = this.repeatRows && seed.dims[0]! % n === 0 ? seed.dims[0]! : n;
-    const want = this.seedDims(rows);
+    const want = this.seedDims(rows, seed.dims.slice(1));
     if (seed.dims.length !== want.length || seed.dims.some((d, i) => d !== want[i])) {
       throw new GradsightError(
         'bad-argument',

@@ -37,6 +37,9 @@ export interface ImageModelSource {
   readonly preprocessFile?: unknown;
   readonly preprocessSource?: string;
   readonly labels?: readonly string[] | undefined;
+  /** The lines of the vocabulary and answers files a captioning or VQA description names. */
+  readonly vocabulary?: readonly string[] | undefined;
+  readonly answers?: readonly string[] | undefined;
 }
 
 export interface ImageModelOptions {
@@ -102,7 +105,9 @@ export class ImageModel {
     this.description = description;
     const producer = g.producers.get(output.name)?.opType;
     this.outputIsProbability = producer === (description.task.kind === 'multi-label' ? 'Sigmoid' : 'Softmax');
-    this.alignedLabels = alignLabels(source.labels, preprocess.labelOffset, description.classes, {
+    // A language model's classes are its words (captioning) or answers (VQA), unless labels.txt says.
+    const labels = source.labels ?? description.language?.answers ?? description.language?.vocabulary;
+    this.alignedLabels = alignLabels(labels, preprocess.labelOffset, description.classes, {
       ...description,
       output,
     });
@@ -147,6 +152,9 @@ export class ImageModel {
       ...(source.preprocessSource !== undefined ? { fileSource: source.preprocessSource } : {}),
       preprocess,
       output,
+      extraInputs: g.inputs.filter((i) => i.name !== input.name),
+      ...(source.vocabulary ? { vocabulary: source.vocabulary } : {}),
+      ...(source.answers ? { answers: source.answers } : {}),
     });
     const session = await runtime.createSession(source.bytes, {
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),

@@ -25,6 +25,7 @@ import {
   withExternalData,
 } from '../onnx/index.ts';
 import type { ExternalDataFile } from '../runtime/runtime.ts';
+import { loadLanguageFiles } from './language-files-node.ts';
 
 export interface ModelFiles {
   /** Absolute path of the .onnx file. */
@@ -36,6 +37,9 @@ export interface ModelFiles {
   readonly preprocessFile: unknown;
   readonly labels: readonly string[] | undefined;
   readonly labelsPath: string | undefined;
+  /** The vocabulary and answers files a captioning or VQA preprocess.json names (language-files-node.ts). */
+  readonly vocabulary?: readonly string[];
+  readonly answers?: readonly string[];
 }
 
 export interface LoadOptions {
@@ -53,7 +57,9 @@ export async function loadModelFiles(input: string, opts: LoadOptions = {}): Pro
   // A --labels file is the user's explicit choice and may be anywhere; labels.txt must be in the folder.
   const labelsPath = opts.labelsPath ?? (await sideFileIn(dirname(path), 'labels.txt', 'labels file'));
   const labels = labelsPath === undefined ? undefined : await loadLabelsFile(labelsPath);
+  const language = await loadLanguageFiles(dirname(path), preprocessFile);
   return {
+    ...language,
     path,
     bytes,
     model,

@@ -18,6 +18,8 @@ export async function openImageModel(path: string, opts: OpenOptions = {}): Prom
       preprocessFile: files.preprocessFile,
       preprocessSource: join(dirname(files.path), 'preprocess.json'),
       labels: files.labels,
+      ...(files.vocabulary ? { vocabulary: files.vocabulary } : {}),
+      ...(files.answers ? { answers: files.answers } : {}),
     },
     opts,
   );

@@ -65,9 +65,11 @@ export function rankOutput(output: Float32Tensor, opts: RankOptions): Prediction
   }
   const n = dims.length === 1 ? 1 : dims[0]!;
   const k = sizeOf(dims) / n;
+  // A captioner scores the next word at every position [N, L, V]: its ranking is the first word's.
+  const ranked = task.kind === 'captioning' && dims.length === 3 ? dims[2]! : k;
   const result: Prediction[] = [];
   for (let b = 0; b < n; b++) {
-    const logits = output.data.subarray(b * k, (b + 1) * k);
+    const logits = output.data.subarray(b * k, b * k + ranked);
     const probs = opts.outputIsProbability
       ? logits
       : task.kind === 'multi-label'
@@ -75,7 +77,7 @@ export function rankOutput(output: Float32Tensor, opts: RankOptions): Prediction
         : softmax(logits);
     const diagnostic = nonFinite(logits);
     result.push({
-      kind: task.kind,
+      kind: task.kind === 'multi-label' ? 'multi-label' : 'classification',
       // One NaN or Inf logit makes every softmax probability NaN: no ranking, a diagnostic instead.
       top: (diagnostic && !opts.outputIsProbability && task.kind === 'classification'
         ? []

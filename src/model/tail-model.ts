@@ -27,6 +27,8 @@ export function tailModel(
   layerShape?: Shape,
   view?: LayerView,
   method = 'Ablation-CAM',
+  /** Graph inputs besides the layer the tail may read (a question's tokens): they stay inputs. */
+  extraInputs: readonly string[] = [],
 ): Uint8Array {
   const g = model.graph;
   const proto = model.proto.graph!;
@@ -51,7 +53,9 @@ export function tailModel(
   const nodes = g.nodes.filter((n) => needed.has(n.name));
   const produced = new Set(nodes.flatMap((n) => n.outputs));
   const inputs = new Set(g.inputs.map((i) => i.name));
-  const frontier = [...tensors].filter((t) => t !== layer && !produced.has(t) && !g.initializers.has(t));
+  const frontier = [...tensors].filter(
+    (t) => t !== layer && !produced.has(t) && !g.initializers.has(t) && !extraInputs.includes(t),
+  );
   if (frontier.some((t) => inputs.has(t)) || !tensors.has(layer)) {
     throw new GradsightError(
       'method-not-applicable',
@@ -90,6 +94,7 @@ export function tailModel(
       inverse
         ? create(ValueInfoProtoSchema, tensorValueInfo(layer, dtypeToOnnx('float32'), inverse.shape))
         : create(ValueInfoProtoSchema, { ...layerInfo, name: layer }),
+      ...proto.input.filter((i) => extraInputs.includes(i.name) && tensors.has(i.name)),
     ],
     output: [create(ValueInfoProtoSchema, { name: target })],
   });

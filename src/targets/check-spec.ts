@@ -19,6 +19,7 @@ export const SPEC_KINDS: readonly TargetSpec['kind'][] = [
   'cosine',
   'direction',
   'seed',
+  'caption',
   'custom',
 ];
 
@@ -83,6 +84,13 @@ export function checkSpec(spec: TargetSpec): TargetSpec {
       break;
     case 'seed':
       field('seed', isNumbers, 'a Float32Array', false);
+      break;
+    case 'caption':
+      field(
+        'word',
+        (v) => isRef(v) && (typeof v === 'string' || isCount(v)),
+        'a word position ≥ 1 or a word',
+      );
       break;
     case 'custom':
       field(

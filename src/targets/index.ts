@@ -1,4 +1,5 @@
 // Public API of targets: what is explained, separate from how (methods).
+export { type CaptionPick, captionIds, captionTarget } from './caption.ts';
 export { classIndex } from './class-index.ts';
 export { type DetectionPick, detectionTarget } from './detection.ts';
 export type { TargetHead } from './head.ts';
@@ -20,7 +21,9 @@ export {
   targetFrom,
   targetOf,
 } from './resolve.ts';
+export { captionFeed, questionFeed, textWords, tokenFeed, tokenize } from './tokenizer.ts';
 export type {
+  CaptionWord,
   ClassRef,
   Target,
   TargetInput,

@@ -1,6 +1,6 @@
 // Target strings as users type them: `pred`, `top:3`, `281`, `tabby cat`, `281-vs-282`, `cat-vs-dog`,
 // `prob[:c]`, `logprob[:c]`, `sigmoid[:c]`, `region:c`, `det`, `det:3`, `det:person`,
-// `det:box=x0,y0,x1,y1`, `up[:i]`, `down[:i]`; any of them behind `counterfactual:` (or `cf:`).
+// `det:box=x0,y0,x1,y1`, `up[:i]`, `down[:i]`, `caption[:i|:word]`; any of them behind `counterfactual:` (or `cf:`).
 
 import { GradsightError } from '../errors.ts';
 import type { ClassRef, TargetSpec } from './types.ts';
@@ -9,7 +9,7 @@ const ref = (s: string): ClassRef => (/^\d+$/.test(s.trim()) ? Number(s.trim()) 
 
 const FORMS =
   'use pred, top:K, a class index, a label, A-vs-B, prob[:class], logprob[:class], sigmoid[:class], ' +
-  'region:class, det, det:K, det:label, det:box=x0,y0,x1,y1, up[:i], down[:i], or counterfactual:<target>';
+  'region:class, det, det:K, det:label, det:box=x0,y0,x1,y1, up[:i], down[:i], caption[:i|:word], or counterfactual:<target>';
 
 const bad = (t: string) =>
   new GradsightError('bad-argument', `cannot read the target ${JSON.stringify(t)}`, { hint: FORMS });
@@ -37,6 +37,13 @@ export function parseTarget(text: string): TargetSpec {
   if (region) return { kind: 'region', of: ref(region[1]!) };
   const det = /^det(?:ections?)?(?::(.+))?$/i.exec(t);
   if (det) return detection(t, det[1]?.trim());
+  const caption = /^caption(?::(.+))?$/i.exec(t);
+  if (caption) {
+    const w = caption[1]?.trim();
+    if (w === undefined) return { kind: 'caption' };
+    if (w === '') throw bad(t);
+    return { kind: 'caption', word: /^\d+$/.test(w) ? atLeastOne(Number(w), t) : w };
+  }
   const dir = /^(up|down)(?::(\d+))?$/i.exec(t);
   if (dir) {
     const sign = dir[1]!.toLowerCase() === 'up' ? 1 : -1;
@@ -45,7 +52,8 @@ export function parseTarget(text: string): TargetSpec {
       : { kind: 'direction', sign, index: Number(dir[2]) };
   }
   // A keyword form that did not parse ("top:x", "prob:", "-vs-dog") is a typo, not a label to look up.
-  if (/^(?:top|prob(?:ability)?|log-?prob|sigmoid|region|det|up|down)\s*[:=]|-vs-/i.test(t)) throw bad(t);
+  if (/^(?:top|prob(?:ability)?|log-?prob|sigmoid|region|det|up|down|caption)\s*[:=]|-vs-/i.test(t))
+    throw bad(t);
   if (/^\d+$/.test(t)) return { kind: 'class', index: Number(t) };
   return { kind: 'label', text: t };
 }

@@ -5,7 +5,9 @@
 import type { Decoder } from '../detect/types.ts';
 import { GradsightError } from '../errors.ts';
 import { labelFor } from '../image/labels.ts';
+import type { LanguageDescription } from '../model/language-description.ts';
 import { topK } from '../tensor/tensor.ts';
+import { captionTarget } from './caption.ts';
 import { badTarget, checkRows, checkSpec } from './check-spec.ts';
 import { classIndex } from './class-index.ts';
 import { detectionTarget } from './detection.ts';
@@ -16,7 +18,7 @@ import type { Target, TargetInput, TargetRow, TargetRowInit, TargetSpec, TargetV
 /** What targets need to know of the model. */
 export interface TargetEnv {
   /** The model's task (from its description); dense outputs are segmentation either way. */
-  readonly task?: 'classification' | 'multi-label' | 'segmentation' | 'detection';
+  readonly task?: 'classification' | 'multi-label' | 'segmentation' | 'detection' | 'captioning' | 'vqa';
   /** Class axis of a dense segmentation output row: NCHW → 0 ([C, H, W]), NHWC → 2 ([H, W, C]). */
   readonly denseLayout?: 'NCHW' | 'NHWC';
   readonly detection?: {
@@ -24,6 +26,8 @@ export interface TargetEnv {
     readonly scoreThreshold: number;
     readonly iouThreshold: number;
   };
+  /** Captioning and VQA models: the token input and the vocabulary. */
+  readonly language?: LanguageDescription;
 }
 
 /** A class index, a CLI string, a spec or a user's Target, as a Target. */
@@ -160,6 +164,8 @@ function baseTarget(spec: TargetSpec, env: TargetEnv): Target {
       });
     case 'detection':
       return detectionTarget(spec, env);
+    case 'caption':
+      return captionTarget(spec.word === undefined ? {} : { word: spec.word }, env);
     case 'cosine':
       return {
         head: cosineHead(spec.reference),

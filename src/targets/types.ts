@@ -7,6 +7,7 @@
 // works with every target, and a user-defined Target needs no library edit.
 
 import type { Detection } from '../detect/types.ts';
+import type { Feeds } from '../tensor/rows.ts';
 import type { TargetHead } from './head.ts';
 
 export type ClassRef = number | string;
@@ -54,6 +55,11 @@ type BaseSpec =
   | { readonly kind: 'direction'; readonly sign: 1 | -1; readonly index?: number }
   /** A raw seed row: the gradient of anything linear in the output. */
   | { readonly kind: 'seed'; readonly seed: Float32Array; readonly description?: string }
+  /**
+   * Words of a caption (captioning models): each word's log-probability given its prefix; all words,
+   * the word at a 1-based position, or every occurrence of a word.
+   */
+  | { readonly kind: 'caption'; readonly word?: number | string }
   /** A user-defined target. */
   | { readonly kind: 'custom'; readonly target: Target };
 
@@ -71,6 +77,8 @@ export interface TargetValues {
   readonly inputSize: readonly [number, number];
   /** [height, width] of the decoded image, when the input came from an image. */
   readonly originalSize: readonly [number, number] | undefined;
+  /** This image's row of each extra input (a caption's or a question's tokens). */
+  readonly feeds?: Feeds;
 }
 
 export interface Target {
@@ -103,6 +111,13 @@ export interface TargetRowInit {
   /** d(explained scalar)/d(T row), same size as one row of T. */
   readonly seed: Float32Array;
   readonly detection?: Detection;
+  /** A caption word: its 1-based position and the caption's words. */
+  readonly word?: CaptionWord;
+}
+
+export interface CaptionWord {
+  readonly position: number;
+  readonly words: readonly string[];
 }
 
 export interface TargetRow extends TargetRowInit {

@@ -116,7 +116,16 @@ export async function languageFeeds(
     const feed = concatRows(texts.map((t) => captionFeed(t, language)));
     return { feeds: { ...feeds, [language.tokenInput]: feed }, info: undefined };
   }
-  if (text === undefined) return { feeds, info: undefined };
+  if (text === undefined) {
+    if (given) return { feeds, info: undefined };
+    throw new GradsightError(
+      'bad-argument',
+      'a VQA model explains its answer to a question, and none is given',
+      {
+        hint: `give one: --question "what colour is the square?" (library: explain(images, { question })), or its tokens with --feed ${language.tokenInput}=ids.json`,
+      },
+    );
+  }
   const texts = perImage(text, n, 'question');
   const ids = texts.map((t) => tokenize(t, language.vocabulary, 'the question'));
   // Questions of different lengths on a dynamic input: padded to the longest.

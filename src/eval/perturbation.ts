@@ -168,7 +168,7 @@ export class VariantScorer {
   }
 
   /** Scores of whole rows of dims `rowDims` (copied into one tensor per batch). */
-  rows(inputs: readonly Float32Array[], rowDims: readonly number[]): Promise<Float32Array> {
+  async rows(inputs: readonly Float32Array[], rowDims: readonly number[]): Promise<Float32Array> {
     const size = rowDims.reduce((p, q) => p * q, 1);
     for (const [i, x] of inputs.entries()) {
       if (x.length !== size) {

@@ -291,15 +291,16 @@ export class Aggregator {
             .map((m) => [m, summarize(this.values.get(v.key)?.get(m) ?? [], this.options)]),
         ),
       }));
-      const curves: CurveResult[] = (def.curves ?? []).map((c) => ({
-        ...c,
-        byMethod: Object.fromEntries(
-          this.config.methods.flatMap((m) => {
-            const acc = this.curveSums.get(c.key)?.get(m);
-            return acc ? [[m, [...acc.sum].map((s, i) => (acc.n[i]! > 0 ? s / acc.n[i]! : Number.NaN))]] : [];
-          }),
-        ),
-      }));
+      const curves: CurveResult[] = (def.curves ?? []).map((c) => {
+        const byMethod: Record<string, number[]> = {};
+        for (const m of this.config.methods) {
+          const acc = this.curveSums.get(c.key)?.get(m);
+          if (acc) byMethod[m] = [...acc.sum].map((s, i) => (acc.n[i]! > 0 ? s / acc.n[i]! : Number.NaN));
+        }
+        const points = Math.max(0, ...Object.values(byMethod).map((y) => y.length));
+        const x = c.x ?? Array.from({ length: points }, (_, i) => (points > 1 ? i / (points - 1) : 0));
+        return { key: c.key, title: c.title, x, xLabel: c.xLabel, yLabel: c.yLabel, byMethod };
+      });
       const dataset: DatasetValueResult[] = [];
       const reduced = this.reductions.get(id);
       const template = def.reduce?.(2) ?? [];

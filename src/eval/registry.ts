@@ -11,6 +11,7 @@
 
 import type { EvalSample, LabelledBox } from './datasets/types.ts';
 import { type ConfidenceChange, camMultConfidence, relativeDrop } from './metrics/confidence.ts';
+import { perturbationCurve } from './metrics/deletion-insertion.ts';
 import { discriminationOf } from './metrics/discrimination.ts';
 import {
   boxBaselineRecord,
@@ -23,6 +24,7 @@ import {
 } from './metrics/localization-error.ts';
 import { energyPointing, LOC_DELTAS, locDelta, pointingGame } from './metrics/pointing.ts';
 import { boxesOf, type ClassTruth, classPixels, type LabelMask } from './metrics/regions.ts';
+import { ROAD_PERCENTILES, road } from './metrics/road.ts';
 import {
   classIoU,
   SEED_FRACTION,
@@ -95,7 +97,8 @@ export interface ValueDef {
 export interface CurveDef {
   readonly key: string;
   readonly title: string;
-  readonly x: readonly number[];
+  /** The x of each point; absent: evenly from 0 to 1 (as many as the curves have). */
+  readonly x?: readonly number[];
   readonly xLabel: string;
   readonly yLabel: string;
 }
@@ -417,6 +420,81 @@ const confidence: EvalMetric = {
   },
 };
 
+/** Deletion or insertion of the predicted class's map (RISE): AUC of the softmax score, and the curve. */
+function curveMetric(mode: 'deletion' | 'insertion'): EvalMetric {
+  const deletion = mode === 'deletion';
+  return {
+    id: mode,
+    title: deletion ? 'Deletion' : 'Insertion',
+    summary: deletion
+      ? "pixels removed most relevant first (one row's worth per step, to zero): area under the class probability, lower is better"
+      : 'pixels inserted most relevant first into a blurred input: area under the class probability, higher is better',
+    paper: 'Petsiuk et al. 2018 (RISE)',
+    needs: ['scorer'],
+    byDefault: false,
+    values: [{ key: `${mode}.auc`, title: `${mode} AUC`, better: deletion ? 'lower' : 'higher' }],
+    curves: [
+      {
+        key: `${mode}.curve`,
+        title: `${deletion ? 'Deletion' : 'Insertion'} curve`,
+        xLabel: `fraction of pixels ${deletion ? 'removed' : 'inserted'}`,
+        yLabel: 'class probability',
+      },
+    ],
+    method: async (ctx) => {
+      const m = predictedMap(ctx);
+      if (!m) return {};
+      const c = await perturbationCurve(
+        await ctx.scorer(m.classIndex, 'softmax'),
+        ctx.input,
+        m.modelMap,
+        mode,
+      );
+      return { values: { [`${mode}.auc`]: c.auc }, curves: { [`${mode}.curve`]: [...c.scores] } };
+    },
+  };
+}
+
+const roadMetric: EvalMetric = {
+  id: 'road',
+  title: 'ROAD',
+  summary:
+    "RemOve And Debias (pytorch-grad-cam's definition): pixels above / below each percentile imputed by noisy linear imputation; the class probability's change, most- and least-relevant first",
+  paper: 'Rong et al. 2022',
+  needs: ['scorer'],
+  byDefault: false,
+  values: [
+    { key: 'road.morf', title: 'ROAD MoRF change', better: 'lower' },
+    { key: 'road.lerf', title: 'ROAD LeRF change', better: 'higher' },
+    { key: 'road.combined', title: 'ROAD combined', better: 'higher' },
+  ],
+  curves: [
+    {
+      key: 'road.morfCurve',
+      title: 'ROAD, most relevant first',
+      x: ROAD_PERCENTILES,
+      xLabel: 'percentile removed',
+      yLabel: 'probability change',
+    },
+    {
+      key: 'road.lerfCurve',
+      title: 'ROAD, least relevant first',
+      x: ROAD_PERCENTILES,
+      xLabel: 'percentile removed',
+      yLabel: 'probability change',
+    },
+  ],
+  method: async (ctx) => {
+    const m = predictedMap(ctx);
+    if (!m) return {};
+    const r = await road(await ctx.scorer(m.classIndex, 'softmax'), ctx.input, m.modelMap);
+    return {
+      values: { 'road.morf': r.morf.mean, 'road.lerf': r.lerf.mean, 'road.combined': r.combined },
+      curves: { 'road.morfCurve': r.morf.changes, 'road.lerfCurve': r.lerf.changes },
+    };
+  },
+};
+
 /** Every metric, in the order of the CLI help, results.json, the report and the docs. */
 export const EVAL_METRICS: readonly EvalMetric[] = [
   accuracy,
@@ -425,6 +503,9 @@ export const EVAL_METRICS: readonly EvalMetric[] = [
   seeds,
   discrimination,
   confidence,
+  curveMetric('deletion'),
+  curveMetric('insertion'),
+  roadMetric,
 ];
 
 export const EVAL_METRIC_IDS: readonly string[] = EVAL_METRICS.map((m) => m.id);

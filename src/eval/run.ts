@@ -222,7 +222,7 @@ const IMAGE_ERRORS = new Set<string>([
 ]);
 
 /** model class index → its dataset class (the first that maps to it). */
-function reverseMap(classes: ReadonlyMap<string, readonly number[]>): Map<number, string> {
+export function reverseMap(classes: ReadonlyMap<string, readonly number[]>): Map<number, string> {
   const out = new Map<number, string>();
   for (const [label, indices] of classes) for (const i of indices) if (!out.has(i)) out.set(i, label);
   return out;
@@ -248,13 +248,7 @@ export async function evaluateImage(job: ImageJob): Promise<ImageRecord> {
   const { explainer, sample } = job;
   const model = explainer.model;
   const image = await decodeImageFile(sample.image, job.decode ?? {});
-  const batch = imageToTensor(image, model.preprocess);
-  const all = (await model.predict(batch, model.description.classes ?? 1000))[0]!;
-  const score = new Map(all.top.map((c) => [c.index, c.score]));
-  const top = all.top
-    .slice(0, 5)
-    .map((c) => ({ index: c.index, label: job.datasetOf.get(c.index), score: c.score }));
-  const explained = explainedClasses(sample.labels, job.classes, top, score);
+  const { batch, top, explained } = await classesOf(explainer, image, sample, job.classes, job.datasetOf);
   const mask = sample.mask ? await sample.mask() : undefined;
   if (mask && (mask.width !== image.width || mask.height !== image.height)) {
     throw new GradsightError(
@@ -329,6 +323,24 @@ export async function evaluateImage(job: ImageJob): Promise<ImageRecord> {
     methods,
     ...(Object.keys(methodData).length ? { data: methodData } : {}),
   };
+}
+
+/** The image's preprocessed batch, the model's top 5 (with their dataset classes) and the classes to explain. */
+export async function classesOf(
+  explainer: Explainer,
+  image: RgbImage,
+  sample: EvalSample,
+  classes: ReadonlyMap<string, readonly number[]>,
+  datasetOf: ReadonlyMap<number, string>,
+) {
+  const model = explainer.model;
+  const batch = imageToTensor(image, model.preprocess);
+  const all = (await model.predict(batch, model.description.classes ?? 1000))[0]!;
+  const score = new Map(all.top.map((c) => [c.index, c.score]));
+  const top = all.top
+    .slice(0, 5)
+    .map((c) => ({ index: c.index, label: datasetOf.get(c.index), score: c.score }));
+  return { batch, top, explained: explainedClasses(sample.labels, classes, top, score) };
 }
 
 /**

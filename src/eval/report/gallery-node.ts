@@ -1,0 +1,105 @@
+// The pictures of the eval report's galleries (Node): the few images the aggregation picked (best,
+// worst, misclassified) explained again with every method, drawn small and encoded as JPEG data URLs.
+// Only these images are revisited, one at a time, so a run of any size keeps no pictures in memory.
+
+import sharp from 'sharp';
+import type { Explainer } from '../../explain/explainer.ts';
+import { decodeImageFile } from '../../image/decode-node.ts';
+import type { ImageFileOptions } from '../../image/limits.ts';
+import type { RgbImage } from '../../image/rgb-image.ts';
+import { methodById } from '../../methods/table.ts';
+import type { MethodId } from '../../methods/types.ts';
+import { resizeForDisplay } from '../../render/display-size.ts';
+import { imageCanvas, renderExplanation } from '../../render/explanation-images.ts';
+import type { EvalResults } from '../aggregate.ts';
+import type { EvalDataset } from '../datasets/types.ts';
+import { classesOf } from '../run.ts';
+import type { GalleryImage } from './html.ts';
+
+/** Long side of a gallery picture (twice its displayed 96 px, sharp on high-DPI screens). */
+export const GALLERY_SIDE = 192;
+/** Misclassified images shown with pictures (the list names up to 100). */
+export const MISCLASSIFIED_PICTURES = 12;
+
+export interface GalleryOptions {
+  readonly methods: readonly MethodId[];
+  readonly layers?: readonly string[];
+  readonly classes: ReadonlyMap<string, readonly number[]>;
+  readonly datasetOf: ReadonlyMap<number, string>;
+  readonly decode?: ImageFileOptions;
+}
+
+/** The gallery pictures of `results`, by sample index; an image that fails now is left out. */
+export async function galleryImages(
+  explainer: Explainer,
+  dataset: EvalDataset,
+  results: EvalResults,
+  o: GalleryOptions,
+): Promise<Map<number, GalleryImage>> {
+  const want = new Map<number, 'truth' | 'predicted'>();
+  for (const e of [...(results.gallery?.best ?? []), ...(results.gallery?.worst ?? [])])
+    want.set(e.index, 'truth');
+  for (const m of results.misclassified.slice(0, MISCLASSIFIED_PICTURES))
+    if (!want.has(m.index)) want.set(m.index, 'predicted');
+  const out = new Map<number, GalleryImage>();
+  if (!want.size) return out;
+  let index = -1;
+  const last = Math.max(...want.keys());
+  for (const sample of dataset.samples()) {
+    index++;
+    if (index > last) break;
+    const which = want.get(index);
+    if (!which) continue;
+    try {
+      const image = await decodeImageFile(sample.image, o.decode ?? {});
+      const { explained } = await classesOf(explainer, image, sample, o.classes, o.datasetOf);
+      const c =
+        which === 'truth'
+          ? (explained.find((x) => x.truth) ?? explained[0])
+          : explained.find((x) => x.predicted);
+      if (!c) continue;
+      out.set(index, await pictures(explainer, image, c.classIndex, o));
+    } catch {
+      // The record already says what this image gave; a picture that cannot be made now is skipped.
+    }
+  }
+  return out;
+}
+
+async function pictures(
+  explainer: Explainer,
+  image: RgbImage,
+  classIndex: number,
+  o: GalleryOptions,
+): Promise<GalleryImage> {
+  const canvas = imageCanvas({ image }, explainer.model.preprocess, 'model');
+  const overlays: { method: string; title: string; image: string }[] = [];
+  for (const method of o.methods) {
+    try {
+      const r = await explainer.explain(image, {
+        method,
+        target: classIndex,
+        ...(o.layers?.length ? { layers: o.layers } : {}),
+      });
+      const e = r.explanations[0];
+      if (!e) continue;
+      const drawn = renderExplanation(e, canvas, { colormap: 'jet', alpha: 0.5 });
+      overlays.push({
+        method,
+        title: methodById(method)?.title ?? method,
+        image: await jpegDataUrl(drawn.plain),
+      });
+    } catch {
+      // A method that does not apply (CAM without a GAP head) has no picture, as it has no values.
+    }
+  }
+  return { thumbnail: await jpegDataUrl(canvas.base), overlays };
+}
+
+async function jpegDataUrl(img: RgbImage): Promise<string> {
+  const small = resizeForDisplay(img, GALLERY_SIDE);
+  const jpeg = await sharp(small.data, { raw: { width: small.width, height: small.height, channels: 3 } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
+  return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+}

@@ -162,9 +162,10 @@ export interface RelativeBox {
 
 /** A relative box at a width × height image: pixels whose centres fall inside it. */
 export function relativeBoxAt(r: RelativeBox, width: number, height: number): Box {
+  // + 0 turns ceil's −0 (for a region starting at 0) into 0.
   return {
-    x0: Math.ceil(r.left * width - 0.5),
-    y0: Math.ceil(r.top * height - 0.5),
+    x0: Math.ceil(r.left * width - 0.5) + 0,
+    y0: Math.ceil(r.top * height - 0.5) + 0,
     x1: Math.floor(r.right * width - 0.5),
     y1: Math.floor(r.bottom * height - 0.5),
   };

@@ -313,6 +313,14 @@ export class CascadingRandomization {
   }
 
   static create(explainer: Explainer, options: SanityOptions = {}): CascadingRandomization {
+    const task = explainer.model.description.task.kind;
+    if (task !== 'classification' && task !== 'multi-label') {
+      throw new GradsightError(
+        'method-not-applicable',
+        `sanity checks explain one class per image; this model's output is a ${task} output`,
+        { hint: 'run the randomization checks on a classifier (one score per class)' },
+      );
+    }
     const layers = parameterLayers(explainer.model.model);
     return new CascadingRandomization(explainer, randomizationSteps(layers, options.steps), options);
   }

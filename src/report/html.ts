@@ -5,6 +5,7 @@
 
 import { COLORMAPS, type ColormapId, DEFAULT_COLORMAP, isColormapId } from '../render/colormaps.ts';
 import { isImageDataUrl, pngDataUrlSize } from './data-url.ts';
+import { renderCaption, renderQuestion } from './language.ts';
 import { REPORT_CSS } from './style.ts';
 import type {
   ReportData,
@@ -165,15 +166,18 @@ ${hint ? `<p class="hint">hint: ${esc(hint)}</p>` : ''}
   const thumb = isImageDataUrl(img.thumbnail)
     ? `<img src="${esc(img.thumbnail)}" alt="input ${esc(img.file)}"${sizeAttrs(img.thumbnail)}>`
     : '<div class="no-image">no preview</div>';
-  const targets = img.targets.length
-    ? img.targets.map((t) => renderTarget(t, img)).join('\n')
-    : '<p class="empty">No explanations for this image.</p>';
+  const captioned = img.targets.some((t) => t.word);
+  const targets = captioned
+    ? renderCaption(img, thumb)
+    : img.targets.length
+      ? renderQuestion(img) + img.targets.map((t) => renderTarget(t, img)).join('\n')
+      : '<p class="empty">No explanations for this image.</p>';
   return `<section class="card" id="${imageId(i)}">
 ${head}
 <div class="image-body">
 <div class="input">
 ${thumb}
-${img.predictionNote ? `<div class="note">${esc(img.predictionNote)}</div>` : ''}${renderPredictions(img.predictions, img.predictionKind)}
+${img.predictionNote ? `<div class="note">${esc(img.predictionNote)}</div>` : ''}${captioned ? '' : renderPredictions(img.predictions, img.predictionKind)}
 </div>
 <div class="targets">
 ${targets}

@@ -68,17 +68,29 @@ export async function reportImage(
     const key = `${e.target.description}|${e.target.counterfactual}`;
     let t = targets.get(key);
     if (!t) {
+      const word = e.target.word;
       const target = {
         description: e.target.description,
         ...(e.target.probability !== undefined ? { probability: e.target.probability } : {}),
+        ...(word
+          ? { word: { position: word.position, text: word.words[word.position - 1] ?? e.target.label } }
+          : {}),
       };
       t = { target, panels: [] };
       targets.set(key, t);
     }
     t.panels.push(panel);
   }
+  const first = panels[0]?.explanation.target;
+  const language = {
+    ...(first?.word ? { caption: first.word.words.join(' ') } : {}),
+    ...(first?.question !== undefined
+      ? { question: first.question, ...(prediction.top[0] ? { answer: prediction.top[0].label } : {}) }
+      : {}),
+  };
   return {
     file,
+    ...language,
     ...canvas.original,
     thumbnail: await toDataUrl(resizeForDisplay(canvas.base, maxSide)),
     predictions: predictionEntries(prediction),

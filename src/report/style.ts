@@ -86,6 +86,15 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liber
 .note { margin-top: 5px; font-size: 12px; color: var(--warn); background: var(--warn-soft); border-radius: 4px; padding: 3px 7px; overflow-wrap: anywhere; }
 .empty { color: var(--muted); }
 
+.caption-text { font-size: 16px; margin: 0 0 12px; }
+.qa { font-size: 15px; margin: 0 0 12px; }
+.caption-strip + .caption-strip { margin-top: 14px; }
+.caption-strip h4 { font-size: 13px; margin: 0 0 6px; }
+.words { display: grid; grid-template-columns: repeat(auto-fill, minmax(96px, 120px)); gap: 10px; }
+.word { margin: 0; min-width: 0; }
+.word img { display: block; width: 100%; height: auto; border-radius: 4px; }
+.word figcaption { text-align: center; font-size: 14px; font-weight: 600; margin-top: 4px; overflow-wrap: anywhere; }
+
 .failed-card { border-left: 4px solid var(--bad); }
 .error { margin: 0; color: var(--bad); overflow-wrap: anywhere; }
 .error code { font-weight: 600; }

@@ -57,6 +57,11 @@ export interface ReportImage {
   /** Segmentation scores are pixel shares, and the report says so. */
   readonly predictionKind: 'classification' | 'multi-label' | 'segmentation';
   readonly targets: readonly ReportTarget[];
+  /** Captioning models: the caption whose words the targets explain (the paper's Fig. 6 layout). */
+  readonly caption?: string;
+  /** VQA models: the question and the predicted answer (Fig. 7). */
+  readonly question?: string;
+  readonly answer?: string;
   /** A failed image: rendered as a card showing the error instead of predictions and panels. */
   readonly error?: { readonly code: string; readonly message: string; readonly hint?: string };
 }
@@ -65,6 +70,8 @@ export interface ReportTarget {
   /** "Egyptian cat (286)", "counterfactual: ...", "tabby (281) vs tiger cat (282)". */
   readonly description: string;
   readonly probability?: number;
+  /** A caption word: its 1-based position and text. */
+  readonly word?: { readonly position: number; readonly text: string };
   readonly panels: readonly ReportPanel[];
 }
 

@@ -63,6 +63,9 @@ export interface ExplainCliOptions extends PreprocessOpts {
   labels?: string;
   report: boolean;
   maxTargets?: number;
+  /** true: decode the caption greedily; a string: explain that caption. */
+  caption?: boolean | string;
+  question?: string;
 }
 
 const list = (v: string, prev: string[] | undefined) => [
@@ -134,10 +137,18 @@ export function explainCommand(io: CliIo): Command {
     )
     .option(
       '-t, --target <t>',
-      'what to explain (repeatable): pred, top:K, a class index, a label, A-vs-B, prob[:c], logprob[:c], sigmoid[:c], region:c, det, det:K, det:LABEL, det:box=x0,y0,x1,y1, up[:i], down[:i]; counterfactual:<target> explains −y',
+      'what to explain (repeatable): pred, top:K, a class index, a label, A-vs-B, prob[:c], logprob[:c], sigmoid[:c], region:c, det, det:K, det:LABEL, det:box=x0,y0,x1,y1, up[:i], down[:i], caption[:i|:word]; counterfactual:<target> explains −y',
       list,
     )
     .option('--counterfactual', 'explain −y for every target: regions whose removal raises the score')
+    .option(
+      '--caption [text]',
+      'captioning models: explain each word of the caption, decoded greedily by the model (or the one given)',
+    )
+    .option(
+      '--question <text>',
+      'VQA models: the question whose answer is explained, e.g. "what colour is the square?"',
+    )
     .option(
       '--max-targets <n>',
       'most explained targets per image (default 100): a larger top:K needs it',
@@ -226,8 +237,10 @@ async function runExplain(
   const model = await openModelFor(modelPath, o);
   const ex = Explainer.fromModel(model);
   let feeds: Feeds;
+  let language: ReturnType<typeof languageOptions>;
   try {
     feeds = await loadFeeds(o.feed, model, fileLimit(o));
+    language = languageOptions(o, model);
   } catch (e) {
     await ex.release();
     throw e;
@@ -250,7 +263,10 @@ async function runExplain(
   let reads = '';
   const progress = new Progress(files.length || 1, !o.quiet && !o.json && process.stderr.isTTY === true);
   const runOptions = {
-    target: o.target?.length ? o.target : ['pred'],
+    ...language,
+    target: o.target?.length
+      ? o.target
+      : [model.description.language?.task === 'captioning' ? 'caption' : 'pred'],
     ...(o.layer?.length ? { layers: o.layer } : {}),
     ...(o.layerLayout ? { layerLayout: o.layerLayout } : {}),
     counterfactual: o.counterfactual ?? false,
@@ -394,6 +410,27 @@ async function runExplain(
     }
     throw e;
   }
+}
+
+/** --caption and --question, checked against the model's task (the library tokenizes them). */
+function languageOptions(o: ExplainCliOptions, model: ImageModel): { caption?: string; question?: string } {
+  const task = model.description.language?.task;
+  const wrong = (flag: string, needs: string, example: string) =>
+    new GradsightError(
+      'bad-argument',
+      `${flag} needs a ${needs} model; this model's task is ${model.description.task.kind}`,
+      {
+        hint: `describe the model in preprocess.json, e.g. ${example}`,
+      },
+    );
+  if (o.caption !== undefined && task !== 'captioning')
+    throw wrong('--caption', 'captioning', '{"task":"captioning","vocabulary":"vocab.txt"}');
+  if (o.question !== undefined && task !== 'vqa')
+    throw wrong('--question', 'VQA', '{"task":"vqa","vocabulary":"vocab.txt","answers":"answers.txt"}');
+  return {
+    ...(typeof o.caption === 'string' ? { caption: o.caption } : {}),
+    ...(o.question !== undefined ? { question: o.question } : {}),
+  };
 }
 
 /** The files of one image's results.json entry (explain-outputs.ts), relative to --out. */

@@ -1,4 +1,4 @@
-// Bias identification (the Grad-CAM paper §7: a model that looks at the wrong cue): the share of a
+// Bias identification (the Grad-CAM paper §6.3: a model that looks at the wrong cue): the share of a
 // map's mass inside a given region (a watermark, a caption, a border: a mask or box per image, or one
 // region fixed in relative coordinates), aggregated per method and class. A class is flagged when its
 // mean share is at least `minConcentration` times the region's mean area share, what a map spread

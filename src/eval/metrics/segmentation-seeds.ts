@@ -1,4 +1,4 @@
-// Weakly-supervised segmentation seeds (the Grad-CAM paper §6, seeds for SEC on VOC 2012): each class
+// Weakly-supervised segmentation seeds (the Grad-CAM paper §4.2, seeds for SEC on VOC 2012): each class
 // present gets its map normalized to its max and thresholded into a seed mask (SEC's localization cues
 // keep pixels above 20% of the max). Two scores: the per-image, per-class IoU of a seed with the class's
 // mask, and the standard dataset mIoU: the seeds combined into one label map per image (a pixel takes

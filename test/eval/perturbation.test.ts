@@ -5,10 +5,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Masker } from '../../src/eval/mask-model.ts';
-import { batchWithin, peakRowBytes, scorePerturbation } from '../../src/eval/perturbation.ts';
+import {
+  batchWithin,
+  logSoftmaxAt,
+  modelScorer,
+  peakRowBytes,
+  scoreAt,
+  scorePerturbation,
+  VariantScorer,
+} from '../../src/eval/perturbation.ts';
+import { ImageModel } from '../../src/model/image-model.ts';
 import type { Graph, Node, ValueInfo } from '../../src/onnx/index.ts';
+import { decodeModel } from '../../src/onnx/index.ts';
 import { nodeRuntime } from '../../src/runtime/node.ts';
 import type { Float32Tensor } from '../../src/tensor/tensor.ts';
+import { denseModel } from '../helpers/hand-models.ts';
 
 describe('scorePerturbation', () => {
   test('7 variants in batches of 3: runs of 3, 3 and 1, scores in order', async () => {
@@ -178,6 +189,55 @@ describe('the mask model', () => {
       assert.deepEqual(out.data, want);
     } finally {
       await masker.release();
+    }
+  });
+});
+
+describe('VariantScorer and modelScorer', () => {
+  test('rows: whole inputs in runs of at most `batch`, scores in order', async () => {
+    const runs: number[] = [];
+    const s = new VariantScorer(
+      2,
+      async (b) => {
+        runs.push(b.dims[0]!);
+        assert.deepEqual(b.dims.slice(1), [1, 3]);
+        return b;
+      },
+      (row) => row[0]! * 100 + row[2]!,
+    );
+    const inputs = [0, 1, 2, 3, 4].map((i) => Float32Array.from([i, 0, 2 * i]));
+    assert.deepEqual([...(await s.scorer([1, 3])(inputs))], [0, 102, 204, 306, 408]);
+    assert.deepEqual(runs, [2, 2, 1]);
+  });
+
+  test('logSoftmaxAt and scoreAt against float64 softmax; finite where float32 underflows', () => {
+    const row = [2, -1, 0.5];
+    const z = Math.exp(2) + Math.exp(-1) + Math.exp(0.5);
+    assert.ok(Math.abs(scoreAt(row, 2, 'softmax') - Math.exp(0.5) / z) < 1e-15);
+    assert.equal(scoreAt(row, 1, 'logit'), -1);
+    assert.ok(Math.abs(logSoftmaxAt([0, -200], 1) - (-200 - Math.log1p(Math.exp(-200)))) < 1e-12);
+  });
+
+  test("modelScorer: the batch follows the budget's estimate of one variant", async () => {
+    const bytes = denseModel([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]], 2);
+    const model = await ImageModel.create(nodeRuntime, { bytes, model: decodeModel(bytes) });
+    try {
+      const score = (row: Float32Array) => row[0]!;
+      const one = await modelScorer(model, { score, memoryBudget: 1 });
+      const many = await modelScorer(model, { score, memoryBudget: 1e9 });
+      const fixed = await modelScorer(model, { score, batchSize: 3 });
+      assert.equal(one.batch, 1);
+      assert.ok(many.batch > 1000, `batch ${many.batch}`);
+      assert.equal(fixed.batch, 3);
+      // Scores of the logit: Σ w·x for x = 1..12 scaled by 1, 2.
+      const xs = [1, 2].map((k) => Float32Array.from({ length: 12 }, (_, i) => k * (i + 1)));
+      const want = [1, 2].map(
+        (k) => k * Array.from({ length: 12 }, (_, i) => (i + 1) ** 2).reduce((a, b) => a + b),
+      );
+      const got = await fixed.scorer([3, 2, 2])(xs);
+      assert.deepEqual([...got], want);
+    } finally {
+      await model.release();
     }
   });
 });

@@ -1,6 +1,7 @@
 // The one interface between gradsight and an ONNX Runtime build. Node and browser implementations sit
 // beside this file; nothing else in gradsight imports onnxruntime.
 
+import type { Profile } from '../autodiff/rule.ts';
 import type { ExternalRange } from '../onnx/ir.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
@@ -42,5 +43,10 @@ export interface Session {
 
 export interface Runtime {
   readonly name: string;
+  /**
+   * The autodiff recipes that run best on this runtime (autodiff/rule.ts): 'cpu' for ONNX Runtime's
+   * CPU kernels (Node, wasm), 'web' for WebGPU. Gradient models compiled for its sessions use it.
+   */
+  readonly profile?: Profile;
   createSession(model: Uint8Array, options?: SessionOptions): Promise<Session>;
 }

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
 import { compileCommand } from './commands/compile.ts';
 import { demoCommand } from './commands/demo.ts';
+import { evalCommand } from './commands/eval.ts';
 import { explainCommand } from './commands/explain.ts';
 import { gradCommand } from './commands/grad.ts';
 import { inspectCommand } from './commands/inspect.ts';
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
   program.addCommand(gradCommand(io));
   program.addCommand(layersCommand(io));
   program.addCommand(compileCommand(io));
+  program.addCommand(evalCommand(io));
   for (const c of program.commands) {
     c.exitOverride()
       .showHelpAfterError(`(run gradsight ${c.name()} --help for usage)`)

@@ -193,6 +193,26 @@ describe('projection, clipping, rounding, random start', () => {
     }
   });
 
+  test('several true classes: the highest-scoring one is attacked, success means none of them', async () => {
+    const model = await linearModel('NCHW');
+    const g = await PixelGradients.create(model, 'logit');
+    try {
+      const im = cleanImage(8);
+      const x = pixelsToInput([im], model.preprocess).data;
+      const y = [0, 1].map((k) => x.reduce((s, v, j) => s + v * W[k * N + j]!, 0) + [0.3, -0.3][k]!);
+      const top = y[0]! > y[1]! ? 0 : 1;
+      const [both] = await attack(g, [im], [[1 - top, top]], { kind: 'fgsm', epsilon: 255 });
+      assert.equal(both!.trueClass, top);
+      assert.equal(both!.success, false);
+      const [one] = await attack(g, [im], [top], { kind: 'fgsm', epsilon: 255 });
+      assert.deepEqual([...one!.adversarial.data], [...both!.adversarial.data]);
+      assert.equal(one!.success, one!.adversarialPrediction !== top);
+    } finally {
+      await g.release();
+      await model.release();
+    }
+  });
+
   test('bad budgets and mismatched classes are typed errors', async () => {
     const model = await linearModel('NCHW');
     const g = await PixelGradients.create(model);

@@ -59,13 +59,16 @@ export interface PixelImage {
 }
 
 export interface AttackResult {
+  /** The class whose loss was increased: of several true classes, the one scored highest on the clean image. */
   readonly trueClass: number;
+  /** Every class counted as correct (one, or the model classes a dataset class maps to). */
+  readonly trueClasses: readonly number[];
   readonly clean: PixelImage;
   readonly adversarial: PixelImage;
   /** The top-1 class on the clean and on the adversarial image. */
   readonly cleanPrediction: number;
   readonly adversarialPrediction: number;
-  /** Untargeted success: the adversarial image is not classified as the true class. */
+  /** Untargeted success: the adversarial image's top-1 class is none of the true classes. */
   readonly success: boolean;
   /** max |adversarial − clean| in pixel units (≤ ε). */
   readonly linf: number;
@@ -202,11 +205,16 @@ export class PixelGradients {
     return { gradients: inputToPixelGradient(r.grads[this.model.input.name]!, cfg), scores: r.explained };
   }
 
-  /** The top-1 class of each pixel image (a forward run). */
-  async classify(images: readonly PixelImage[]): Promise<number[]> {
+  /** The scores T (log-probabilities, or the scores before softmax for the logit loss): a forward run. */
+  async scores(images: readonly PixelImage[]): Promise<Float32Tensor> {
     const batch = pixelsToInput(images, this.model.preprocess);
     const { [this.model.input.name]: _image, ...feeds } = this.model.feedsFor(batch);
-    return argmaxRows((await this.model.runTarget(this.graph, batch, feeds)).t);
+    return (await this.model.runTarget(this.graph, batch, feeds)).t;
+  }
+
+  /** The top-1 class of each pixel image. */
+  async classify(images: readonly PixelImage[]): Promise<number[]> {
+    return argmaxRows(await this.scores(images));
   }
 
   async release(): Promise<void> {
@@ -223,10 +231,27 @@ export class PixelGradients {
 export async function attack(
   gradients: PixelGradients,
   clean: readonly PixelImage[],
-  trueClasses: readonly number[],
+  trueClasses: readonly (number | readonly number[])[],
   opts: AttackOptions,
 ): Promise<AttackResult[]> {
   checkAttack(opts, clean.length, trueClasses.length);
+  const sets = trueClasses.map((c) => [c].flat());
+  const cleanScores = await gradients.scores(clean);
+  const k = cleanScores.data.length / clean.length;
+  // Of several true classes, the attack pushes down the one the model scores highest.
+  const targets = sets.map((set, i) => {
+    if (set.length === 0) {
+      throw new GradsightError('bad-argument', `attack: image ${i} has no true class`, {
+        hint: 'give one true class (or a non-empty list) per image',
+      });
+    }
+    const row = cleanScores.data.subarray(i * k, (i + 1) * k);
+    return set.reduce(
+      (best, c) =>
+        (row[c] ?? Number.NEGATIVE_INFINITY) > (row[best] ?? Number.NEGATIVE_INFINITY) ? c : best,
+      set[0]!,
+    );
+  });
   const eps = opts.epsilon;
   const pgd = opts.kind === 'pgd';
   const steps = pgd ? (opts.steps ?? 10) : 1;
@@ -240,7 +265,7 @@ export async function attack(
     );
   });
   for (let s = 0; s < steps; s++) {
-    const { gradients: g } = await gradients.at(current, trueClasses);
+    const { gradients: g } = await gradients.at(current, targets);
     current = current.map((im, i) => {
       const x0 = clean[i]!.data;
       const gi = g[i]!;
@@ -264,18 +289,20 @@ export async function attack(
       );
     });
   }
-  const [before, after] = [await gradients.classify(clean), await gradients.classify(current)];
+  const before = argmaxRows(cleanScores);
+  const after = await gradients.classify(current);
   return clean.map((im, i) => {
     let linf = 0;
     for (let j = 0; j < im.data.length; j++)
       linf = Math.max(linf, Math.abs(current[i]!.data[j]! - im.data[j]!));
     return {
-      trueClass: trueClasses[i]!,
+      trueClass: targets[i]!,
+      trueClasses: sets[i]!,
       clean: im,
       adversarial: current[i]!,
       cleanPrediction: before[i]!,
       adversarialPrediction: after[i]!,
-      success: after[i] !== trueClasses[i],
+      success: !sets[i]!.includes(after[i]!),
       linf,
     };
   });

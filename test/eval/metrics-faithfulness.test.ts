@@ -3,9 +3,12 @@
 // Confidence, Win) on hand-picked scores, deletion/insertion curves and AUCs worked out on a 2×2
 // image, the blur baseline against its closed form (the separable Gaussian of an impulse), and a
 // real ONNX model (hand-models' dense linear head) scored through classScorer against softmax
-// computed here. Perturbation batching, layouts and errors too.
+// computed here. Perturbation batching, layouts and errors too. On the shared binary-MNIST CNN, the
+// batched curves and cam-mult scores equal copies made in the test and run one at a time.
 
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { GradsightError } from '../../src/errors.ts';
 import {
@@ -24,11 +27,15 @@ import {
   insertion,
   perturbationCurve,
 } from '../../src/eval/metrics/deletion-insertion.ts';
-import { classScorer, type InputRow, type Scorer } from '../../src/eval/perturbation.ts';
+import { classScorer, type InputRow, inputRowOf, type Scorer } from '../../src/eval/perturbation.ts';
+import { Explainer } from '../../src/explain/explainer.ts';
+import { decodeImageFile } from '../../src/image/decode-node.ts';
+import { imageToTensor } from '../../src/image/preprocess.ts';
 import { ImageModel } from '../../src/model/image-model.ts';
 import { decodeModel } from '../../src/onnx/index.ts';
 import { nodeRuntime } from '../../src/runtime/node.ts';
-import { denseModel } from '../helpers/hand-models.ts';
+import { denseModel, mapOf } from '../helpers/hand-models.ts';
+import { sharedDir, skipNoShared } from '../helpers/shared.ts';
 
 /** s(x) = Σ_i w_i x_i (+ b), recording the size of every call. */
 function linearScorer(w: ArrayLike<number>, b = 0, batch?: number): Scorer & { calls: number[] } {
@@ -275,6 +282,54 @@ describe('classScorer on an ONNX model (dense linear head)', () => {
       );
     } finally {
       await model.release();
+    }
+  });
+});
+
+describe('binary MNIST: deletion, insertion and cam-mult through the real CNN', {
+  skip: skipNoShared,
+}, () => {
+  test("batched curves equal copies made here and run one at a time (the model's own LogSoftmax)", async (t) => {
+    const root = join(sharedDir, 'data', 'binary-mnist', 'test');
+    const files = ['0', '1'].map((d) => join(root, d, readdirSync(join(root, d)).sort()[0]!));
+    // Raw 0–255 pixels (models/binary-mnist/README.md): no scaling, mean 0, std 1.
+    const ex = await Explainer.load(join(sharedDir, 'models', 'binary-mnist'), {
+      preprocess: { scale: '0-255', mean: [0], std: [1] },
+    });
+    try {
+      for (const [digit, file] of files.entries()) {
+        const x = imageToTensor(await decodeImageFile(file), ex.model.preprocess);
+        const map = mapOf(await ex.explain(x, { method: 'gradcam', target: digit }), 'gradcam');
+        const input = inputRowOf(ex.model, x);
+        const scorer = await classScorer(ex.model, digit, 'softmax', { batchSize: 7 });
+        // The oracle: the model's output is log-probabilities; one run per copy.
+        const probability = async (data: Float32Array) =>
+          Math.exp((await ex.model.run({ dtype: 'float32', dims: [1, 1, 28, 28], data })).data[digit]!);
+        const ranked = Array.from({ length: 784 }, (_, p) => p).sort((p, q) => map[q]! - map[p]! || p - q);
+        for (const mode of ['deletion', 'insertion'] as const) {
+          const c = await perturbationCurve(scorer, input, map, mode, { step: 28, baseline: 'zero' });
+          let area = 0;
+          let previous = 0;
+          for (let k = 0; k <= 28; k++) {
+            const removed = new Set(ranked.slice(0, 28 * k));
+            const copy = Float32Array.from(x.data, (v, p) =>
+              (mode === 'deletion') === removed.has(p) ? 0 : v,
+            );
+            const want = await probability(copy);
+            assert.ok(Math.abs(c.scores[k]! - want) < 1e-5, `${mode} step ${k}: ${c.scores[k]} vs ${want}`);
+            if (k > 0) area += (previous + want) / 2 / 28;
+            previous = want;
+          }
+          assert.ok(Math.abs(c.auc - area) < 1e-5, `${mode} AUC ${c.auc} vs ${area}`);
+          t.diagnostic(`digit ${digit} Grad-CAM ${mode} AUC ${c.auc.toFixed(4)}`);
+        }
+        const [r] = await camMultConfidence(scorer, input, [map]);
+        const clean = await probability(x.data);
+        const masked = await probability(x.data.map((v, p) => v * map[p]!));
+        assert.ok(Math.abs(r!.clean - clean) < 1e-6 && Math.abs(r!.masked - masked) < 1e-5);
+      }
+    } finally {
+      await ex.release();
     }
   });
 });

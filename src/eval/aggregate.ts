@@ -147,7 +147,8 @@ export class Aggregator {
   ) {
     // The gallery ranks images by the first per-method value of the chosen metrics, for the first method.
     for (const id of config.metrics) {
-      const v = evalMetricById(id)?.values?.[0];
+      const values = evalMetricById(id)?.values ?? [];
+      const v = values.find((x) => x.primary) ?? values[0];
       if (v) {
         this.galleryKey = { key: v.key, title: v.title, better: v.better };
         break;

@@ -91,6 +91,11 @@ export interface ValueDef {
   readonly better: 'higher' | 'lower';
   /** Shown ×100 with a % sign. */
   readonly percent?: boolean;
+  /**
+   * The metric's graded value (not a 0/1 hit): its per-class bars and histogram are drawn, and the
+   * first chosen metric's ranks the gallery's best and worst images.
+   */
+  readonly primary?: boolean;
 }
 
 /** A per-image curve over fixed x values; its mean over images is plotted. */
@@ -203,7 +208,7 @@ const localization: EvalMetric = {
   values: [
     { key: 'localization.top1', title: 'top-1 loc. error', better: 'lower', percent: true },
     { key: 'localization.top5', title: 'top-5 loc. error', better: 'lower', percent: true },
-    { key: 'localization.iou', title: 'box IoU (true class)', better: 'higher' },
+    { key: 'localization.iou', title: 'box IoU (true class)', better: 'higher', primary: true },
   ],
   curves: [
     {
@@ -260,7 +265,7 @@ const pointing: EvalMetric = {
   byDefault: true,
   values: [
     { key: 'pointing.hit', title: 'pointing game', better: 'higher', percent: true },
-    { key: 'pointing.energy', title: 'energy pointing', better: 'higher', percent: true },
+    { key: 'pointing.energy', title: 'energy pointing', better: 'higher', percent: true, primary: true },
     ...LOC_DELTAS.slice(1).map(
       (d): ValueDef => ({ key: `pointing.loc${d}`, title: `Loc(δ=${d})`, better: 'higher', percent: true }),
     ),
@@ -305,7 +310,9 @@ const seeds: EvalMetric = {
   paper: 'Selvaraju et al. 2017, §6 (seeds for SEC)',
   needs: ['masks'],
   byDefault: true,
-  values: [{ key: 'seeds.iou', title: `seed IoU (${SEED_FRACTION * 100}% of max)`, better: 'higher' }],
+  values: [
+    { key: 'seeds.iou', title: `seed IoU (${SEED_FRACTION * 100}% of max)`, better: 'higher', primary: true },
+  ],
   curves: [
     {
       key: 'seeds.sweep',
@@ -368,7 +375,13 @@ const discrimination: EvalMetric = {
   needs: ['two-classes'],
   byDefault: true,
   values: [
-    { key: 'discrimination.ownShare', title: 'own-class share', better: 'higher', percent: true },
+    {
+      key: 'discrimination.ownShare',
+      title: 'own-class share',
+      better: 'higher',
+      percent: true,
+      primary: true,
+    },
     { key: 'discrimination.win', title: 'own share > ½', better: 'higher', percent: true },
   ],
   method: (ctx) => {
@@ -400,7 +413,7 @@ const confidence: EvalMetric = {
   needs: ['scorer'],
   byDefault: false,
   values: [
-    { key: 'confidence.drop', title: 'Average Drop', better: 'lower', percent: true },
+    { key: 'confidence.drop', title: 'Average Drop', better: 'lower', percent: true, primary: true },
     { key: 'confidence.increase', title: 'Increase in Confidence', better: 'higher', percent: true },
     { key: 'confidence.change', title: 'confidence change', better: 'higher' },
   ],
@@ -432,7 +445,9 @@ function curveMetric(mode: 'deletion' | 'insertion'): EvalMetric {
     paper: 'Petsiuk et al. 2018 (RISE)',
     needs: ['scorer'],
     byDefault: false,
-    values: [{ key: `${mode}.auc`, title: `${mode} AUC`, better: deletion ? 'lower' : 'higher' }],
+    values: [
+      { key: `${mode}.auc`, title: `${mode} AUC`, better: deletion ? 'lower' : 'higher', primary: true },
+    ],
     curves: [
       {
         key: `${mode}.curve`,
@@ -466,7 +481,7 @@ const roadMetric: EvalMetric = {
   values: [
     { key: 'road.morf', title: 'ROAD MoRF change', better: 'lower' },
     { key: 'road.lerf', title: 'ROAD LeRF change', better: 'higher' },
-    { key: 'road.combined', title: 'ROAD combined', better: 'higher' },
+    { key: 'road.combined', title: 'ROAD combined', better: 'higher', primary: true },
   ],
   curves: [
     {

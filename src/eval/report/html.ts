@@ -9,6 +9,7 @@ import { esc } from '../../report/html.ts';
 import { REPORT_CSS } from '../../report/style.ts';
 import type { EvalResults, GalleryEntry, ValueResult } from '../aggregate.ts';
 import { MODEL_SCOPE } from '../aggregate.ts';
+import { evalMetricById } from '../registry.ts';
 import type { Summary } from '../stats.ts';
 import { barChart, histogramChart, lineChart } from './svg.ts';
 
@@ -189,9 +190,14 @@ function curves(r: EvalResults, titleOf: (m: string) => string): string {
     : '';
 }
 
-/** The first value of each metric that has per-method values. */
+/** Each metric's graded per-method value (registry `primary`), else its first. */
 function primaryValues(r: EvalResults): ValueResult[] {
-  return r.metrics.flatMap((m) => m.values.filter((v) => !(MODEL_SCOPE in v.byMethod)).slice(0, 1));
+  return r.metrics.flatMap((m) => {
+    const values = m.values.filter((v) => !(MODEL_SCOPE in v.byMethod));
+    const def = evalMetricById(m.id)?.values ?? [];
+    const primary = values.find((v) => def.find((d) => d.key === v.key)?.primary) ?? values[0];
+    return primary ? [primary] : [];
+  });
 }
 
 function perClass(r: EvalResults, titleOf: (m: string) => string): string {

@@ -188,6 +188,10 @@ def main():
         res["energyBox"] = energy(m, in_box)
         res["energyMask"] = energy(m, in_mask)
         res["locDelta"] = [loc_delta(m, in_box, d) for d in DELTAS]
+        # Void pixels left out: the metrics over the non-void pixels only.
+        keep = gt != c["void"]
+        res["energyMaskVoid"] = energy(m[keep], in_mask[keep])
+        res["locDeltaMaskVoid"] = [loc_delta(m[keep], in_mask[keep], d) for d in DELTAS]
         other_box = box_mask([g["box"] for g in boxes if g["label"] != cls_name], w, h)
         other_mask = (gt != cls) & (gt != 0) & (gt != c["void"])
         res["discriminationBox"] = discrimination(m, in_box, other_box)

@@ -100,6 +100,21 @@ test("Grad-CAM++'s Loc(δ): the normalized map thresholded at δ, then the share
   assert.throws(() => locDelta(map, 3, 2, box, 1.5), isCode('bad-argument'));
 });
 
+test('ignored pixels (void) are in neither sum, and not in the max Loc(δ) normalizes by', () => {
+  // Pixel 5 (value 4) ignored: positive mass 1 + 2 + 3 = 6, inside 3. Loc(0.5) normalizes by 3:
+  // [1/3, 2/3, ·, 0, 1, ·] keeps 2/3 and 1: (2/3) / (5/3).
+  const map = Float32Array.of(1, 2, -1, 0, 3, 4);
+  const ignore = Uint8Array.of(0, 0, 0, 0, 0, 1);
+  const box = { boxes: [{ x0: 0, y0: 0, x1: 1, y1: 0 }], ignore };
+  near(energyPointing(map, 3, 2, box), 0.5);
+  near(locDelta(map, 3, 2, box, 0.5), 0.4);
+  near(locDelta(map, 3, 2, box, 0), 0.5);
+  assert.throws(
+    () => energyPointing(map, 3, 2, { ...box, ignore: new Uint8Array(5) }),
+    isCode('shape-mismatch'),
+  );
+});
+
 test('a map of the wrong size, or a truth with neither boxes nor mask, is refused', () => {
   assert.throws(() => pointingGame(new Float32Array(10), 3, 3, { boxes: [] }), isCode('shape-mismatch'));
   assert.throws(() => energyPointing(new Float32Array(9), 3, 3, {}), isCode('bad-argument'));

@@ -22,7 +22,13 @@ import {
   localizationSweep,
 } from '../../src/eval/metrics/localization-error.ts';
 import { energyPointing, LOC_DELTAS, locDelta, pointingGame } from '../../src/eval/metrics/pointing.ts';
-import { boxesOf, boxesToMask, classPixels, type LabelMask } from '../../src/eval/metrics/regions.ts';
+import {
+  boxesOf,
+  boxesToMask,
+  classPixels,
+  type LabelMask,
+  voidPixels,
+} from '../../src/eval/metrics/regions.ts';
 import {
   meanIoU,
   type SeedRecord,
@@ -148,6 +154,8 @@ interface OracleCase {
   pointingMask: { hit: boolean; distance: number | null };
   energyBox: number;
   energyMask: number;
+  energyMaskVoid: number;
+  locDeltaMaskVoid: number[];
   locDelta: number[];
   discriminationBox: { own: number; others: number; ownShare: number | null };
   discriminationMask: { own: number; others: number; ownShare: number | null };
@@ -248,6 +256,14 @@ describe('map metrics against the NumPy oracle', { skip: noNumpy }, () => {
       }
       close(energyPointing(map, w, h, inBoxes), o.energyBox, `${what} energy box`);
       close(energyPointing(map, w, h, inMask), o.energyMask, `${what} energy mask`);
+      const withVoid = { ...inMask, ignore: voidPixels(mask) };
+      close(energyPointing(map, w, h, withVoid), o.energyMaskVoid, `${what} energy mask, void ignored`);
+      for (const [j, d] of LOC_DELTAS.entries())
+        close(
+          locDelta(map, w, h, withVoid, d),
+          o.locDeltaMaskVoid[j]!,
+          `${what} Loc(${d}) mask, void ignored`,
+        );
       for (const [j, d] of LOC_DELTAS.entries())
         close(locDelta(map, w, h, inBoxes, d), o.locDelta[j]!, `${what} Loc(${d})`);
       sameDiscrimination(

@@ -12,7 +12,7 @@ import type { Box } from '../../src/eval/localization.ts';
 import { discriminationOf } from '../../src/eval/metrics/discrimination.ts';
 import { localizationRecord } from '../../src/eval/metrics/localization-error.ts';
 import { energyPointing, locDelta, pointingGame } from '../../src/eval/metrics/pointing.ts';
-import { boxesToMask, classPixels, type LabelMask } from '../../src/eval/metrics/regions.ts';
+import { boxesToMask, classPixels, type LabelMask, voidPixels } from '../../src/eval/metrics/regions.ts';
 import { meanIoU, seedIoU, seedRecord, sumConfusion } from '../../src/eval/metrics/segmentation-seeds.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { sharedDir } from '../helpers/shared.ts';
@@ -93,16 +93,23 @@ describe('map metrics on the VOC samples', { skip }, () => {
     assert.equal(meanIoU(conf, classes.length, 'exclude'), 1);
   });
 
-  test('a uniform map seeds the whole image: IoU = class pixels / non-void pixels', async () => {
+  test('a uniform map seeds the whole image: IoU = energy (void ignored) = class pixels / non-void pixels', async () => {
     const { items } = await load();
     for (const it of items.filter((i) => i.objects.length === 1)) {
       const o = it.objects[0]!;
       const nonVoid = it.labels.data.filter((v) => v !== it.labels.void).length;
-      const r = seedIoU(new Float32Array(it.labels.data.length).fill(1), it.labels, o.class);
+      const uniform = new Float32Array(it.labels.data.length).fill(1);
+      const r = seedIoU(uniform, it.labels, o.class);
       assert.ok(
         Math.abs(r.iou - o.pixels / nonVoid) < 1e-12,
         `${it.image}: ${r.iou} vs ${o.pixels}/${nonVoid}`,
       );
+      // The same share is the uniform map's energy in the class with void left out (W·H with void in).
+      const { width: w, height: h } = it.labels;
+      const truth = { mask: classPixels(it.labels, o.class) };
+      const e = energyPointing(uniform, w, h, { ...truth, ignore: voidPixels(it.labels) });
+      assert.ok(Math.abs(e - o.pixels / nonVoid) < 1e-12);
+      assert.ok(Math.abs(energyPointing(uniform, w, h, truth) - o.pixels / (w * h)) < 1e-12);
     }
   });
 

@@ -82,13 +82,22 @@ export function pointingAccuracy(records: readonly { hit: boolean }[]): number {
   return records.filter((r) => r.hit).length / records.length;
 }
 
+function ignoredOf(truth: ClassTruth, width: number, height: number): Uint8Array | undefined {
+  if (truth.ignore) checkSize(truth.ignore, width, height, 'ignored pixels');
+  return truth.ignore;
+}
+
 /**
- * Energy-based pointing game: Σ_{p ∈ class} L⁺(p) / Σ_p L⁺(p), L⁺ = max(L, 0) (a map with no positive
- * energy scores 0).
+ * Energy-based pointing game: Σ_{p ∈ class} L⁺(p) / Σ_p L⁺(p), L⁺ = max(L, 0), sums over the pixels not
+ * ignored (a map with no positive energy scores 0).
  */
 export function energyPointing(map: Float32Array, width: number, height: number, truth: ClassTruth): number {
   checkSize(map, width, height, 'map');
-  const { inside, total } = positiveMass(map, truthMask(truth, width, height));
+  const { inside, total } = positiveMass(
+    map,
+    truthMask(truth, width, height),
+    ignoredOf(truth, width, height),
+  );
   return total > 0 ? inside / total : 0;
 }
 
@@ -97,7 +106,8 @@ export const LOC_DELTAS: readonly number[] = [0, 0.25, 0.5];
 
 /**
  * Grad-CAM++ Loc(δ) = Σ_{inside} L(δ) / (Σ_{inside} L(δ) + Σ_{outside} L(δ)), with L = L⁺ / max L⁺ (the
- * map normalized to [0, 1]) and L(δ) = L where L ≥ δ, else 0. Loc(0) is the energy pointing game.
+ * map normalized to [0, 1], max over the pixels not ignored) and L(δ) = L where L ≥ δ, else 0; ignored
+ * pixels in neither sum. Loc(0) is the energy pointing game.
  */
 export function locDelta(
   map: Float32Array,
@@ -112,12 +122,14 @@ export function locDelta(
       hint: 'δ is a fraction of the map maximum, e.g. 0, 0.25 or 0.5',
     });
   const region = truthMask(truth, width, height);
+  const ignore = ignoredOf(truth, width, height);
   let max = 0;
-  for (const v of map) if (v > max) max = v;
+  for (let p = 0; p < map.length; p++) if (!ignore?.[p] && map[p]! > max) max = map[p]!;
   if (!(max > 0)) return 0;
   let inside = 0;
   let total = 0;
   for (let p = 0; p < map.length; p++) {
+    if (ignore?.[p]) continue;
     const v = map[p]! / max;
     if (!(v >= delta) || v <= 0) continue;
     total += v;

@@ -37,6 +37,11 @@ export interface LabelMask {
 export interface ClassTruth {
   readonly boxes?: readonly Box[];
   readonly mask?: Uint8Array;
+  /**
+   * Pixels to leave out of mass ratios (energy pointing, Loc(δ)): neither inside nor outside, as VOC's
+   * void borders (voidPixels). The pointing game's maximum is taken over every pixel regardless.
+   */
+  readonly ignore?: Uint8Array;
 }
 
 /** Throws shape-mismatch unless `data` has width × height entries (positive integer sizes). */
@@ -178,11 +183,16 @@ export function argmax(map: Float32Array): number {
   return best;
 }
 
-/** Sum of max(0, v) over the map, and over the pixels where `mask` is set. */
-export function positiveMass(map: Float32Array, mask: Uint8Array): { inside: number; total: number } {
+/** Sum of max(0, v) over the map, and over the pixels where `mask` is set; `ignore`d pixels in neither. */
+export function positiveMass(
+  map: Float32Array,
+  mask: Uint8Array,
+  ignore?: Uint8Array,
+): { inside: number; total: number } {
   let inside = 0;
   let total = 0;
   for (let p = 0; p < map.length; p++) {
+    if (ignore?.[p]) continue;
     const v = Math.max(map[p]!, 0);
     total += v;
     if (mask[p]) inside += v;

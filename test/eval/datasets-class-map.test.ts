@@ -75,7 +75,9 @@ describe('class maps', () => {
       '"tiger cat"',
     );
     assert.deepEqual(e.details.unknown, ['tiger', 'lion']);
-    assert.match(e.hint!, /voc-imagenet/);
+    assert.doesNotMatch(e.hint!, /voc-imagenet/);
+    // A VOC class name suggests the shipped VOC → ImageNet map.
+    assert.match(rejects(() => mapClasses(['cat'], LABELS), 'label-unknown', '"cat"').hint!, /voc-imagenet/);
     rejects(
       () => mapClasses(['tiger'], LABELS, { source: 'm.json', entries: {} }),
       'label-unknown',

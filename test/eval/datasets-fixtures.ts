@@ -23,29 +23,34 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
+export interface PngOptions {
+  readonly rgb?: boolean;
+  readonly palette?: Uint8Array;
+  /** Greyscale bit depth 1, 2, 4 or 8 (values packed from the high bit down); default 8. */
+  readonly bits?: number;
+}
+
 /**
- * An 8-bit PNG: greyscale (1 byte per pixel), RGB (3), or palette (1 index per pixel, `palette` RGB
+ * A PNG: greyscale (one value per pixel), RGB (3 bytes), or palette (1 index per pixel, `palette` RGB
  * triples). Rows use filter 0.
  */
-export function pngBytes(
-  width: number,
-  height: number,
-  pixels: Uint8Array,
-  opts: { rgb?: boolean; palette?: Uint8Array } = {},
-): Buffer {
+export function pngBytes(width: number, height: number, pixels: Uint8Array, opts: PngOptions = {}): Buffer {
+  const bits = opts.bits ?? 8;
   const channels = opts.rgb ? 3 : 1;
+  const stride = Math.ceil((width * channels * bits) / 8);
+  const raw = Buffer.alloc(height * (1 + stride));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width * channels; x++) {
+      const v = pixels[y * width * channels + x]!;
+      const bit = x * bits;
+      raw[y * (1 + stride) + 1 + (bit >> 3)]! |= v << (8 - bits - (bit & 7));
+    }
+  }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
+  ihdr[8] = bits;
   ihdr[9] = opts.palette ? 3 : opts.rgb ? 2 : 0;
-  const raw = Buffer.alloc(height * (1 + width * channels));
-  for (let y = 0; y < height; y++) {
-    Buffer.from(pixels.subarray(y * width * channels, (y + 1) * width * channels)).copy(
-      raw,
-      y * (1 + width * channels) + 1,
-    );
-  }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
@@ -60,7 +65,7 @@ export const writePng = (
   width: number,
   height: number,
   pixels: Uint8Array,
-  opts: { rgb?: boolean; palette?: Uint8Array } = {},
+  opts: PngOptions = {},
 ) => writeFile(path, pngBytes(width, height, pixels, opts));
 
 /** A grey RGB image of the size (the pixels do not matter to a dataset reader). */

@@ -21,6 +21,13 @@ export interface ClassMap {
 const SHIPPED = fileURLToPath(new URL('../../../data/class-maps/', import.meta.url));
 const MAX_MAP_BYTES = 16 * 2 ** 20;
 
+// The VOC class names, to suggest the shipped map (voc.ts holds the list; this file stays free of readers).
+const VOC_NAMES = new Set(
+  'aeroplane bicycle bird boat bottle bus car cat chair cow diningtable dog horse motorbike person pottedplant sheep sofa train tvmonitor'.split(
+    ' ',
+  ),
+);
+
 const norm = (s: string) =>
   s
     .toLowerCase()
@@ -110,7 +117,7 @@ export function mapClasses(
         .map((l) => `"${l}"`)
         .join(', ')}`,
       {
-        hint: `Map it in a class map JSON file: { "${first}": ["<model label>", …] } (or [] to skip the class)${map ? '' : '; for VOC classes on an ImageNet model use the shipped map voc-imagenet'}.`,
+        hint: `Map it in a class map JSON file: { "${first}": ["<model label>", …] } (or [] to skip the class)${!map && unknown.some((c) => VOC_NAMES.has(norm(c))) ? '; for VOC classes on an ImageNet model use the shipped map voc-imagenet' : ''}.`,
         details: { unknown, classMap: map?.source },
       },
     );

@@ -32,6 +32,8 @@ export interface CocoJson {
   categories: { id: unknown; name: unknown }[];
 }
 
+const isCrowd = (a: CocoAnnotation) => a.iscrowd === 1 || a.iscrowd === true;
+
 export const isCocoJson = (json: unknown): json is CocoJson =>
   typeof json === 'object' &&
   json !== null &&
@@ -70,7 +72,7 @@ export function openCoco(path: string, json: CocoJson, options: OpenDatasetOptio
     const anns = byImage.get(img.id) ?? [];
     const boxes: LabelledBox[] = [];
     for (const a of anns) {
-      if (a.iscrowd === 1 || a.bbox === undefined) continue;
+      if (isCrowd(a) || a.bbox === undefined) continue;
       boxes.push({
         label: names.get(a.category_id)!,
         box: cocoBox(a.bbox, width, height, `${path} annotation ${String(a.id)}`),
@@ -104,7 +106,7 @@ export function openCoco(path: string, json: CocoJson, options: OpenDatasetOptio
           const data = new Uint8Array(width * height);
           for (const crowd of [false, true]) {
             for (const a of anns) {
-              if ((a.iscrowd === 1) !== crowd || a.segmentation === undefined) continue;
+              if (isCrowd(a) !== crowd || a.segmentation === undefined) continue;
               const value = crowd ? VOID : indexOf.get(a.category_id)!;
               paintSegmentation(
                 data,

@@ -10,7 +10,12 @@ export interface Size {
 }
 
 export function readImageSize(path: string): Size | undefined {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined; // Unreadable: decoding the image reports it with a typed error.
+  }
   try {
     const read = (length: number, position: number) => {
       const b = Buffer.alloc(length);

@@ -5,7 +5,8 @@
 // cascading randomization while Guided Backprop changes much less.
 
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { mulberry32 } from '../../src/demo/prng.ts';
@@ -24,7 +25,7 @@ import { float32 } from '../../src/tensor/tensor.ts';
 import { explainerFor } from '../helpers/hand-models.ts';
 import { buildModel } from '../helpers/onnx-builder.ts';
 import { sharedDir, skipNoShared } from '../helpers/shared.ts';
-import { seededValues } from '../helpers/tiny-models.ts';
+import { seededValues, tinyCnn, tinyCnnConvWeightBytes } from '../helpers/tiny-models.ts';
 
 /** x [N,1,7,7] → Flatten → Gemm(fc1: 3×49 + b1) → Relu → MatMul(w2: 3×2) → + b2 (Add, not a layer). */
 function mlp(): Uint8Array {
@@ -129,6 +130,38 @@ describe('randomized models', () => {
     } finally {
       await cascade.release();
       await original.release();
+    }
+  });
+
+  test('a model with external weights: its randomized models equal those of the same model inline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradsight-sanity-'));
+    writeFileSync(join(dir, 'model.onnx'), tinyCnn({ externalWeights: 'w.bin', externalOffset: 64 }));
+    const w = new Uint8Array(64 + 108 * 4);
+    w.set(tinyCnnConvWeightBytes(), 64);
+    writeFileSync(join(dir, 'w.bin'), w);
+    const external = await Explainer.load(join(dir, 'model.onnx'));
+    const inline = await explainerFor(tinyCnn());
+    const [a, b] = [external, inline].map((e) => CascadingRandomization.create(e, { seed: 5 }));
+    try {
+      assert.deepEqual(
+        a!.steps.map((s) => s.layers.map((l) => l.node)),
+        [['Gemm_4'], ['Conv_0']],
+      );
+      const x = float32(Float32Array.from(seededValues(2 * 3 * 8 * 8, 9)), [2, 3, 8, 8]);
+      const before = [...(await inline.model.run(x)).data];
+      for (const k of [1, 2]) {
+        // Step 1 keeps the external conv weights; step 2 replaces them with inline values.
+        const got = [...(await (await a!.stepExplainer(k)).model.run(x)).data];
+        const want = [...(await (await b!.stepExplainer(k)).model.run(x)).data];
+        assert.deepEqual(got, want, `step ${k}`);
+        assert.notDeepEqual(got, before);
+      }
+    } finally {
+      await a!.release();
+      await b!.release();
+      await external.release();
+      await inline.release();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -6,7 +6,7 @@
 import { GradsightError } from '../errors.ts';
 import type { ImageModel } from '../model/image-model.ts';
 import type { LanguageDescription } from '../model/language-description.ts';
-import { captionFeed, tokenFeed, tokenize } from '../targets/tokenizer.ts';
+import { captionFeed, questionsFeed, tokenFeed } from '../targets/tokenizer.ts';
 import { concatRows, type Feeds } from '../tensor/rows.ts';
 import type { Float32Tensor, Tensor } from '../tensor/tensor.ts';
 
@@ -127,10 +127,7 @@ export async function languageFeeds(
     );
   }
   const texts = perImage(text, n, 'question');
-  const ids = texts.map((t) => tokenize(t, language.vocabulary, 'the question'));
-  // Questions of different lengths on a dynamic input: padded to the longest.
-  const padded = { ...language, tokenLength: language.tokenLength ?? Math.max(...ids.map((q) => q.length)) };
-  const feed = concatRows(ids.map((q) => tokenFeed(q, padded, 'the question')));
+  const feed = questionsFeed(texts, language);
   return { feeds: { ...feeds, [language.tokenInput]: feed }, info: { questions: texts } };
 }
 

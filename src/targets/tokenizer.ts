@@ -73,6 +73,17 @@ export function questionFeed(question: string, language: LanguageDescription): T
   return tokenFeed(tokenize(question, language.vocabulary, 'the question'), language, 'the question');
 }
 
+/** Several questions' feed, one row each: padded to the input's length, or on a dynamic input to the longest. */
+export function questionsFeed(questions: readonly string[], language: LanguageDescription): Tensor {
+  const ids = questions.map((t) => tokenize(t, language.vocabulary, 'the question'));
+  const length = language.tokenLength ?? Math.max(...ids.map((q) => q.length));
+  const padded = { ...language, tokenLength: length };
+  const rows = ids.map((q) =>
+    Array.from(tokenFeed(q, padded, 'the question').data as ArrayLike<number | bigint>, Number),
+  );
+  return tensorFromJson(rows, language.tokenDtype, language.tokenInput);
+}
+
 /** A given caption's feed: <bos>, its words, <eos>, padded (what greedy decoding would have fed). */
 export function captionFeed(caption: string, language: LanguageDescription): Tensor {
   const words = tokenize(caption, language.vocabulary, 'the caption');

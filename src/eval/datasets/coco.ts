@@ -230,6 +230,6 @@ function findImageDir(path: string, images: CocoImage[], given: string | undefin
   if (found) return resolve(found);
   throw datasetInvalid(
     `${path}: cannot find its images (the first, ${first}, is in none of ${guesses.map((g) => resolve(g)).join(', ')})`,
-    'Name the images folder with --image-dir (library: the imageDir option).',
+    'Put the images beside the JSON, in images/ or in ../<split> (instances_<split>.json), or name their folder with the imageDir option of openDataset.',
   );
 }

@@ -262,12 +262,19 @@ export function classPerImage(classes: readonly number[], labels?: readonly stri
   };
 }
 
+/** Steps of the default cascade: 8 models beside the original (MobileNetV2's 53 convs in blocks of 6–7). */
+export const DEFAULT_MAX_STEPS = 8;
+
 export interface SanityOptions {
   /** Methods checked (default Grad-CAM and Guided Backprop, the paper's contrast). */
   readonly methods?: readonly MethodId[];
   /** Seed of the re-initialisation and of the random-logit class (default 0). */
   readonly seed?: number;
-  /** Cascade steps (default: one per parameterised layer); see randomizationSteps. */
+  /**
+   * Cascade steps (default: one per parameterised layer up to DEFAULT_MAX_STEPS layers; a deeper model
+   * is randomized in that many blocks of consecutive layers); see randomizationSteps. Each step is one
+   * more model and session held for the whole run.
+   */
   readonly steps?: number;
   /** Also run the random-logit test (default true). */
   readonly randomLogit?: boolean;
@@ -322,7 +329,8 @@ export class CascadingRandomization {
       );
     }
     const layers = parameterLayers(explainer.model.model);
-    return new CascadingRandomization(explainer, randomizationSteps(layers, options.steps), options);
+    const steps = options.steps ?? Math.min(layers.length, DEFAULT_MAX_STEPS);
+    return new CascadingRandomization(explainer, randomizationSteps(layers, steps), options);
   }
 
   /** The explainer of the model randomized through step `k` (1-based). */
@@ -347,6 +355,12 @@ export class CascadingRandomization {
   ): Promise<ImageSanity[]> {
     const methods = [...this.methods];
     const base = this.options.explain ?? {};
+    const n = 'dims' in input ? input.dims[0]! : Array.isArray(input) ? input.length : 1;
+    if (ids && ids.length !== n) {
+      throw new GradsightError('bad-argument', `sanity check: ${ids.length} ids for ${n} images`, {
+        hint: 'give one id per image (or none)',
+      });
+    }
     const original = await this.explainer.explain(input, { ...base, method: methods, target: 'pred' });
     const classes = rowsByImage(original.explanations, methods[0]!).map((e) => e.target.index!);
     const layers = base.layers ?? original.layers.map((l) => l.name);

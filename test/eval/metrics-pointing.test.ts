@@ -119,6 +119,10 @@ test('a map of the wrong size, or a truth with neither boxes nor mask, is refuse
   assert.throws(() => pointingGame(new Float32Array(10), 3, 3, { boxes: [] }), isCode('shape-mismatch'));
   assert.throws(() => energyPointing(new Float32Array(9), 3, 3, {}), isCode('bad-argument'));
   assert.throws(
+    () => pointingGame(Float32Array.of(1, Number.POSITIVE_INFINITY), 2, 1, { boxes: [] }),
+    isCode('non-finite'),
+  );
+  assert.throws(
     () => energyPointing(new Float32Array(9), 3, 3, { mask: new Uint8Array(8) }),
     isCode('shape-mismatch'),
   );

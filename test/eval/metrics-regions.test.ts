@@ -9,6 +9,7 @@ import {
   boxesOf,
   boxesToMask,
   centreBox,
+  checkMap,
   checkSize,
   classIndex,
   classPixels,
@@ -78,4 +79,6 @@ test('argmax ties and size checks', () => {
   assert.throws(() => checkSize(new Float32Array(5), 2, 3, 'map'), isCode('shape-mismatch'));
   assert.throws(() => checkSize(new Float32Array(0), 0, 3, 'map'), isCode('bad-argument'));
   assert.throws(() => truthMask({}, 2, 2), isCode('bad-argument'));
+  assert.throws(() => checkMap(Float32Array.of(0, Number.NaN), 2, 1, 'map'), isCode('non-finite'));
+  checkMap(Float32Array.of(0, -1), 2, 1, 'map');
 });

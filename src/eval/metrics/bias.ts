@@ -8,6 +8,7 @@ import { GradsightError } from '../../errors.ts';
 import {
   type Box,
   boxesToMask,
+  checkMap,
   checkSize,
   count,
   positiveMass,
@@ -49,7 +50,7 @@ export interface BiasRecord {
 
 /** One image's bias record. */
 export function biasRecord(map: Float32Array, width: number, height: number, region: BiasRegion): BiasRecord {
-  checkSize(map, width, height, 'map');
+  checkMap(map, width, height, 'map');
   const mask = regionMask(region, width, height);
   return { share: massInside(map, mask), area: count(mask) / (width * height) };
 }

@@ -7,6 +7,7 @@ import { GradsightError } from '../../errors.ts';
 import {
   boxesOf,
   type ClassTruth,
+  checkMap,
   checkSize,
   type LabelledBox,
   type LabelMask,
@@ -30,7 +31,7 @@ export function classDiscrimination(
   own: ClassTruth,
   others: ClassTruth,
 ): DiscriminationRecord {
-  checkSize(map, width, height, 'map');
+  checkMap(map, width, height, 'map');
   const a = truthMask(own, width, height, 'explained class');
   const b = truthMask(others, width, height, 'other classes');
   let inOwn = 0;

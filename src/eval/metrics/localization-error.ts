@@ -7,7 +7,7 @@
 
 import { GradsightError } from '../../errors.ts';
 import { type Box, iou, localize } from '../localization.ts';
-import { boxesOf, centreBox, checkSize, fullBox, type LabelledBox, type Size } from './regions.ts';
+import { boxesOf, centreBox, checkMap, fullBox, type LabelledBox, type Size } from './regions.ts';
 
 /** The paper's threshold: 15% of the map's maximum. */
 export const PAPER_FRACTION = 0.15;
@@ -101,7 +101,7 @@ export function localizationRecord(
   options: { fraction?: number; iouThreshold?: number } = {},
 ): LocalizationRecord {
   checkTruth(truth);
-  for (const [r, p] of predictions.entries()) checkSize(p.map, width, height, `map of prediction ${r + 1}`);
+  for (const [r, p] of predictions.entries()) checkMap(p.map, width, height, `map of prediction ${r + 1}`);
   const fraction = options.fraction ?? PAPER_FRACTION;
   return scoreRanks(
     predictions.map((p) => p.label),

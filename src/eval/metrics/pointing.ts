@@ -5,7 +5,7 @@
 // (Chattopadhyay et al. 2018: the same share after the normalized map is thresholded at δ).
 
 import { GradsightError } from '../../errors.ts';
-import { argmax, type ClassTruth, checkSize, positiveMass, truthMask } from './regions.ts';
+import { argmax, type ClassTruth, checkMap, checkSize, positiveMass, truthMask } from './regions.ts';
 
 /** Zhang et al.'s tolerance, in pixels of the original image. */
 export const POINTING_TOLERANCE = 15;
@@ -59,7 +59,7 @@ export function pointingGame(
   truth: ClassTruth,
   tolerance = POINTING_TOLERANCE,
 ): PointingRecord {
-  checkSize(map, width, height, 'map');
+  checkMap(map, width, height, 'map');
   const best = argmax(map);
   let constant = true;
   for (const v of map)
@@ -67,8 +67,7 @@ export function pointingGame(
       constant = false;
       break;
     }
-  if (constant || !Number.isFinite(map[best]!))
-    return { hit: false, point: undefined, distance: Number.POSITIVE_INFINITY };
+  if (constant) return { hit: false, point: undefined, distance: Number.POSITIVE_INFINITY };
   const x = best % width;
   return pointHits(x, (best - x) / width, width, height, truth, tolerance);
 }
@@ -92,7 +91,7 @@ function ignoredOf(truth: ClassTruth, width: number, height: number): Uint8Array
  * ignored (a map with no positive energy scores 0).
  */
 export function energyPointing(map: Float32Array, width: number, height: number, truth: ClassTruth): number {
-  checkSize(map, width, height, 'map');
+  checkMap(map, width, height, 'map');
   const { inside, total } = positiveMass(
     map,
     truthMask(truth, width, height),
@@ -116,7 +115,7 @@ export function locDelta(
   truth: ClassTruth,
   delta: number,
 ): number {
-  checkSize(map, width, height, 'map');
+  checkMap(map, width, height, 'map');
   if (!(delta >= 0 && delta <= 1))
     throw new GradsightError('bad-argument', `Loc(δ): δ = ${delta} is outside [0, 1]`, {
       hint: 'δ is a fraction of the map maximum, e.g. 0, 0.25 or 0.5',

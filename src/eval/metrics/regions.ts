@@ -62,6 +62,18 @@ export function checkSize(data: ArrayLike<number>, width: number, height: number
     );
 }
 
+/** checkSize for a map, and every value finite (NaN or ±Infinity would turn every ratio into NaN). */
+export function checkMap(map: Float32Array, width: number, height: number, what: string): void {
+  checkSize(map, width, height, what);
+  for (let p = 0; p < map.length; p++)
+    if (!Number.isFinite(map[p]!)) {
+      const x = p % width;
+      throw new GradsightError('non-finite', `${what} has ${map[p]} at (${x}, ${(p - x) / width})`, {
+        hint: 'a map with NaN or infinite values cannot be scored; check the model output and the explained class',
+      });
+    }
+}
+
 /** The box clipped to a width × height image, or undefined when nothing of it is inside. */
 export function clipBox(b: Box, width: number, height: number): Box | undefined {
   const x0 = Math.max(0, Math.ceil(b.x0));

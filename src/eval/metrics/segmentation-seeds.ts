@@ -8,7 +8,7 @@
 // left out everywhere.
 
 import { GradsightError } from '../../errors.ts';
-import { checkSize, type LabelMask } from './regions.ts';
+import { checkMap, checkSize, type LabelMask } from './regions.ts';
 
 /** SEC's seed threshold: 20% of the map's max. */
 export const SEED_FRACTION = 0.2;
@@ -59,7 +59,7 @@ export function seedIoU(map: Float32Array, mask: LabelMask, cls: number, fractio
 
 function checkMask(map: Float32Array, mask: LabelMask): void {
   checkSize(mask.data, mask.width, mask.height, 'class mask');
-  checkSize(map, mask.width, mask.height, 'map');
+  checkMap(map, mask.width, mask.height, 'map');
 }
 
 /**
@@ -76,7 +76,7 @@ export function seedLabels(
   const best = new Float32Array(width * height).fill(fraction);
   const taken = new Uint8Array(width * height);
   for (const { cls, map } of maps) {
-    checkSize(map, width, height, `map of class ${cls}`);
+    checkMap(map, width, height, `map of class ${cls}`);
     let max = 0;
     for (const v of map) if (v > max) max = v;
     if (!(max > 0)) continue;

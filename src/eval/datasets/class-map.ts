@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { closestNames, GradsightError } from '../../errors.ts';
+import { VOC_CLASSES } from './voc.ts';
 
 export interface ClassMap {
   /** Where the map came from (a file path, or the name of a shipped map), for messages. */
@@ -21,12 +22,7 @@ export interface ClassMap {
 const SHIPPED = fileURLToPath(new URL('../../../data/class-maps/', import.meta.url));
 const MAX_MAP_BYTES = 16 * 2 ** 20;
 
-// The VOC class names, to suggest the shipped map (voc.ts holds the list; this file stays free of readers).
-const VOC_NAMES = new Set(
-  'aeroplane bicycle bird boat bottle bus car cat chair cow diningtable dog horse motorbike person pottedplant sheep sofa train tvmonitor'.split(
-    ' ',
-  ),
-);
+const VOC_NAMES: ReadonlySet<string> = new Set(VOC_CLASSES);
 
 const norm = (s: string) =>
   s

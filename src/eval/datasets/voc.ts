@@ -19,10 +19,11 @@ import type { EvalDataset, EvalSample, LabelledBox, OpenDatasetOptions } from '.
 import { child, childrenNamed, parseXml, XmlSyntaxError } from './xml.ts';
 
 /** The 20 VOC classes in the order of their mask indices 1..20. */
+// biome-ignore format: one table
 export const VOC_CLASSES = [
   'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
   'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
-] as const; // biome-ignore format: one table
+] as const;
 
 const MASK_CLASSES = ['background', ...VOC_CLASSES];
 

@@ -130,8 +130,32 @@ test('bad flags are typed errors with a hint', async () => {
     assert.match(r.stderr, /hint:/);
   }
   // Resuming into a folder of another configuration.
-  const dir = join(out, 'a');
-  const r = await runCli(['eval', SHAPES_MODEL, data, '-m', 'hirescam', '--metrics', 'accuracy', '-o', dir]);
+  const dir = join(out, 'config');
+  const first = await runCli([
+    'eval',
+    SHAPES_MODEL,
+    data,
+    '--metrics',
+    'accuracy',
+    '--limit',
+    '2',
+    '-o',
+    dir,
+  ]);
+  assert.equal(first.code, 0, first.stderr);
+  const r = await runCli([
+    'eval',
+    SHAPES_MODEL,
+    data,
+    '-m',
+    'hirescam',
+    '--metrics',
+    'accuracy',
+    '--limit',
+    '2',
+    '-o',
+    dir,
+  ]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /holds another run's records/);
   const missing = await runCli(['eval', SHAPES_MODEL, join(out, 'no-such-dataset'), '-o', join(out, 'bad')]);

@@ -14,6 +14,12 @@ export {
   type TargetInput,
 } from './explain/explainer.ts';
 export { type GradientOptions, type TargetGradients, targetGradients } from './explain/gradients.ts';
+export {
+  greedyCaptions,
+  type LanguageInfo,
+  type LanguageOptions,
+  languageFeeds,
+} from './explain/language.ts';
 export * from './image/labels.ts';
 export * from './image/preprocess.ts';
 export * from './image/resize.ts';
@@ -25,6 +31,7 @@ export type { Method, MethodId, MethodSpec } from './methods/types.ts';
 export { type GradientResult, GradientRunner } from './model/gradient-runner.ts';
 export { ImageModel, type ImageModelOptions, type ImageModelSource } from './model/image-model.ts';
 export { checkFeeds, pickImageInput } from './model/inputs.ts';
+export type { LanguageDescription, LanguageTask } from './model/language-description.ts';
 export { candidateLayers, defaultLayer, findLayer, type LayerInfo } from './model/layers.ts';
 export { type ClassScore, type Prediction, rankOutput } from './model/predict.ts';
 export { type ModelSummary, summarize } from './model/summary.ts';

@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import { CLASSES, type DemoSample, SPLITS, splitSample } from '../../demo/dataset.ts';
 import { type DemoMetrics, evaluateDemo, massInside } from '../../demo/evaluate.ts';
+import { languageRows } from '../../demo/language-metrics.ts';
 import { iou, localize } from '../../eval/localization.ts';
 import { Explainer, type ExplainOptions } from '../../explain/explainer.ts';
 import { imagesToBatch } from '../../image/preprocess.ts';
@@ -24,6 +25,7 @@ import { VERSION } from '../../version.ts';
 import { InterruptWatch } from '../interrupt.ts';
 import type { CliIo } from '../main.ts';
 import { positiveInt } from '../options.ts';
+import { languageDemo, languageSection } from './demo-language.ts';
 import { type ExplainedImage, renderImageOutputs } from './explain-outputs.ts';
 
 /** demo/models beside the package (src/cli/commands or dist/cli/commands → ../../../demo/models). */
@@ -32,6 +34,7 @@ export const DEMO_MODELS = fileURLToPath(new URL('../../../demo/models/', import
 interface DemoOpts {
   out: string;
   eval: number;
+  evalScenes: number;
   json?: boolean;
 }
 
@@ -42,6 +45,12 @@ export function demoCommand(io: CliIo): Command {
     .description('explain the embedded demo models and images (offline) and write an HTML report')
     .option('-o, --out <dir>', 'output folder', 'gradsight-demo')
     .option('--eval <n>', 'held-out test images for the numbers', positiveInt('--eval'), 400)
+    .option(
+      '--eval-scenes <n>',
+      'held-out test scenes for the captioning and VQA numbers',
+      positiveInt('--eval-scenes'),
+      100,
+    )
     .option('--json', 'print the numbers as JSON')
     .action(async (o: DemoOpts) => {
       const started = performance.now();
@@ -141,7 +150,15 @@ export function demoCommand(io: CliIo): Command {
             ),
           );
         }
-        const metrics = await evaluateDemo(clean, biased, o.eval);
+        // Captioning and VQA (demo/models/captioner, vqa): examples and their held-out numbers.
+        const language = await languageDemo({
+          models: DEMO_MODELS,
+          out,
+          taken,
+          scenes: o.evalScenes,
+          onImages: add,
+        });
+        const metrics = { ...(await evaluateDemo(clean, biased, o.eval)), ...(language ? { language } : {}) };
         interrupt.check();
         const seconds = (performance.now() - started) / 1000;
         const summary = `${images.length} explained images, held-out numbers on ${metrics.images} test images, ${seconds.toFixed(1)} s`;
@@ -163,7 +180,7 @@ export function demoCommand(io: CliIo): Command {
           },
           images,
           summary,
-          sections: [metricsSection(metrics)],
+          sections: [metricsSection(metrics), ...(language ? [languageSection(language)] : [])],
         });
         // results.json last: its `files` is the run's manifest (as for explain; io/output-run-node.ts).
         const files = [...results.flatMap(filesOf), 'report.html'];
@@ -178,6 +195,12 @@ export function demoCommand(io: CliIo): Command {
         else {
           io.out(`${pc.bold('gradsight demo')}: ${summary}\n`);
           io.out(formatMetrics(metrics));
+          if (language)
+            io.out(
+              `${languageRows(language)
+                .map(([k, v]) => `  ${k.padEnd(50)} ${v}`)
+                .join('\n')}\n`,
+            );
           io.out(`report: ${report}\n`);
         }
         interrupt.check('the run had finished: its results are complete');

@@ -94,6 +94,13 @@ test('the threshold sweep: a low threshold merges the peak with its shoulder, a 
     { fraction: 0.6, error: 0.5 },
   ]);
   assert.equal(localizationSweep([{ label: 'cat', map }], 5, 2, truth).length, 19);
+  // Only the first k ranks: the cat at rank 2 counts for k = 2, not for k = 1.
+  const ranked = [
+    { label: 'dog', map },
+    { label: 'cat', map },
+  ];
+  assert.equal(localizationSweep(ranked, 5, 2, truth, { fractions: [0.6] })[0]!.localizedAt, 2);
+  assert.equal(localizationSweep(ranked, 5, 2, truth, { fractions: [0.6], k: 1 })[0]!.localizedAt, null);
   assert.throws(() => sweepError([sweep, other.slice(1)], 1), isCode('bad-argument'));
 });
 

@@ -116,21 +116,30 @@ export interface SweepPoint {
   readonly localizedAt: number | null;
 }
 
-/** localizationRecord's localizedAt at each threshold fraction (default 0.05..0.95). */
+/**
+ * localizationRecord's localizedAt at each threshold fraction (default 0.05..0.95), over the first `k`
+ * predictions (default all: pass k = 1 when only the top-1 curve is wanted). Stops at the first rank
+ * localized, and localizes only the predictions of a ground-truth class.
+ */
 export function localizationSweep(
   predictions: readonly RankedMap[],
   width: number,
   height: number,
   truth: LocalizationTruth,
-  options: { fractions?: readonly number[]; iouThreshold?: number } = {},
+  options: { fractions?: readonly number[]; iouThreshold?: number; k?: number } = {},
 ): SweepPoint[] {
-  return (options.fractions ?? SWEEP_FRACTIONS).map((fraction) => ({
-    fraction,
-    localizedAt: localizationRecord(predictions, width, height, truth, {
-      fraction,
-      ...(options.iouThreshold !== undefined && { iouThreshold: options.iouThreshold }),
-    }).localizedAt,
-  }));
+  checkTruth(truth);
+  const ranked = predictions.slice(0, options.k ?? predictions.length);
+  for (const [r, p] of ranked.entries()) checkMap(p.map, width, height, `map of prediction ${r + 1}`);
+  const threshold = options.iouThreshold ?? IOU_THRESHOLD;
+  return (options.fractions ?? SWEEP_FRACTIONS).map((fraction) => {
+    for (const [r, p] of ranked.entries()) {
+      if (p.label === undefined || !truth.labels.includes(p.label)) continue;
+      if (bestIou(localize(p.map, width, height, fraction).box, truth, p.label) >= threshold)
+        return { fraction, localizedAt: r + 1 };
+    }
+    return { fraction, localizedAt: null };
+  });
 }
 
 /**

@@ -156,7 +156,7 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
     forward: downstreamOf(g.nodes, wrt, shapes),
     seeds: new Map([[explained, seedName]]),
   });
-  if (options.repeatRows) repeatForwardRows(e, g, shapes, seedName);
+  if (options.repeatRows) repeatForwardRows(e, g, shapes, seedName, shapeOf(shapes, explained)[0]);
 
   // With repeatRows the seed (and the gradients) have their own number of rows: declare it symbolic,
   // also for models exported with a fixed batch of 1.

@@ -141,6 +141,11 @@ export class Emitter {
     return this.op('Unsqueeze', [x], { axes: { ints: axes } });
   }
 
+  squeeze(x: string, axes: readonly number[]): string {
+    if (this.opset >= 13) return this.op('Squeeze', [x, this.constI64(axes)]);
+    return this.op('Squeeze', [x], { axes: { ints: axes } });
+  }
+
   reduceSum(x: string, axes: readonly number[], keepdims: boolean): string {
     if (axes.length === 0) return x;
     const k = { i: keepdims ? 1 : 0 };

@@ -1,6 +1,6 @@
 // LSTM and GRU written with standard ops, unrolled over a static sequence length (ONNX semantics,
 // default activations). lower-recurrent.ts places these nodes into the graph the walker differentiates.
-// Per direction and step t (forward 0…T−1, reverse T−1…0), with Xt·Wᵀ computed once for all steps:
+// Per direction and step t (forward 0…T−1, reverse T−1…0):
 //   LSTM (gates i, o, f, c):  i = σ(xᵢ + H·Rᵢᵀ + bᵢ + Pᵢ⊙C)   f = σ(x_f + H·R_fᵀ + b_f + P_f⊙C)
 //                             c̃ = tanh(x_c + H·R_cᵀ + b_c)     C' = f⊙C + i⊙c̃
 //                             o = σ(x_o + H·R_oᵀ + b_o + P_o⊙C')  H' = o⊙tanh(C')
@@ -67,10 +67,15 @@ export function unrollCells(c: CellInputs): CellOutputs {
   };
 }
 
-export function squeeze0(e: Emitter, x: string): string {
-  if (e.opset >= 13) return e.op('Squeeze', [x, e.constI64([0])]);
-  return e.op('Squeeze', [x], { axes: { ints: [0] } });
-}
+const squeeze0 = (e: Emitter, x: string) => e.squeeze(x, [0]);
+
+/**
+ * Entry k of axis 0 (a step of X, a direction of a state): a Gather with a constant scalar index,
+ * whose gradient (a one-hot product) reads no forward shape, so it holds with the batch on axis 1
+ * however CompileOptions.repeatRows repeats it.
+ */
+const pick = (e: Emitter, x: string, k: number) =>
+  e.op('Gather', [x, e.constI64([k], [])], { axis: { i: 0 } });
 
 /** Rows [from, to) of direction d of a [D, rows, cols] weight, transposed: [cols, to − from]. */
 function weightT(e: Emitter, w: string, d: number, from: number, to: number): string {
@@ -87,16 +92,13 @@ const addOpt = (e: Emitter, a: string, b: string | undefined) => (b === undefine
 function unrollDirection(c: CellInputs, d: number, reverse: boolean) {
   const { e, hidden: H, steps: T } = c;
   const gates = c.kind === 'LSTM' ? 4 : 3;
-  // Xt·Wᵀ (+ the input biases) for every step at once: [T, B, gates·H].
-  let xw = e.matmul(c.x, weightT(e, c.w, d, 0, gates * H));
-  if (c.b !== undefined) {
-    const wb = biasPart(e, c.b, d, 0, gates * H);
-    // LSTM adds both biases everywhere; GRU keeps Rb_h inside the reset product.
-    if (c.kind === 'LSTM') xw = e.add(xw, e.add(wb, biasPart(e, c.b, d, 4 * H, 8 * H)));
-    else xw = e.add(xw, wb);
-  }
-  const state = (s: string | undefined) =>
-    s === undefined ? undefined : squeeze0(e, e.slice(s, [d], [d + 1], [0]));
+  // Xt·Wᵀ + the input biases (LSTM adds both biases there; GRU keeps Rb_h inside the reset product).
+  const wT = weightT(e, c.w, d, 0, gates * H);
+  let wb: string | undefined;
+  if (c.b !== undefined && c.kind === 'LSTM')
+    wb = e.add(biasPart(e, c.b, d, 0, 4 * H), biasPart(e, c.b, d, 4 * H, 8 * H));
+  else if (c.b !== undefined) wb = biasPart(e, c.b, d, 0, 3 * H);
+  const state = (s: string | undefined) => (s === undefined ? undefined : pick(e, s, d));
   let h = state(c.h0);
   let cell = c.kind === 'LSTM' ? state(c.c0) : undefined;
   // The last axis: gates of a [B, n·H] pre-activation, or of a bias vector when there is no state yet.
@@ -106,7 +108,7 @@ function unrollDirection(c: CellInputs, d: number, reverse: boolean) {
   const order = Array.from({ length: T }, (_, k) => (reverse ? T - 1 - k : k));
   const cell1 = c.kind === 'LSTM' ? lstmStep(c, d) : gruStep(c, d);
   for (const t of order) {
-    const xt = squeeze0(e, e.slice(xw, [t], [t + 1], [0]));
+    const xt = addOpt(e, e.matmul(pick(e, c.x, t), wT), wb);
     const next = cell1(xt, h, cell, gate);
     let yt = next.h;
     if (c.lens !== undefined) {

@@ -1,7 +1,7 @@
 // Row repetition (CompileOptions.repeatRows): the forward pass runs once per image, the backward pass
 // once per seed row, so explaining k classes of an image costs one forward.
 
-import type { Model, ValueInfo } from '../onnx/index.ts';
+import type { Dim, Model, ValueInfo } from '../onnx/index.ts';
 import { downstreamOf } from './activity.ts';
 import type { Emitter } from './emitter.ts';
 
@@ -14,6 +14,9 @@ export function repeatForwardRows(
   g: Model['graph'],
   shapes: ReadonlyMap<string, ValueInfo>,
   seed: string,
+  /** The explained tensor's batch dim: a tensor holding this symbol on another axis (a time-major
+   *  recurrent tensor [T, N, H]) is repeated along that axis. */
+  batch?: Dim,
 ): void {
   // Float tensors with a batch axis: everything computed from the graph inputs.
   const inputs = new Set(g.inputs.map((i) => i.name));
@@ -22,10 +25,14 @@ export function repeatForwardRows(
   e.enter('repeat');
   const repeated = new Map<string, string>();
   const seedRows = e.slice(e.shapeOf(seed), [0], [1], [0]);
+  const axisOf = (x: string) => {
+    const at = typeof batch === 'string' ? (shapes.get(x)?.shape?.indexOf(batch) ?? -1) : -1;
+    return Math.max(at, 0);
+  };
   const rep = (x: string): string => {
     let r = repeated.get(x);
     if (!r) {
-      r = repeatToRows(e, x, seedRows);
+      r = repeatToRows(e, x, seedRows, axisOf(x));
       repeated.set(x, r);
     }
     return r;
@@ -40,13 +47,15 @@ export function repeatForwardRows(
 
 /**
  * x [N, ...] repeated to `rows` (a [1] int64 tensor, N·k) along the batch axis, each row k times in a
- * row: Unsqueeze → Expand [N, k, ...] → Reshape [N·k, ...].
+ * row: Unsqueeze → Expand [N, k, ...] → Reshape [N·k, ...]. With `axis` a, x [..., N, ...] is
+ * repeated there: [pre..., N, k, rest...] → [pre..., N·k, rest...].
  */
-export function repeatToRows(e: Emitter, x: string, rows: string): string {
+export function repeatToRows(e: Emitter, x: string, rows: string, axis = 0): string {
   const shape = e.shapeOf(x);
-  const n = e.slice(shape, [0], [1], [0]);
+  const pre = axis > 0 ? [e.slice(shape, [0], [axis], [0])] : [];
+  const n = e.slice(shape, [axis], [axis + 1], [0]);
   const k = e.op('Div', [rows, n]);
-  const rest = e.slice(shape, [1], [Number.MAX_SAFE_INTEGER], [0]);
-  const expanded = e.op('Expand', [e.unsqueeze(x, [1]), e.concat([n, k, rest], 0)]);
-  return e.reshape(expanded, e.concat([e.op('Mul', [n, k]), rest], 0));
+  const rest = e.slice(shape, [axis + 1], [Number.MAX_SAFE_INTEGER], [0]);
+  const expanded = e.op('Expand', [e.unsqueeze(x, [axis + 1]), e.concat([...pre, n, k, rest], 0)]);
+  return e.reshape(expanded, e.concat([...pre, e.op('Mul', [n, k]), rest], 0));
 }

@@ -7,7 +7,7 @@ import { type GradContext, type GradRule, only } from '../rule.ts';
 
 const norm = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 
-// Reshape, Flatten, Squeeze, Unsqueeze: y is x with other dims ⇒ dx = reshape(g, shape(x))
+// Reshape, Flatten (and Squeeze / Unsqueeze without known axes): y is x with other dims ⇒ dx = reshape(g, shape(x))
 export const reshapeBack: GradRule = (ctx, gY) => {
   const x = ctx.node.inputs[0]!;
   const xs = ctx.shape(x);
@@ -21,6 +21,30 @@ export const reshapeBack: GradRule = (ctx, gY) => {
       ? ctx.e.reshape(only(gY), ctx.e.constI64([0, ...(xs.slice(1) as number[])]))
       : ctx.e.reshapeLike(only(gY), x);
   return [dx, ...ctx.node.inputs.slice(1).map(() => undefined)];
+};
+
+// y = squeeze(x, axes) ⇒ dx = unsqueeze(g, axes);  y = unsqueeze(x, axes) ⇒ dx = squeeze(g, axes)
+// No forward shape is read, so the batch may sit on any axis (time-major recurrent tensors [T, N, H]
+// repeated by CompileOptions.repeatRows); a Squeeze without axes whose 1s are not all known falls
+// back to the reshape.
+export const squeezeBack: GradRule = (ctx, gY) => {
+  const { e, node } = ctx;
+  const x = node.inputs[0]!;
+  const squeeze = node.opType === 'Squeeze';
+  const rank = ctx.shape(squeeze ? x : node.outputs[0]!).length;
+  const axesInput = node.inputs[1] ? ctx.constant(node.inputs[1]) : undefined;
+  let axes: number[] | undefined;
+  if (axesInput) axes = Array.from(axesInput as ArrayLike<number | bigint>, (a) => norm(Number(a), rank));
+  else if (node.attributes.has('axes')) axes = getInts(node, 'axes').map((a) => norm(a, rank));
+  else if (node.inputs[1] === undefined || node.inputs[1] === '') {
+    const xs = ctx.shape(x);
+    if (squeeze && xs.every((d) => typeof d === 'number')) axes = xs.flatMap((d, i) => (d === 1 ? [i] : []));
+  }
+  if (!axes) return reshapeBack(ctx, gY);
+  const sorted = [...axes].sort((a, b) => a - b);
+  const g = only(gY);
+  const dx = sorted.length === 0 ? g : squeeze ? e.unsqueeze(g, sorted) : e.squeeze(g, sorted);
+  return [dx, ...node.inputs.slice(1).map(() => undefined)];
 };
 
 // y = transpose(x, p) ⇒ dx = transpose(g, p⁻¹)

@@ -20,7 +20,9 @@ import {
 } from '../../src/eval/metrics/sanity.ts';
 import { Explainer } from '../../src/explain/explainer.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
+import { ImageModel } from '../../src/model/image-model.ts';
 import { decodeModel, modelFromProto } from '../../src/onnx/index.ts';
+import { nodeRuntime } from '../../src/runtime/node.ts';
 import { float32 } from '../../src/tensor/tensor.ts';
 import { explainerFor } from '../helpers/hand-models.ts';
 import { buildModel } from '../helpers/onnx-builder.ts';
@@ -206,6 +208,62 @@ describe('random-logit test', () => {
       // Step 1 randomizes the only layer: the map is the new weight row, unrelated to w0.
       assert.equal(r!.cascade.length, 1);
       assert.ok(Math.abs(r!.cascade[0]!.spearman) < 0.5, String(r!.cascade[0]!.spearman));
+    } finally {
+      await cascade.release();
+      await ex.release();
+    }
+  });
+});
+
+describe('random-logit draws', () => {
+  test('uniform over the other classes, never the background (labelOffset 1), fixed per image id', async () => {
+    // 4 outputs, index 0 a background; input 1s: y = row sums of W, class 2 wins.
+    const rows = [
+      [0, 0, 0],
+      [1, 0, 0],
+      [2, 1, 0],
+      [0, 1, 1],
+    ];
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [{ name: 'input', shape: ['batch', 1, 7, 7] }],
+      outputs: [{ name: 'logits', shape: ['batch', 4] }],
+      initializers: [
+        {
+          name: 'w',
+          dims: [4, 49],
+          values: rows.flatMap((r) => Array.from({ length: 49 }, (_, i) => r[i % 3]! + i / 100)),
+        },
+      ],
+      nodes: [
+        { op: 'Flatten', inputs: ['input'], outputs: ['f'] },
+        { op: 'Gemm', inputs: ['f', 'w'], outputs: ['logits'], attrs: { transB: 1 } },
+      ],
+    });
+    const model = await ImageModel.create(
+      nodeRuntime,
+      { bytes, model: decodeModel(bytes) },
+      { preprocess: { labelOffset: 1 } },
+    );
+    const ex = Explainer.fromModel(model);
+    const cascade = CascadingRandomization.create(ex, { methods: ['guided-backprop'] });
+    try {
+      const n = 40;
+      const ids = Array.from({ length: n }, (_, i) => `img-${i}`);
+      const input = float32(new Float32Array(n * 49).fill(1), [n, 1, 7, 7]);
+      const results = await cascade.check(input, ids);
+      const others = results.map((r) => r.randomLogit[0]!.other);
+      assert.ok(results.every((r) => r.class === 2));
+      assert.ok(
+        others.every((o) => o === 1 || o === 3),
+        others.join(','),
+      );
+      const ones = others.filter((o) => o === 1).length;
+      assert.ok(ones > 10 && ones < 30, `${ones} of ${n} draws are class 1`);
+      // The same id draws the same class in another batch (a resumed or sharded run).
+      const again = await cascade.check(float32(new Float32Array(49).fill(1), [1, 1, 7, 7]), [ids[7]!]);
+      assert.equal(again[0]!.randomLogit[0]!.other, others[7]);
+      await assert.rejects(cascade.check(input, ['one']), /ids for 40 images/);
     } finally {
       await cascade.release();
       await ex.release();

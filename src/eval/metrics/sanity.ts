@@ -385,11 +385,15 @@ export class CascadingRandomization {
     }
     const logit: RandomLogitScore[][] = classes.map(() => []);
     const outputs = await classCount(this.explainer);
-    if ((this.options.randomLogit ?? true) && outputs > 1) {
+    // A background output (labelOffset 1, e.g. TF-slim's 1001 classes) is not a class to draw.
+    const first = Math.min(this.explainer.model.preprocess.labelOffset, outputs - 1);
+    if ((this.options.randomLogit ?? true) && outputs - first > 1) {
       const others = classes.map((c, i) => {
         const rng = mulberry32(streamSeed(this.options.seed ?? 0, hashName(ids?.[i] ?? String(i)), 1));
-        const o = rng.int(0, outputs - 2);
-        return o >= c ? o + 1 : o;
+        // Uniform over the classes other than c (c itself may be the background).
+        const pool = outputs - first - (c >= first ? 1 : 0);
+        const o = first + rng.int(0, pool - 1);
+        return c >= first && o >= c ? o + 1 : o;
       });
       const r = await this.explainer.explain(input, { ...fixed, target: classPerImage(others, labels) });
       for (const m of methods) {

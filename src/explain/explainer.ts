@@ -271,7 +271,13 @@ export class Explainer {
       }
       if (!one) counter.add(rows);
       if (!predictions && group.reads === scores)
-        predictions = rankOutput(x, { top: 5, labels: this.model.labels, outputIsProbability: false });
+        predictions = rankOutput(x, {
+          top: 5,
+          labels: this.model.labels,
+          outputIsProbability: false,
+          // A captioner's [N, L, V] scores rank as its first word's, not as L·V classes.
+          ...(this.model.description.task.kind === 'captioning' ? { task: this.model.description.task } : {}),
+        });
       if (rows.length === 0) continue;
       explanations.push(
         ...(await this.explainRows({ graph, batch, feeds, x, t, rows, methods, layers, options, prefilled })),

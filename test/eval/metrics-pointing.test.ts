@@ -10,6 +10,7 @@ import {
   meanScore,
   pointHits,
   pointingAccuracy,
+  pointingDifficult,
   pointingGame,
 } from '../../src/eval/metrics/pointing.ts';
 
@@ -113,6 +114,20 @@ test('ignored pixels (void) are in neither sum, and not in the max Loc(δ) norma
     () => energyPointing(map, 3, 2, { ...box, ignore: new Uint8Array(5) }),
     isCode('shape-mismatch'),
   );
+});
+
+test("Zhang et al.'s difficult subset: the class under a quarter of the image, and a distractor", () => {
+  // 10×10 image; cat boxes 4×5 and 5×5 overlapping in 2×5: union 20 + 25 − 10 = 35 ≥ 25, not difficult.
+  const boxes = [
+    { label: 'cat', box: { x0: 0, y0: 0, x1: 3, y1: 4 } },
+    { label: 'cat', box: { x0: 2, y0: 0, x1: 6, y1: 4 } },
+    { label: 'dog', box: { x0: 8, y0: 8, x1: 9, y1: 9 } },
+  ];
+  const labels = ['cat', 'dog'];
+  assert.equal(pointingDifficult(10, 10, 'cat', { labels, boxes }), false);
+  assert.equal(pointingDifficult(10, 10, 'cat', { labels, boxes: boxes.slice(1) }), false, '25 is not < 25');
+  assert.equal(pointingDifficult(10, 10, 'dog', { labels, boxes }), true);
+  assert.equal(pointingDifficult(10, 10, 'dog', { labels: ['dog'], boxes }), false, 'no distractor');
 });
 
 test('a map of the wrong size, or a truth with neither boxes nor mask, is refused', () => {

@@ -16,6 +16,7 @@ import {
   clipBox,
   count,
   relativeBoxAt,
+  scaleLabelledBoxes,
   truthMask,
   voidPixels,
 } from '../../src/eval/metrics/regions.ts';
@@ -71,6 +72,22 @@ test('centre and relative boxes', () => {
     y0: 0,
     x1: 5,
     y1: 1,
+  });
+});
+
+test('labelled boxes scaled from a 7×7 map to a 224×224 image and back', () => {
+  const up = scaleLabelledBoxes(
+    [{ label: 'a', box: { x0: 1, y0: 0, x1: 2, y1: 6 } }],
+    { width: 7, height: 7 },
+    { width: 224, height: 224 },
+  );
+  // 32 image pixels per map pixel: map x 1..2 → image x 32..95.
+  assert.deepEqual(up, [{ label: 'a', box: { x0: 32, y0: 0, x1: 95, y1: 223 } }]);
+  assert.deepEqual(scaleLabelledBoxes(up, { width: 224, height: 224 }, { width: 7, height: 7 })[0]!.box, {
+    x0: 1,
+    y0: 0,
+    x1: 2,
+    y1: 6,
   });
 });
 

@@ -5,7 +5,18 @@
 // (Chattopadhyay et al. 2018: the same share after the normalized map is thresholded at δ).
 
 import { GradsightError } from '../../errors.ts';
-import { argmax, type ClassTruth, checkMap, checkSize, positiveMass, truthMask } from './regions.ts';
+import {
+  argmax,
+  boxesOf,
+  boxesToMask,
+  type ClassTruth,
+  checkMap,
+  checkSize,
+  count,
+  type LabelledBox,
+  positiveMass,
+  truthMask,
+} from './regions.ts';
 
 /** Zhang et al.'s tolerance, in pixels of the original image. */
 export const POINTING_TOLERANCE = 15;
@@ -70,6 +81,20 @@ export function pointingGame(
   if (constant) return { hit: false, point: undefined, distance: Number.POSITIVE_INFINITY };
   const x = best % width;
   return pointHits(x, (best - x) / width, width, height, truth, tolerance);
+}
+
+/**
+ * Zhang et al.'s "difficult" subset: the class covers less than a quarter of the image (the union of
+ * its boxes, in pixels: |class| < W·H / 4) and at least one other class is present.
+ */
+export function pointingDifficult(
+  width: number,
+  height: number,
+  label: string,
+  truth: { readonly labels: readonly string[]; readonly boxes: readonly LabelledBox[] },
+): boolean {
+  const area = count(boxesToMask(boxesOf(truth.boxes, label), width, height));
+  return area < (width * height) / 4 && truth.labels.some((l) => l !== label);
 }
 
 /** Pointing accuracy over images: hits / N. */

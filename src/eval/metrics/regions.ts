@@ -119,6 +119,11 @@ export function classIndex(mask: LabelMask, label: string): number {
   return i;
 }
 
+/** Labelled boxes scaled between sizes (map ↔ image) with scaleBox. */
+export function scaleLabelledBoxes(boxes: readonly LabelledBox[], from: Size, to: Size): LabelledBox[] {
+  return boxes.map(({ label, box }) => ({ label, box: scaleBox(box, from, to) }));
+}
+
 /** The boxes of one class among an image's labelled boxes. */
 export function boxesOf(boxes: readonly LabelledBox[], label: string): Box[] {
   return boxes.filter((b) => b.label === label).map((b) => b.box);

@@ -234,12 +234,16 @@ function lowerNode(
       'layout',
     );
   const steps = shapeOf(shapes, x)[0];
-  if (typeof steps !== 'number' || steps < 1)
+  if (typeof steps !== 'number' || steps < 1) {
+    // Name the graph inputs that carry the symbol (the token ids), which the caller can fix.
+    const from = model.graph.inputs.filter((i) => typeof steps === 'string' && i.shape?.includes(steps));
+    const which = from.length ? ` of ${from.map((i) => i.name).join(', ')}` : '';
     throw refuse(
       node,
       `the sequence length of its input ${x} (${String(steps)}) has no static size`,
-      'the recurrence is unrolled over a fixed number of steps: export the model with a fixed sequence length, or give the input dims (inputShapes)',
+      `the recurrence is unrolled over a fixed number of steps: compile with the sequence length${which} fixed (inputShapes or shapes, one gradient model per length), or export the model with a fixed length`,
     );
+  }
   const dtype = shapes.get(x)?.dtype;
   if (dtype !== undefined && dtype !== 'float32')
     throw new GradsightError('unsupported-dtype', `${kind} node '${node.name}' computes in ${dtype}`, {

@@ -3,7 +3,7 @@
 // share a target graph (the same read tensor and head) are explained together, running what the
 // requested methods need once (one batched gradient run for all rows and layers).
 
-import { explainedTensor, RULE_SETS, type RuleSetName } from '../autodiff/index.ts';
+import { explainedTensor, type Profile, RULE_SETS, type RuleSetName } from '../autodiff/index.ts';
 import type { Detection } from '../detect/types.ts';
 import { GradsightError } from '../errors.ts';
 import type { Box } from '../eval/localization.ts';
@@ -93,6 +93,26 @@ export interface ExplainOptions extends LanguageOptions {
   readonly maxTargets?: number;
   /** Explain an input tensor holding NaN or ±Infinity (default false: a 'non-finite' error). */
   readonly allowNonFinite?: boolean;
+  /**
+   * The autodiff recipes of the gradient graphs (default: the runtime's, `Runtime.profile`): 'cpu' for
+   * ONNX Runtime's CPU kernels (Node, wasm), 'web' for WebGPU (docs/autodiff.md).
+   */
+  readonly profile?: Profile;
+  /**
+   * Stops the call between ONNX Runtime runs: explain() then rejects with the signal's reason (an
+   * AbortError DOMException unless given), as fetch does. A run already started finishes first.
+   */
+  readonly signal?: AbortSignal;
+  /** Called as the call proceeds: after the target runs and after each method's maps. */
+  readonly onProgress?: (progress: ExplainProgress) => void;
+}
+
+export interface ExplainProgress {
+  /** Steps finished, of `total`: one run per target group, then one step per method and group. */
+  readonly done: number;
+  readonly total: number;
+  /** What just finished: 'run' (scores, activations and gradients) or a method id. */
+  readonly step: 'run' | MethodId;
 }
 
 export interface TargetInfo {
@@ -217,6 +237,7 @@ export class Explainer {
       });
     }
     checkExplainOptions(options);
+    options.signal?.throwIfAborted();
     const given = checkExplainInput(input, this.model);
     const images = 'images' in given ? given.images : undefined;
     const batch = images
@@ -235,7 +256,10 @@ export class Explainer {
 
     const explanations: Explanation[] = [];
     let predictions: Prediction[] | undefined;
+    const progress = progressOf(options, groups.length * (1 + methods.length));
+    options = { ...options, profile: options.profile ?? this.model.runtime.profile ?? 'cpu' };
     for (const group of groups) {
+      options.signal?.throwIfAborted();
       const base = await this.model.targetGraph(group.reads, group.head);
       // One run where the graph can choose the rows (or they are known): scores, selection and
       // gradients together. Otherwise a forward run gives the values the targets choose from.
@@ -270,6 +294,8 @@ export class Explainer {
         rows = resolveRows(group.targets, values);
       }
       if (!one) counter.add(rows);
+      options.signal?.throwIfAborted();
+      progress('run');
       if (!predictions && group.reads === scores)
         predictions = rankOutput(x, {
           top: 5,
@@ -278,9 +304,24 @@ export class Explainer {
           // A captioner's [N, L, V] scores rank as its first word's, not as L·V classes.
           ...(this.model.description.task.kind === 'captioning' ? { task: this.model.description.task } : {}),
         });
-      if (rows.length === 0) continue;
+      if (rows.length === 0) {
+        for (const m of methods) progress(m.id);
+        continue;
+      }
       explanations.push(
-        ...(await this.explainRows({ graph, batch, feeds, x, t, rows, methods, layers, options, prefilled })),
+        ...(await this.explainRows({
+          graph,
+          batch,
+          feeds,
+          x,
+          t,
+          rows,
+          methods,
+          layers,
+          options,
+          prefilled,
+          progress,
+        })),
       );
     }
     predictions ??= await this.model.predict(batch, 5, feeds);
@@ -389,6 +430,7 @@ export class Explainer {
       const sg = this.model.selectionGraph(graph, select.k, select.sign);
       const runner = await this.runner({
         ...runOptions(sg, first.wrt, RULE_SETS[first.rule], select.k, sg.seed),
+        profile: options.profile!,
         views,
         also,
         maps,
@@ -426,6 +468,7 @@ export class Explainer {
     const planInput = plan.input();
     const runner = await this.runner({
       ...runOptions(graph, first.wrt, RULE_SETS[first.rule], plan.repeat),
+      profile: options.profile!,
       views,
       also,
       maps,
@@ -465,6 +508,7 @@ export class Explainer {
     layers: readonly LayerInfo[];
     options: ExplainOptions;
     prefilled: ReadonlyMap<string, GradientResult> | undefined;
+    progress: (step: MethodId) => void;
   }): Promise<Explanation[]> {
     const { graph, batch, rows, methods, layers, options } = a;
     const [height, width] = this.model.spatialOf(batch.dims);
@@ -501,7 +545,7 @@ export class Explainer {
       finalMap: (id) => finalOf(id).then((f) => repeatRows(f, samples)),
       views,
       ...(a.prefilled ? { prefilled: a.prefilled } : {}),
-      runner: (o) => this.runner({ ...o, views }),
+      runner: (o) => this.runner({ ...o, views, profile: options.profile! }),
     });
     // Maps the one run already computed in the graph (oneRun: never with SmoothGrad's samples).
     const inGraph = a.prefilled?.get('layers')?.maps ?? {};
@@ -549,6 +593,7 @@ export class Explainer {
     try {
       await ctx.prepare();
       for (const method of methods) {
+        a.options.signal?.throwIfAborted();
         const r = await resultOf(method.id);
         const final = r.kind === 'cam' ? await finalOf(method.id) : undefined;
         const channels = r.kind === 'pixels' ? r.pixels.data.length / (r.pixels.dims[0]! * plane) : 0;
@@ -589,6 +634,7 @@ export class Explainer {
             ...(row.detection ? { detection: detectionInfo(row) } : {}),
           });
         }
+        a.progress(method.id);
       }
     } finally {
       await ctx.release();
@@ -683,6 +729,15 @@ function inGraphMaps(methods: readonly Method[], layers: readonly LayerInfo[]): 
     const camGraph = methodById(id)?.camGraph;
     return camGraph ? [{ key: id, camGraph, layers: layers.map((l) => l.name) }] : [];
   });
+}
+
+/** A counter calling options.onProgress (if any) after each of `total` steps. */
+function progressOf(options: ExplainOptions, total: number): (step: ExplainProgress['step']) => void {
+  let done = 0;
+  return (step) => {
+    done++;
+    options.onProgress?.({ done, total, step });
+  };
 }
 
 /** What a row explains; `probabilities` caches each image's softmax across its rows. */

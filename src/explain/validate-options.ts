@@ -80,6 +80,22 @@ export function checkExplainOptions(o: unknown): asserts o is ExplainOptions {
   if (rule !== undefined && !Object.hasOwn(RULE_SETS, String(rule))) {
     throw bad(`unknown rule set ${show(rule)}`, `rule sets: ${Object.keys(RULE_SETS).join(', ')}`);
   }
+  const { profile, signal, onProgress } = opts;
+  if (profile !== undefined && profile !== 'cpu' && profile !== 'web') {
+    throw bad(
+      `unknown profile ${show(profile)}`,
+      "profiles: 'cpu' (ONNX Runtime's CPU and wasm kernels), 'web' (WebGPU)",
+    );
+  }
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
+    throw bad(`signal must be an AbortSignal, got ${show(signal)}`, 'pass new AbortController().signal');
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw bad(
+      `onProgress must be a function, got ${show(onProgress)}`,
+      'for example onProgress: (p) => console.log(p.done, p.total)',
+    );
+  }
   for (const key of ['counterfactual', 'allowNonFinite'] as const) {
     if (opts[key] !== undefined && typeof opts[key] !== 'boolean') {
       throw bad(`${key} must be true or false, got ${show(opts[key])}`, `for example ${key}: true`);

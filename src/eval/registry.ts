@@ -9,6 +9,9 @@
 // class; maps are upsampled to the original image size (bilinear, as pytorch-grad-cam) before a map
 // metric sees them, and faithfulness metrics get the map at the model's input size with the input.
 
+import type { Explainer } from '../explain/explainer.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
+import type { MethodId } from '../methods/types.ts';
 import type { EvalSample, LabelledBox } from './datasets/types.ts';
 import { type ConfidenceChange, camMultConfidence, relativeDrop } from './metrics/confidence.ts';
 import { perturbationCurve } from './metrics/deletion-insertion.ts';
@@ -35,6 +38,7 @@ import {
   sumConfusion,
 } from './metrics/segmentation-seeds.ts';
 import type { InputRow, ScoreKind, Scorer } from './perturbation.ts';
+import { adversarialMetric, sanityMetric } from './session-metrics.ts';
 
 /** What a metric needs of the dataset or the model; an image without it gets no value (null). */
 export type MetricNeed = 'boxes' | 'masks' | 'boxes-or-masks' | 'two-classes' | 'scorer';
@@ -69,6 +73,23 @@ export interface ImageContext {
   readonly input: InputRow;
   /** A scorer of one class (its softmax probability or logit), batched to the memory budget. */
   readonly scorer: (classIndex: number, kind: ScoreKind) => Promise<Scorer>;
+}
+
+/** What a metric with a session sees per image: the context, the decoded image, the true model classes. */
+export interface SessionContext extends ImageContext {
+  readonly image: RgbImage;
+  /** Per dataset class present, the model classes it maps to (a VOC "bird" maps to every ImageNet bird). */
+  readonly trueClasses: readonly number[];
+}
+
+/** A metric's state for a whole run (randomized models, compiled attack gradients), released at the end. */
+export interface MetricSession {
+  /** Per image: method-free values and per-method values. */
+  image(ctx: SessionContext): Promise<{
+    readonly model?: MetricOutput;
+    readonly methods?: Readonly<Record<string, MetricOutput>>;
+  }>;
+  release(): Promise<void>;
 }
 
 /** A method's maps of the explained classes. */
@@ -144,6 +165,12 @@ export interface EvalMetric {
   method?(ctx: MethodContext): MetricOutput | Promise<MetricOutput>;
   /** A fresh dataset-level reduction per method. */
   reduce?(classes: number): readonly Reduction[];
+  /** Metrics that hold models across images (sanity checks, attacks): opened once per run. */
+  session?(
+    explainer: Explainer,
+    methods: readonly MethodId[],
+    layers: readonly string[] | undefined,
+  ): Promise<MetricSession>;
   /** A value on which methods compete per image: Win % = share of images where the method is best. */
   readonly win?: { readonly key: string; readonly title: string; readonly lowerWins: boolean };
 }
@@ -521,6 +548,8 @@ export const EVAL_METRICS: readonly EvalMetric[] = [
   curveMetric('deletion'),
   curveMetric('insertion'),
   roadMetric,
+  sanityMetric,
+  adversarialMetric,
 ];
 
 export const EVAL_METRIC_IDS: readonly string[] = EVAL_METRICS.map((m) => m.id);

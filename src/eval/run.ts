@@ -37,6 +37,7 @@ import {
   evalMetricById,
   type ImageContext,
   type MethodMap,
+  type MetricSession,
   meetsNeeds,
 } from './registry.ts';
 
@@ -160,51 +161,68 @@ export async function evaluate(
   for (let i = 0; i < Math.min(limit, dataset.size); i++) if (inShard(i, options.shard)) selected++;
 
   const notApplicable: Record<string, string> = {};
+  // Metrics that hold models for the whole run (sanity, adversarial), opened at the first image to compute.
+  let sessions: Promise<[string, MetricSession][]> | undefined;
+  const openSessions = () => {
+    sessions ??= Promise.all(
+      metrics.flatMap((m) =>
+        m.session
+          ? [m.session(explainer, methods, options.layers).then((s) => [m.id, s] as [string, MetricSession])]
+          : [],
+      ),
+    );
+    return sessions;
+  };
   let done = 0;
   let evaluated = 0;
   let resumed = 0;
   let failed = 0;
   let index = -1;
-  for (const sample of dataset.samples()) {
-    index++;
-    if (index >= limit) break;
-    if (!inShard(index, options.shard)) continue;
-    options.check?.();
-    if (opened.done.has(index)) {
-      resumed++;
-      options.onImage?.({ done: ++done, total: selected });
-      continue;
+  try {
+    for (const sample of dataset.samples()) {
+      index++;
+      if (index >= limit) break;
+      if (!inShard(index, options.shard)) continue;
+      options.check?.();
+      if (opened.done.has(index)) {
+        resumed++;
+        options.onImage?.({ done: ++done, total: selected });
+        continue;
+      }
+      let record: ImageRecord;
+      try {
+        record = await evaluateImage({
+          explainer,
+          sample,
+          index,
+          root: dataset.root,
+          methods: methods.filter((m) => !(m in notApplicable)),
+          metrics,
+          classes,
+          datasetOf,
+          layers: options.layers,
+          decode: options.decode,
+          memoryBudget: options.memoryBudget,
+          notApplicable,
+          sessions: metrics.some((m) => m.session) ? await openSessions() : [],
+        });
+        evaluated++;
+      } catch (e) {
+        if (!isGradsightError(e) || !IMAGE_ERRORS.has(e.code)) throw e;
+        record = {
+          index,
+          id: sample.id,
+          image: relativeTo(dataset.root, sample.image),
+          labels: sample.labels,
+          error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) },
+        };
+        failed++;
+      }
+      await appendRecords(options.records, [record]);
+      options.onImage?.({ done: ++done, total: selected, record });
     }
-    let record: ImageRecord;
-    try {
-      record = await evaluateImage({
-        explainer,
-        sample,
-        index,
-        root: dataset.root,
-        methods: methods.filter((m) => !(m in notApplicable)),
-        metrics,
-        classes,
-        datasetOf,
-        layers: options.layers,
-        decode: options.decode,
-        memoryBudget: options.memoryBudget,
-        notApplicable,
-      });
-      evaluated++;
-    } catch (e) {
-      if (!isGradsightError(e) || !IMAGE_ERRORS.has(e.code)) throw e;
-      record = {
-        index,
-        id: sample.id,
-        image: relativeTo(dataset.root, sample.image),
-        labels: sample.labels,
-        error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) },
-      };
-      failed++;
-    }
-    await appendRecords(options.records, [record]);
-    options.onImage?.({ done: ++done, total: selected, record });
+  } finally {
+    for (const [, s] of (await sessions?.catch(() => [])) ?? []) await s.release();
   }
   return { header, selected, evaluated, resumed, failed, keep, notApplicable, metrics: metricIds };
 }
@@ -241,6 +259,7 @@ interface ImageJob {
   readonly decode: ImageFileOptions | undefined;
   readonly memoryBudget: number | undefined;
   readonly notApplicable: Record<string, string>;
+  readonly sessions: readonly (readonly [string, MetricSession])[];
 }
 
 /** One image's record: everything computed for it, then dropped. */
@@ -282,13 +301,16 @@ export async function evaluateImage(job: ImageJob): Promise<ImageRecord> {
   for (const metric of job.metrics) Object.assign(values, (await metric.image?.(ctx))?.values ?? {});
   const methods: Record<string, MethodRecord> = {};
   const methodData: Record<string, Record<string, unknown>> = {};
-  const explanations = await explainAll(
-    job,
-    image,
-    explained.map((c) => c.classIndex),
-  );
+  // Maps only when a metric reads them (the sanity checks and attacks explain on their own).
+  const explanations = job.metrics.some((m) => m.method)
+    ? await explainAll(
+        job,
+        image,
+        explained.map((c) => c.classIndex),
+      )
+    : [];
   for (const method of job.methods) {
-    if (method in job.notApplicable) continue;
+    if (method in job.notApplicable || !explanations.length) continue;
     const maps = mapsOf(
       explanations.filter((e) => e.method === method),
       explained,
@@ -307,6 +329,22 @@ export async function evaluateImage(job: ImageJob): Promise<ImageRecord> {
     }
     methods[method] = { values: mv, ...(Object.keys(curves).length ? { curves } : {}) };
     if (Object.keys(data).length) methodData[method] = data;
+  }
+  if (job.sessions.length) {
+    const trueClasses = [...new Set(sample.labels.flatMap((l) => job.classes.get(l) ?? []))];
+    const sctx = { ...ctx, image, trueClasses };
+    for (const [, session] of job.sessions) {
+      const out = await session.image(sctx);
+      Object.assign(values, out.model?.values ?? {});
+      for (const [m, o] of Object.entries(out.methods ?? {})) {
+        const prev = methods[m] ?? { values: {} };
+        const curves = { ...(prev.curves ?? {}), ...(o.curves ?? {}) };
+        methods[m] = {
+          values: { ...prev.values, ...(o.values ?? {}) },
+          ...(Object.keys(curves).length ? { curves } : {}),
+        };
+      }
+    }
   }
   return {
     index: job.index,

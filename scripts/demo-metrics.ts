@@ -13,10 +13,10 @@ const clean = Explainer.fromModel(await openImageModel(join(DEMO_MODELS, 'shapes
 const biased = Explainer.fromModel(await openImageModel(join(DEMO_MODELS, 'shapes-biased')));
 const captioner = Explainer.fromModel(await openImageModel(join(DEMO_MODELS, 'captioner')));
 const vqa = Explainer.fromModel(await openImageModel(join(DEMO_MODELS, 'vqa')));
-// The same counts as `gradsight demo` by default (--eval 400, --eval-scenes 100).
+// The same counts as `gradsight demo` by default (--eval 400, --eval-scenes 64).
 const metrics = {
   ...(await evaluateDemo(clean, biased, 400)),
-  language: await evaluateLanguage(captioner, vqa, 100),
+  language: await evaluateLanguage(captioner, vqa, 64),
 };
 await captioner.release();
 await vqa.release();

@@ -214,8 +214,25 @@ export class ImageModel {
   }
 
   private async computeShapes(size: readonly [number, number]): Promise<ReadonlyMap<string, ValueInfo>> {
-    const fixed = { [this.input.name]: this.inputDims(1, size) };
-    const fixedSpatial = withSymbolicBatch(this.input, this.inputDims(1, size));
+    // A language model's token input at its described length: a recurrent decoder is differentiated
+    // unrolled over a fixed number of steps (model/language-description.ts).
+    const language = this.description.language;
+    const tokens =
+      language?.tokenLength !== undefined
+        ? { [language.tokenInput]: [1, language.tokenLength] as (number | string)[] }
+        : {};
+    const fixed = { [this.input.name]: this.inputDims(1, size), ...tokens } as Record<string, number[]>;
+    const fixedSpatial = {
+      ...withSymbolicBatch(this.input, this.inputDims(1, size)),
+      ...(language && tokens[language.tokenInput]
+        ? {
+            [language.tokenInput]: [
+              this.extraInputs.find((i) => i.name === language.tokenInput)?.shape?.[0] ?? 1,
+              language.tokenLength!,
+            ],
+          }
+        : {}),
+    } as Record<string, (number | string)[]>;
     // Keep the batch symbolic for display; fall back to a probe run only for tensors static inference
     // cannot resolve.
     const symbolic = inferShapes(this.model, fixedSpatial);
@@ -244,14 +261,17 @@ export class ImageModel {
     // A detector's head branches and merges again: its default layer is the map every branch reads.
     if (this.description.task.kind === 'detection')
       return detectorLayer(this.model.graph, shapes, this.output.name, layout);
-    return defaultLayer(this.model.graph, shapes, this.output.name, layout);
+    // A captioner's or VQA model's map is the image's: never a tensor the tokens reach (an LSTM output).
+    const language = this.description.language;
+    const exclude = language ? reachedFrom(this.model.graph, language.tokenInput) : undefined;
+    return defaultLayer(this.model.graph, shapes, this.output.name, layout, exclude);
   }
 
   /** The image batch and the extra feeds, checked, as one feed dict. */
   feedsFor(batch: Float32Tensor, extra?: Feeds): Feeds {
     if (this.released) {
       throw new GradsightError('bad-argument', 'this model is released: its sessions are closed', {
-        hint: 'open the model again (openImageModel or Explainer.load) to run it',
+        hint: 'open the model again (openImageModel or loadExplainer in Node) to run it',
       });
     }
     return { ...checkFeeds(this.extraInputs, extra, batch.dims[0]!), [this.input.name]: batch };
@@ -386,6 +406,23 @@ function pickOutput(outputs: readonly ValueInfo[], name: string | undefined): Va
     });
   }
   return hit;
+}
+
+/** Every tensor computed from `input`, walking forward through the nodes that read it. */
+function reachedFrom(graph: Model['graph'], input: string): Set<string> {
+  const reached = new Set<string>([input]);
+  const stack = [input];
+  while (stack.length) {
+    for (const node of graph.consumers.get(stack.pop()!) ?? []) {
+      for (const o of node.outputs) {
+        if (o !== '' && !reached.has(o)) {
+          reached.add(o);
+          stack.push(o);
+        }
+      }
+    }
+  }
+  return reached;
 }
 
 /** The input dims with axis 0 left symbolic when the model declares it so. */

@@ -171,7 +171,7 @@ export function describeLanguage(c: LanguageCheck): { language: LanguageDescript
       `drop "tokenLength" (the input declares it) or set it to ${declared}`,
     );
   }
-  const tokenLength = declared ?? flags.tokenLength;
+  let tokenLength = declared ?? flags.tokenLength;
   const special = (names: readonly string[]) => {
     const i = vocabulary.findIndex((w) => names.includes(w.toLowerCase()));
     return i >= 0 ? i : undefined;
@@ -184,6 +184,10 @@ export function describeLanguage(c: LanguageCheck): { language: LanguageDescript
       `name them ${SPECIAL.bos[0]} and ${SPECIAL.eos[0]} in the vocabulary (the token a caption starts with, and the one it ends with)`,
     );
   }
+  // A captioner's prefixes are padded (on the right: the model is causal) to maxLength tokens, so that
+  // a recurrent decoder is differentiated unrolled over a fixed number of steps.
+  if (task === 'captioning' && tokenLength === undefined)
+    tokenLength = flags.maxLength ?? DEFAULT_MAX_CAPTION;
   if (task === 'captioning' && flags.padding === 'left') {
     throw fail(
       '"padding": "left" cannot frame a caption prefix: a captioner reads <bos> first',

@@ -91,10 +91,17 @@ const ACTIVATIONS = new Set(['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish'
  * The default Grad-CAM layer for `output` (default: the first graph output). Throws 'no-default-layer'
  * when the graph has no spatial feature map on the path to the output.
  */
-export function defaultLayer(graph: Graph, shapes: Shapes, output?: string, layout?: LayerLayout): LayerInfo {
+export function defaultLayer(
+  graph: Graph,
+  shapes: Shapes,
+  output?: string,
+  layout?: LayerLayout,
+  /** Tensors that cannot be the default (a language model's: those its token input reaches). */
+  exclude?: ReadonlySet<string>,
+): LayerInfo {
   const target = output ?? graph.outputs[0]?.name;
   if (!target) throw new GradsightError('no-default-layer', 'the model has no outputs');
-  const all = candidateLayers(graph, shapes);
+  const all = candidateLayers(graph, shapes).filter((l) => !exclude?.has(l.name));
   const found = walkToDefault(graph, shapes, target, all);
   const layer = found.view?.kind === 'tokens' ? liveTokenLayer(graph, target, all, found) : found;
   return withLayout(layer, layout, patchGrids(graph, shapes));

@@ -49,7 +49,7 @@ export function demoCommand(io: CliIo): Command {
       '--eval-scenes <n>',
       'held-out test scenes for the captioning and VQA numbers',
       positiveInt('--eval-scenes'),
-      100,
+      64,
     )
     .option('--json', 'print the numbers as JSON')
     .action(async (o: DemoOpts) => {

@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Explainer } from '../src/explain/explainer.ts';
+import { loadExplainer } from '../src/explain/load-node.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import { imagesToBatch } from '../src/image/preprocess.ts';
 
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       console.log(`| ${m.name} | skipped: ${m.path} or the shared cat.png not found | |`);
       continue;
     }
-    const ex = await Explainer.load(m.path, { threads, preprocess: { size: [224, 224] } });
+    const ex = await loadExplainer(m.path, { threads, preprocess: { size: [224, 224] } });
     const x = imagesToBatch([image], ex.model.preprocess);
     const forward: number[] = [];
     const times = CASES.map(() => [] as number[]);

@@ -1,4 +1,25 @@
-// The browser entry point. For now the platform-neutral core; the onnxruntime-web runtime and
-// canvas-based image decoding arrive with the web app.
+// The browser entry point: the platform-neutral core plus onnxruntime-web (imported on demand),
+// image decoding with the browser's own decoders, and opening a model from files the page was given.
+//
+//   const model = await openWebModel(webModelSource(droppedFiles));   // or { model: bytes, files }
+//   const ex = Explainer.fromModel(model);
+//   const r = await ex.explain(await decodeWebImage(file), { method: 'gradcam', signal, onProgress });
 
 export * from './core.ts';
+export { decodeWebImage, type WebDecodeOptions, type WebImageSource } from './image/decode-web.ts';
+export { type ImageHeader, readImageHeader } from './image/header.ts';
+export { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, type ImageDecodeOptions } from './image/limits.ts';
+export {
+  type FileBytes,
+  openWebModel,
+  type WebModelSource,
+  type WebOpenOptions,
+  webModelSource,
+} from './model/open-web.ts';
+export {
+  pickWebBackend,
+  type WebBackend,
+  type WebRuntimeOptions,
+  wasmThreads,
+  webRuntime,
+} from './runtime/web.ts';

@@ -8,6 +8,7 @@ export type { Diagnostic } from './explain/diagnose.ts';
 export {
   Explainer,
   type ExplainOptions,
+  type ExplainProgress,
   type ExplainResult,
   type Explanation,
   type TargetInfo,

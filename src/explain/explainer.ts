@@ -204,18 +204,6 @@ export class Explainer {
     return new Explainer(model);
   }
 
-  /**
-   * Opens a model by path (Node) — `await Explainer.load('model.onnx')`. The loader is imported on
-   * demand so that browser bundles of this class never pull in Node's file system.
-   */
-  static async load(
-    path: string,
-    options: import('../model/open-node.ts').OpenOptions = {},
-  ): Promise<Explainer> {
-    const { loadExplainer } = await import('./load-node.ts');
-    return loadExplainer(path, options);
-  }
-
   /** Frees the sessions; a second call does nothing, and explain() afterwards is a typed error. */
   async release(): Promise<void> {
     if (this.released) return;
@@ -233,7 +221,7 @@ export class Explainer {
     const t0 = performance.now();
     if (this.released) {
       throw new GradsightError('bad-argument', 'explain() after release(): this Explainer is released', {
-        hint: 'create a new Explainer (Explainer.load or Explainer.fromModel) to explain more images',
+        hint: 'create a new Explainer (loadExplainer in Node, or Explainer.fromModel) to explain more images',
       });
     }
     checkExplainOptions(options);

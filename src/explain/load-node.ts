@@ -1,4 +1,5 @@
-// Explainer.load for Node: open a model file (with preprocess.json and labels.txt beside it).
+// Opening a model by path, for Node only (the Explainer class itself is platform-neutral): a model file
+// with preprocess.json and labels.txt beside it, or a folder holding model.onnx.
 
 import { type OpenOptions, openImageModel } from '../model/open-node.ts';
 import { Explainer } from './explainer.ts';

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Explainer } from '../../src/explain/explainer.ts';
+import { loadExplainer } from '../../src/explain/load-node.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { imageToTensor } from '../../src/image/preprocess.ts';
 import { demoFolders, SHAPES_MODEL } from '../eval/demo-data.ts';
@@ -65,7 +65,7 @@ test('eval on a folder per class: files, accuracy as the model predicts, a rerun
   const results = await read(dir);
   assert.deepEqual(results.files, ['per-image.jsonl', 'results.csv', 'report.html']);
   // Top-1 accuracy recomputed: the model's argmax against the folder's class.
-  const ex = await Explainer.load(SHAPES_MODEL);
+  const ex = await loadExplainer(SHAPES_MODEL);
   let right = 0;
   try {
     for (const cls of await readdir(data)) {

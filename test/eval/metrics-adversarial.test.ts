@@ -22,7 +22,7 @@ import {
   toRgbImage,
 } from '../../src/eval/metrics/adversarial.ts';
 import { writeAdversarialPng } from '../../src/eval/metrics/adversarial-node.ts';
-import { Explainer } from '../../src/explain/explainer.ts';
+import { loadExplainer } from '../../src/explain/load-node.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { imagesToBatch } from '../../src/image/preprocess.ts';
 import { ImageModel } from '../../src/model/image-model.ts';
@@ -232,7 +232,7 @@ describe('projection, clipping, rounding, random start', () => {
 
 describe('PGD on MobileNetV2 and photos', { skip: skipNoShared }, () => {
   test('ε = 2/255 and 8/255: success rates, and the true class Grad-CAM on clean vs adversarial', async (t) => {
-    const ex = await Explainer.load(modelPath('mobilenet_v2_1.0_224_quant'));
+    const ex = await loadExplainer(modelPath('mobilenet_v2_1.0_224_quant'));
     const names = ['cat.png', 'parrot.png', 'hot_dog.png', 'sunflower.png'];
     const photos = await Promise.all(names.map((n) => decodeImageFile(imagePath(n))));
     const clean = photos.map((p) => pixelImage(p, ex.model.preprocess));

@@ -28,7 +28,7 @@ import {
   perturbationCurve,
 } from '../../src/eval/metrics/deletion-insertion.ts';
 import { classScorer, type InputRow, inputRowOf, type Scorer } from '../../src/eval/perturbation.ts';
-import { Explainer } from '../../src/explain/explainer.ts';
+import { loadExplainer } from '../../src/explain/load-node.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { imageToTensor } from '../../src/image/preprocess.ts';
 import { ImageModel } from '../../src/model/image-model.ts';
@@ -293,7 +293,7 @@ describe('binary MNIST: deletion, insertion and cam-mult through the real CNN', 
     const root = join(sharedDir, 'data', 'binary-mnist', 'test');
     const files = ['0', '1'].map((d) => join(root, d, readdirSync(join(root, d)).sort()[0]!));
     // Raw 0–255 pixels (models/binary-mnist/README.md): no scaling, mean 0, std 1.
-    const ex = await Explainer.load(join(sharedDir, 'models', 'binary-mnist'), {
+    const ex = await loadExplainer(join(sharedDir, 'models', 'binary-mnist'), {
       preprocess: { scale: '0-255', mean: [0], std: [1] },
     });
     try {

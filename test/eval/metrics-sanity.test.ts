@@ -19,6 +19,7 @@ import {
   summarizeCascade,
 } from '../../src/eval/metrics/sanity.ts';
 import { Explainer } from '../../src/explain/explainer.ts';
+import { loadExplainer } from '../../src/explain/load-node.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { ImageModel } from '../../src/model/image-model.ts';
 import { decodeModel, modelFromProto } from '../../src/onnx/index.ts';
@@ -141,7 +142,7 @@ describe('randomized models', () => {
     const w = new Uint8Array(64 + 108 * 4);
     w.set(tinyCnnConvWeightBytes(), 64);
     writeFileSync(join(dir, 'w.bin'), w);
-    const external = await Explainer.load(join(dir, 'model.onnx'));
+    const external = await loadExplainer(join(dir, 'model.onnx'));
     const inline = await explainerFor(tinyCnn());
     const [a, b] = [external, inline].map((e) => CascadingRandomization.create(e, { seed: 5 }));
     try {
@@ -282,7 +283,7 @@ describe('binary MNIST: Grad-CAM decorrelates, Guided Backprop much less', { ski
     );
     const images = await Promise.all(files.map((f) => decodeImageFile(f)));
     // Raw 0–255 pixels (models/binary-mnist/README.md): no scaling, mean 0, std 1.
-    const ex = await Explainer.load(join(sharedDir, 'models', 'binary-mnist'), {
+    const ex = await loadExplainer(join(sharedDir, 'models', 'binary-mnist'), {
       preprocess: { scale: '0-255', mean: [0], std: [1] },
     });
     const perSeed: { gc: number; gbp: number; gcRaw: number; gbpRaw: number }[] = [];

@@ -13,7 +13,8 @@ import { openDataset } from '../../src/eval/datasets/index.ts';
 import { type Box, iou, localize } from '../../src/eval/localization.ts';
 import { type ImageRecord, mergeRecords, readRecords } from '../../src/eval/records.ts';
 import { aggregateFile, evaluate } from '../../src/eval/run.ts';
-import { Explainer } from '../../src/explain/explainer.ts';
+import type { Explainer } from '../../src/explain/explainer.ts';
+import { loadExplainer } from '../../src/explain/load-node.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { imageToTensor } from '../../src/image/preprocess.ts';
 import { resizeBilinearFloat } from '../../src/image/upsample.ts';
@@ -28,7 +29,7 @@ let calls = 0;
 before(async () => {
   root = await demoManifest(N);
   out = await mkdtemp(join(tmpdir(), 'gradsight-eval-out-'));
-  ex = await Explainer.load(SHAPES_MODEL);
+  ex = await loadExplainer(SHAPES_MODEL);
   const explain = ex.explain.bind(ex);
   ex.explain = (...args: Parameters<Explainer['explain']>) => {
     calls++;

@@ -11,7 +11,8 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Explainer } from '../../src/explain/explainer.ts';
+import type { Explainer } from '../../src/explain/explainer.ts';
+import { loadExplainer } from '../../src/explain/load-node.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import type { RgbImage } from '../../src/image/rgb-image.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -52,7 +53,7 @@ describe('FastestDet: detections explained', { skip: skipNoShared }, () => {
   const images = new Map<string, RgbImage>();
   before(async () => {
     dir = detectorFolder();
-    ex = await Explainer.load(dir);
+    ex = await loadExplainer(dir);
     for (const p of PHOTOS) images.set(p, await decodeImageFile(imagePath(`${p}.png`)));
   });
   after(async () => ex?.release());

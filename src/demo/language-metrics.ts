@@ -21,7 +21,6 @@ import { greedyCaptions } from '../explain/language.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
 import { questionsFeed, tokenize } from '../targets/tokenizer.ts';
 import { tensorFromJson } from '../tensor/json-tensor.ts';
-import { concatRows } from '../tensor/rows.ts';
 import { topK } from '../tensor/tensor.ts';
 import { caption, captionWords, sceneQuestions } from './language.ts';
 import { SCENE_SPLITS, type Scene, splitScene } from './scenes.ts';

@@ -67,7 +67,7 @@ const CHUNK = 16;
 export async function evaluateLanguage(
   captioner: Explainer,
   vqa: Explainer,
-  n = 100,
+  n = 64,
 ): Promise<LanguageMetrics> {
   const scenes = testScenes(n);
   return {

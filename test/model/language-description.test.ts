@@ -34,14 +34,14 @@ const CAPTION = { task: 'captioning', vocabulary: 'vocab.txt', maxLength: 8 };
 const VQA = { task: 'vqa', vocabulary: 'vocab.txt', answers: 'answers.txt' };
 
 describe('language model descriptions', () => {
-  test('a captioner folder: vocabulary as labels, token input, special tokens, maxLength', async () => {
+  test('a captioner folder: vocabulary as labels, token input, special tokens, maxLength (the prefix length)', async () => {
     const m = await openImageModel(folder(tinyCaptioner(), CAPTION, { 'vocab.txt': VOCAB }));
     try {
       assert.deepEqual(m.description.task, { kind: 'captioning', vocabulary: 'vocab.txt', maxLength: 8 });
       const l = m.description.language!;
       assert.deepEqual(
         [l.tokenInput, l.tokenDtype, l.tokenLength, l.bos, l.eos],
-        ['tokens', 'int64', undefined, 1, 2],
+        ['tokens', 'int64', 8, 1, 2],
       );
       assert.deepEqual(m.labels, VOCAB);
     } finally {

@@ -13,8 +13,8 @@ import { mapClasses, openDataset } from '../../eval/datasets/index.ts';
 import type { DatasetFormat } from '../../eval/datasets/types.ts';
 import { mergeRecords, parseShard, RECORDS_FILE, type Shard } from '../../eval/records.ts';
 import { EVAL_METRIC_IDS, EVAL_METRICS } from '../../eval/registry.ts';
-import { galleryImages } from '../../eval/report/gallery-node.ts';
-import { type GalleryImage, renderEvalReport } from '../../eval/report/html.ts';
+import { type GalleryPictures, galleryImages } from '../../eval/report/gallery-node.ts';
+import { renderEvalReport } from '../../eval/report/html.ts';
 import { aggregateFile, checkEvalChoices, evaluate, reverseMap } from '../../eval/run.ts';
 import { CI_METHODS, type CiMethod } from '../../eval/stats.ts';
 import { Explainer } from '../../explain/explainer.ts';
@@ -183,7 +183,7 @@ async function runEval(
       galleryImages: o.gallery,
     });
     const classes = mapClasses(dataset.classes, model.labels ?? [], o.classMap);
-    const images = await galleryImages(ex, dataset, results, {
+    const pictures = await galleryImages(ex, dataset, results, {
       methods: methods.filter((m) => !(m in summary.notApplicable)),
       ...(o.layer?.length ? { layers: o.layer } : {}),
       classes,
@@ -204,7 +204,7 @@ async function runEval(
       seconds,
       summary: line,
     };
-    await writeOutputs(out, results, run, images, {
+    await writeOutputs(out, results, run, pictures, {
       model: resolve(modelPath),
       dataset: resolve(datasetPath),
     });
@@ -229,7 +229,7 @@ async function writeOutputs(
   out: string,
   results: EvalResults,
   run: Record<string, unknown>,
-  images: ReadonlyMap<number, GalleryImage> | undefined,
+  pictures: GalleryPictures | undefined,
   facts: Record<string, string>,
 ): Promise<void> {
   await writeFileAtomic(join(out, 'results.csv'), resultsCsv(results), 'results CSV');
@@ -238,7 +238,7 @@ async function writeOutputs(
     title: `gradsight eval: ${results.config.model} on ${results.config.dataset.name}`,
     generatedAt: new Date().toISOString(),
     facts,
-    ...(images ? { images } : {}),
+    ...(pictures ? { images: pictures.gallery, failures: pictures.failures } : {}),
     methodTitles: Object.fromEntries(METHODS.map((m) => [m.id, m.title])),
   });
   await writeFileAtomic(join(out, 'report.html'), html, 'report');

@@ -1,5 +1,6 @@
 // The pictures of the eval report's galleries (Node): the few images the aggregation picked (best,
-// worst, misclassified) explained again with every method, drawn small and encoded as JPEG data URLs.
+// worst, misclassified) explained again with every method, drawn small and encoded as JPEG data URLs;
+// a misclassified image shows its predicted class, its true class and their contrast (failures.ts).
 // Only these images are revisited, one at a time, so a run of any size keeps no pictures in memory.
 
 import sharp from 'sharp';
@@ -13,6 +14,7 @@ import { resizeForDisplay } from '../../render/display-size.ts';
 import { imageCanvas, renderExplanation } from '../../render/explanation-images.ts';
 import type { EvalResults } from '../aggregate.ts';
 import type { EvalDataset } from '../datasets/types.ts';
+import { explainFailures } from '../metrics/failures.ts';
 import { classesOf } from '../run.ts';
 import type { GalleryImage } from './html.ts';
 
@@ -29,36 +31,42 @@ export interface GalleryOptions {
   readonly decode?: ImageFileOptions;
 }
 
+export interface GalleryPictures {
+  /** The best and worst images, each method's map of its (first) true class. */
+  readonly gallery: Map<number, GalleryImage>;
+  /** Misclassified images: predicted, true and their contrast per method. */
+  readonly failures: Map<number, GalleryImage>;
+}
+
 /** The gallery pictures of `results`, by sample index; an image that fails now is left out. */
 export async function galleryImages(
   explainer: Explainer,
   dataset: EvalDataset,
   results: EvalResults,
   o: GalleryOptions,
-): Promise<Map<number, GalleryImage>> {
-  const want = new Map<number, 'truth' | 'predicted'>();
-  for (const e of [...(results.gallery?.best ?? []), ...(results.gallery?.worst ?? [])])
-    want.set(e.index, 'truth');
-  for (const m of results.misclassified.slice(0, MISCLASSIFIED_PICTURES))
-    if (!want.has(m.index)) want.set(m.index, 'predicted');
-  const out = new Map<number, GalleryImage>();
-  if (!want.size) return out;
+): Promise<GalleryPictures> {
+  const best = new Set(
+    [...(results.gallery?.best ?? []), ...(results.gallery?.worst ?? [])].map((e) => e.index),
+  );
+  const failed = new Set(results.misclassified.slice(0, MISCLASSIFIED_PICTURES).map((m) => m.index));
+  const out: GalleryPictures = { gallery: new Map(), failures: new Map() };
+  if (!best.size && !failed.size) return out;
   let index = -1;
-  const last = Math.max(...want.keys());
+  const last = Math.max(...best, ...failed);
   for (const sample of dataset.samples()) {
     index++;
     if (index > last) break;
-    const which = want.get(index);
-    if (!which) continue;
+    if (!best.has(index) && !failed.has(index)) continue;
     try {
       const image = await decodeImageFile(sample.image, o.decode ?? {});
+      if (failed.has(index)) {
+        const pictured = await failurePictures(explainer, image, sample.labels, o);
+        if (pictured) out.failures.set(index, pictured);
+      }
+      if (!best.has(index)) continue;
       const { explained } = await classesOf(explainer, image, sample, o.classes, o.datasetOf);
-      const c =
-        which === 'truth'
-          ? (explained.find((x) => x.truth) ?? explained[0])
-          : explained.find((x) => x.predicted);
-      if (!c) continue;
-      out.set(index, await pictures(explainer, image, c.classIndex, o));
+      const c = explained.find((x) => x.truth) ?? explained[0];
+      if (c) out.gallery.set(index, await pictures(explainer, image, c.classIndex, o));
     } catch {
       // The record already says what this image gave; a picture that cannot be made now is skipped.
     }
@@ -92,6 +100,42 @@ async function pictures(
     } catch {
       // A method that does not apply (CAM without a GAP head) has no picture, as it has no values.
     }
+  }
+  return { thumbnail: await jpegDataUrl(canvas.base), overlays };
+}
+
+/**
+ * A misclassified image as the Grad-CAM paper's failure analysis shows it (metrics/failures.ts): per
+ * method, the predicted class, the true class and their contrast `predicted-vs-true`, side by side.
+ */
+async function failurePictures(
+  explainer: Explainer,
+  image: RgbImage,
+  labels: readonly string[],
+  o: GalleryOptions,
+): Promise<GalleryImage | undefined> {
+  const trueClasses = [...new Set(labels.flatMap((l) => o.classes.get(l) ?? []))];
+  if (!trueClasses.length) return undefined;
+  const [failure] = await explainFailures(explainer, [image], [trueClasses], {
+    methods: o.methods,
+    ...(o.layers?.length ? { explain: { layers: o.layers } } : {}),
+  });
+  if (!failure) return undefined;
+  const canvas = imageCanvas({ image }, explainer.model.preprocess, 'model');
+  const overlays: { method: string; title: string; image: string }[] = [];
+  for (const p of failure.panels) {
+    const drawn = renderExplanation(p.explanation, canvas, { colormap: 'jet', alpha: 0.5 });
+    // The first synonym of a label ("hog, pig, grunter" -> "hog") keeps the caption short.
+    const short = (l: string) => l.split(',')[0]!.trim();
+    const role =
+      p.role === 'contrast'
+        ? `${short(failure.predictedLabel)}-vs-${short(failure.trueLabel)}`
+        : `${p.role}: ${short(p.label)}`;
+    overlays.push({
+      method: p.method,
+      title: `${methodById(p.method)?.title ?? p.method}, ${role}`,
+      image: await jpegDataUrl(drawn.plain),
+    });
   }
   return { thumbnail: await jpegDataUrl(canvas.base), overlays };
 }

@@ -28,8 +28,10 @@ export interface EvalReportInput {
   readonly generatedAt: string;
   /** Facts shown in the header (model path, dataset path, options). */
   readonly facts: Readonly<Record<string, string>>;
-  /** Pictures of gallery and misclassified images, by sample index (absent: the lists only). */
+  /** Pictures of the gallery's images, by sample index (absent: the lists only). */
   readonly images?: ReadonlyMap<number, GalleryImage>;
+  /** Pictures of misclassified images (predicted, true, contrast), by sample index. */
+  readonly failures?: ReadonlyMap<number, GalleryImage>;
   /** Method titles by id (from the method table). */
   readonly methodTitles?: Readonly<Record<string, string>>;
 }
@@ -78,7 +80,7 @@ ${curves(r, titleOf)}
 ${perClass(r, titleOf)}
 ${histograms(r, titleOf)}
 ${gallery(r, input.images)}
-${lists(r, input.images)}
+${lists(r, input.failures)}
 <footer>gradsight ${esc(r.gradsight)} · ${r.images.evaluated} images evaluated${r.images.failed ? `, ${r.images.failed} failed` : ''} · a self-contained file: it makes no network requests</footer>
 </main>
 </body>

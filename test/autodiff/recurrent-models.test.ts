@@ -3,7 +3,8 @@
 // initialises the recurrent state, a CNN + bidirectional GRU question encoder), exported by torch 1.13 with dynamic batch and sequence
 // axes. The gradient of one token's (or answer's) logit with respect to the image and to the last
 // conv ReLU must equal float64 PyTorch autograd, one row per image and, with repeatRows, three rows
-// (three words) for one image. A sequence length left symbolic is a typed error when the recurrent
+// (three words) for one image, and with profile 'web' (no op a WebGPU backend lacks). A sequence
+// length left symbolic is a typed error when the recurrent
 // node is on the image's path, and no concern when it is not (the VQA question encoder).
 
 import assert from 'node:assert/strict';
@@ -94,7 +95,10 @@ function seed(f: Fixture, picks: readonly (readonly number[])[]): Tensor {
   return { dtype: 'float32', dims: [picks.length, ...dims], data };
 }
 
-async function gradients(f: Fixture, ref: Reference, repeatRows: boolean) {
+/** Ops some WebGPU backend lacks (docs/autodiff.md, Profiles). */
+const NOT_ON_WEBGPU = ['Sum', 'And', 'Or', 'Max', 'Min', 'ScatterElements', 'ScatterND', 'LogSoftmax'];
+
+async function gradients(f: Fixture, ref: Reference, repeatRows: boolean, profile: 'cpu' | 'web' = 'cpu') {
   const bytes = new Uint8Array(readFileSync(join(dir, f.model)));
   const [imageName, tokenName] = f.inputs;
   const compiled = compileGradients(bytes, decodeModel(bytes), {
@@ -102,6 +106,7 @@ async function gradients(f: Fixture, ref: Reference, repeatRows: boolean) {
     explained: 'logits',
     beforeSoftmax: false,
     repeatRows,
+    profile,
     // The sequence length must be static to unroll the recurrence; the batch stays symbolic.
     inputShapes: { [imageName]: ['N', ...f.imageShape.slice(1)], [tokenName]: ['N', f.tokenShape[1]!] },
   });
@@ -110,7 +115,15 @@ async function gradients(f: Fixture, ref: Reference, repeatRows: boolean) {
   try {
     const out = await s.run({ ...feeds(f, images), [compiled.seed.name]: seed(f, ref.picks) });
     const grad = (t: string) => out[compiled.outputs.find((o) => o.tensor === t)!.grad]!.data as Float32Array;
-    return { image: grad(imageName), layer: grad(f.layer), logits: out[compiled.explainedOutput]!.data };
+    const ops = decodeModel(compiled.bytes)
+      .graph.nodes.filter((n) => n.name.startsWith('gradsight/'))
+      .map((n) => n.opType);
+    return {
+      image: grad(imageName),
+      layer: grad(f.layer),
+      logits: out[compiled.explainedOutput]!.data,
+      ops: new Set(ops),
+    };
   } finally {
     await s.release();
   }
@@ -137,6 +150,13 @@ for (const [name, f] of Object.entries(fixtures)) {
         `max rel err vs PyTorch: image ${eImage.toExponential(2)}, layer ${eLayer.toExponential(2)}`,
       );
       assert.ok(eImage < 1e-4 && eLayer < 1e-4, `rel err image ${eImage}, layer ${eLayer}`);
+    });
+
+    it("profile 'web': the same gradients, with no op a WebGPU backend lacks", async () => {
+      const got = await gradients(f, f.rows, false, 'web');
+      const missing = NOT_ON_WEBGPU.filter((op) => got.ops.has(op));
+      assert.deepEqual(missing, []);
+      assert.ok(relErr(got.image, f.rows.image) < 1e-4 && relErr(got.layer, f.rows.layer) < 1e-4);
     });
 
     const symbolic = () => {

@@ -1,11 +1,11 @@
-// End to end through recurrent exports: two tiny torch models shaped like the demo's language models
-// (conformance/recurrent_models.py; CNN + LSTM and CNN + two-layer GRU captioners whose image
-// initialises the recurrent state, a CNN + bidirectional GRU question encoder), exported by torch 1.13 with dynamic batch and sequence
-// axes. The gradient of one token's (or answer's) logit with respect to the image and to the last
-// conv ReLU must equal float64 PyTorch autograd, one row per image and, with repeatRows, three rows
-// (three words) for one image, and with profile 'web' (no op a WebGPU backend lacks). A sequence
-// length left symbolic is a typed error when the recurrent
-// node is on the image's path, and no concern when it is not (the VQA question encoder).
+// End to end through recurrent exports: tiny torch models shaped like the demo's language models
+// (conformance/recurrent_models.py): CNN + LSTM, CNN + two-layer GRU and CNN + two-layer
+// bidirectional GRU captioners whose image initialises the recurrent state, and a CNN + bidirectional
+// GRU question encoder, exported by torch 1.13 with dynamic batch and sequence axes. The gradient of
+// one token's (or answer's) logit with respect to the image and to the last conv ReLU must equal
+// float64 PyTorch autograd: one row per image; with repeatRows three rows (three words) of one
+// image; with profile 'web' (and no op a WebGPU backend lacks). A sequence length left symbolic is a
+// typed error when the recurrent node is on the image's path, and no concern when it is not (VQA).
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

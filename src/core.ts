@@ -4,6 +4,23 @@ export * from './autodiff/index.ts';
 export * from './compile/index.ts';
 export * from './detect/index.ts';
 export { closestNames, type ErrorCode, GradsightError, isGradsightError } from './errors.ts';
+export {
+  Aggregator,
+  aggregateRecords,
+  type EvalResults,
+  MODEL_SCOPE,
+  resultsCsv,
+} from './eval/aggregate.ts';
+export type { ImageRecord, MethodRecord, RecordsHeader, RunConfig, Shard } from './eval/records.ts';
+export {
+  EVAL_METRIC_IDS,
+  EVAL_METRICS,
+  type EvalMetric,
+  evalMetricById,
+  metricTableMarkdown,
+} from './eval/registry.ts';
+export { type EvalReportInput, type GalleryImage, renderEvalReport } from './eval/report/html.ts';
+export { CI_METHODS, type CiMethod, type Summary, summarize as summarizeValues } from './eval/stats.ts';
 export type { Diagnostic } from './explain/diagnose.ts';
 export {
   Explainer,

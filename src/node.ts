@@ -2,6 +2,9 @@
 // onnxruntime-node.
 
 export * from './core.ts';
+export { inShard, mergeRecords, parseShard, readRecords } from './eval/records.ts';
+export { type GalleryPictures, galleryImages } from './eval/report/gallery-node.ts';
+export { aggregateFile, type EvaluateOptions, type EvaluateSummary, evaluate } from './eval/run.ts';
 export { loadExplainer } from './explain/load-node.ts';
 export { decodeImage, decodeImageFile } from './image/decode-node.ts';
 export {

@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { sceneQuestions } from '../../demo/language.ts';
+import { caption, sceneQuestions } from '../../demo/language.ts';
 import {
   evaluateLanguage,
   type LanguageMetrics,
@@ -38,7 +38,7 @@ export async function languageDemo(a: {
           await explainScene(
             captioner,
             s,
-            `captioner · test scene #${i}`,
+            `captioner · test scene #${i} (truth: ${caption(s)})`,
             { method: ['gradcam', 'guided-gradcam'] },
             a,
           ),
@@ -47,15 +47,17 @@ export async function languageDemo(a: {
       for (const [i, s] of examples.slice(2).entries()) {
         const qa = sceneQuestions(s).find((q) => q.object !== null && q.kind !== 'relation');
         if (!qa) continue;
-        a.onImages(
-          await explainScene(
-            vqa,
-            s,
-            `vqa · test scene #${i + 2} (truth: ${qa.answer})`,
-            { method: ['gradcam', 'guided-backprop', 'guided-gradcam'], question: qa.question },
-            a,
-          ),
+        const shown = await explainScene(
+          vqa,
+          s,
+          `vqa · test scene #${i + 2} (truth: ${qa.answer})`,
+          { method: ['gradcam', 'guided-backprop', 'guided-gradcam'], question: qa.question },
+          a,
         );
+        // The object the question is about, as the ground-truth box (panels are at the scene's size).
+        for (const t of shown[0]!.report.targets)
+          for (const p of t.panels) Object.assign(p, { truth: s.objects[qa.object!]!.box });
+        a.onImages(shown);
       }
       return await evaluateLanguage(captioner, vqa, a.scenes);
     } finally {

@@ -207,13 +207,13 @@ def conv(node, x, w, b):
     return F.conv2d(xp, w, b, stride=s, dilation=d, groups=attr(node, "group", 1))
 
 
-# ── LSTM and GRU (ONNX semantics, default activations) ───────────────────────────────────────────
+# ── LSTM, GRU and RNN (ONNX semantics, default activations) ───────────────────────────────────────────
 
 
 def recurrent(node, ins, op):
-    """ONNX LSTM / GRU in float64, one step at a time, the way the spec writes them (gates iofc / zrh,
+    """ONNX LSTM / GRU / RNN in float64, one step at a time, the way the spec writes them (gates iofc / zrh,
     sequence_lens skipping the padded steps, reverse per sequence). check_recurrent_against_torch
-    shows these equal torch.nn.LSTM / GRU where torch has the configuration."""
+    shows these equal torch.nn.LSTM / GRU / RNN where torch has the configuration."""
     ins = ins + [None] * (8 - len(ins))
     x, W, R, B, lens, h0, c0, P = ins
     H = attr(node, "hidden_size")
@@ -249,6 +249,9 @@ def recurrent(node, ins, op):
                     go = go + po * c_new
                 h_new = torch.sigmoid(go) * torch.tanh(c_new)
                 c = active * c_new + (1 - active) * c
+            elif op == "RNN":
+                g = xt @ W[d].T + h @ R[d].T
+                h_new = torch.tanh(g + B[d, :H] + B[d, H:] if B is not None else g)
             else:
                 wb = B[d, : 3 * H] if B is not None else torch.zeros(3 * H)
                 rb = B[d, 3 * H :] if B is not None else torch.zeros(3 * H)
@@ -275,17 +278,17 @@ def recurrent(node, ins, op):
 
 
 def check_recurrent_against_torch():
-    """The loop above equals torch.nn.LSTM / nn.GRU (linear_before_reset = 1) in value and gradient,
+    """The loop above equals torch.nn.LSTM / nn.GRU (linear_before_reset = 1) / nn.RNN in value and gradient,
     forward and bidirectional, with packed sequences for sequence_lens; the ONNX weights are reordered
     to torch's gate order (iofc → ifgo, zrh → rzn)."""
     gen = torch.Generator().manual_seed(7)
     rnd = lambda *s: torch.rand(*s, generator=gen) * 1.6 - 0.8  # noqa: E731
     worst = 0.0
-    for op in ("LSTM", "GRU"):
+    for op in ("LSTM", "GRU", "RNN"):
         for bidir in (False, True):
             for with_lens in (False, True):
                 T, Bn, I, H, D = 4, 3, 3, 2, 2 if bidir else 1
-                G = 4 if op == "LSTM" else 3
+                G = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
                 W, R, Bb = rnd(D, G * H, I), rnd(D, G * H, H), rnd(D, 2 * G * H)
                 x, h0, c0 = rnd(T, Bn, I), rnd(D, Bn, H), rnd(D, Bn, H)
                 lens = [4, 2, 3] if with_lens else [T] * Bn
@@ -295,9 +298,9 @@ def check_recurrent_against_torch():
                 mine = recurrent(node, ins, op)
                 seed = [rnd(*t.shape) for t in mine]
                 ours = torch.autograd.grad(sum((m * s).sum() for m, s in zip(mine, seed)), xs[: 3 if op == "LSTM" else 2])
-                order = [0, 2, 3, 1] if op == "LSTM" else [1, 0, 2]  # torch gate k = ONNX gate order[k]
+                order = {"LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2], "RNN": [0]}[op]  # torch gate k = ONNX gate order[k]
                 perm = lambda m: torch.cat([m[k * H : (k + 1) * H] for k in order])  # noqa: E731
-                cell = (torch.nn.LSTM if op == "LSTM" else torch.nn.GRU)(I, H, bidirectional=bidir).double()
+                cell = getattr(torch.nn, op)(I, H, bidirectional=bidir).double()
                 with torch.no_grad():
                     for d, sfx in enumerate(["", "_reverse"][:D]):
                         getattr(cell, "weight_ih_l0" + sfx).copy_(perm(W[d]))
@@ -315,8 +318,8 @@ def check_recurrent_against_torch():
                 for a, b in list(zip(mine, theirs_out)) + list(zip(ours, theirs)):
                     worst = max(worst, (a - b).abs().max().item())
     if worst > 1e-10:
-        raise SystemExit(f"the ONNX LSTM/GRU loop differs from torch.nn by {worst:.2e}")
-    print(f"LSTM/GRU loop vs torch.nn.LSTM/GRU: max |diff| {worst:.1e}", file=sys.stderr)
+        raise SystemExit(f"the ONNX LSTM/GRU/RNN loop differs from torch.nn by {worst:.2e}")
+    print(f"LSTM/GRU/RNN loop vs torch.nn.LSTM/GRU/RNN: max |diff| {worst:.1e}", file=sys.stderr)
 
 
 # ── the rest of the ops ───────────────────────────────────────────────────────────────────────────
@@ -421,7 +424,7 @@ def run_node(node, ins, opset, rule_set):
         return [unary[op](x)]
     if op == "Cast":  # to float: the value itself (and its gradient); to int64: token ids
         return [x.to(torch.int64) if a("to") == 7 else x]
-    if op in ("LSTM", "GRU"):
+    if op in ("LSTM", "GRU", "RNN"):
         return recurrent(node, ins, op)
     if op == "LeakyRelu":
         return [F.leaky_relu(x, a("alpha", f32(0.01)))]

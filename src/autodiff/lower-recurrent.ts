@@ -1,4 +1,4 @@
-// The recurrent lowering pass, run before the walk: each LSTM / GRU node on the gradient path is
+// The recurrent lowering pass, run before the walk: each LSTM / GRU / RNN node on the gradient path is
 // replaced, in the graph the walker differentiates, by the same computation in standard ops unrolled
 // over its static sequence length (recurrent-cells.ts), so the ordinary rules (Slice, MatMul, Add,
 // Sigmoid, Tanh, Mul, Where, Concat, ...) give its gradient through time exactly.
@@ -33,13 +33,13 @@ import {
 import { downstreamOf, upstreamOf } from './activity.ts';
 import { Emitter } from './emitter.ts';
 import { shapeOf } from './graph-info.ts';
-import { LOWERED_OPS, unrollCells } from './recurrent-cells.ts';
+import { type CellKind, LOWERED_OPS, unrollCells } from './recurrent-cells.ts';
 
 type NodeInit = MessageInitShape<typeof NodeProtoSchema>;
 type TensorInit = MessageInitShape<typeof TensorProtoSchema>;
 
 export interface LoweredModel {
-  /** The model as the walker sees it: LSTM / GRU nodes replaced by their unrolled form. */
+  /** The model as the walker sees it: LSTM / GRU / RNN nodes replaced by their unrolled form. */
   readonly model: Model;
   /** The unrolled nodes and their constants, to append with the backward graph. */
   readonly node: readonly NodeInit[];
@@ -85,6 +85,7 @@ export function lowerForWalk(
 const DEFAULT_ACTIVATIONS: Readonly<Record<string, readonly string[]>> = {
   LSTM: ['sigmoid', 'tanh', 'tanh'],
   GRU: ['sigmoid', 'tanh'],
+  RNN: ['tanh'],
 };
 
 /** Lowers the recurrent nodes for which `lower(node)` holds; undefined when there are none. */
@@ -185,7 +186,7 @@ function lowerNode(
   shapes: ReadonlyMap<string, ValueInfo>,
   model: Model,
 ): (string | undefined)[] {
-  const kind = node.opType as 'LSTM' | 'GRU';
+  const kind = node.opType as CellKind;
   const acts = node.attributes.get('activations')?.value;
   if (acts !== undefined) {
     const names = acts.kind === 'strings' ? acts.value.map((a) => a.toLowerCase()) : [];

@@ -1,4 +1,4 @@
-// LSTM and GRU written with standard ops, unrolled over a static sequence length (ONNX semantics,
+// LSTM, GRU and RNN written with standard ops, unrolled over a static sequence length (ONNX semantics,
 // default activations). lower-recurrent.ts places these nodes into the graph the walker differentiates.
 // Per direction and step t (forward 0…T−1, reverse T−1…0):
 //   LSTM (gates i, o, f, c):  i = σ(xᵢ + H·Rᵢᵀ + bᵢ + Pᵢ⊙C)   f = σ(x_f + H·R_fᵀ + b_f + P_f⊙C)
@@ -8,6 +8,7 @@
 //                             n = tanh(x_h + r⊙(H·R_hᵀ + Rb_h))   (linear_before_reset = 1)
 //                             n = tanh(x_h + (r⊙H)·R_hᵀ + Rb_h)   (linear_before_reset = 0)
 //                             H' = (1 − z)⊙n + z⊙H = n + z⊙(H − n)
+//   RNN:                      H' = tanh(x + H·Rᵀ + Wb + Rb)
 // An absent initial state is zero: its terms are left out rather than multiplied by a zero tensor.
 // With sequence_lens, step t of batch row b is skipped when t ≥ len[b]: the state is kept
 // (Where(t < len, new, old)) and Y is zero there. In reverse, skipping the padded tail first and
@@ -16,11 +17,13 @@
 import type { Emitter } from './emitter.ts';
 
 /** Ops lower-recurrent.ts rewrites with these cells before the walk; they have no rule of their own. */
-export const LOWERED_OPS: readonly string[] = ['LSTM', 'GRU'];
+export const LOWERED_OPS: readonly string[] = ['LSTM', 'GRU', 'RNN'];
+
+export type CellKind = 'LSTM' | 'GRU' | 'RNN';
 
 export interface CellInputs {
   readonly e: Emitter;
-  readonly kind: 'LSTM' | 'GRU';
+  readonly kind: CellKind;
   /** X [T, B, I] (layout 0). */
   readonly x: string;
   readonly steps: number;
@@ -91,12 +94,12 @@ const addOpt = (e: Emitter, a: string, b: string | undefined) => (b === undefine
 
 function unrollDirection(c: CellInputs, d: number, reverse: boolean) {
   const { e, hidden: H, steps: T } = c;
-  const gates = c.kind === 'LSTM' ? 4 : 3;
+  const gates = { LSTM: 4, GRU: 3, RNN: 1 }[c.kind];
   // Xt·Wᵀ + the input biases (LSTM adds both biases there; GRU keeps Rb_h inside the reset product).
   const wT = weightT(e, c.w, d, 0, gates * H);
   let wb: string | undefined;
-  if (c.b !== undefined && c.kind === 'LSTM')
-    wb = e.add(biasPart(e, c.b, d, 0, 4 * H), biasPart(e, c.b, d, 4 * H, 8 * H));
+  if (c.b !== undefined && c.kind !== 'GRU')
+    wb = e.add(biasPart(e, c.b, d, 0, gates * H), biasPart(e, c.b, d, gates * H, 2 * gates * H));
   else if (c.b !== undefined) wb = biasPart(e, c.b, d, 0, 3 * H);
   const state = (s: string | undefined) => (s === undefined ? undefined : pick(e, s, d));
   let h = state(c.h0);
@@ -106,7 +109,7 @@ function unrollDirection(c: CellInputs, d: number, reverse: boolean) {
   const zero = e.scalar(0);
   const ys: string[] = Array(T);
   const order = Array.from({ length: T }, (_, k) => (reverse ? T - 1 - k : k));
-  const cell1 = c.kind === 'LSTM' ? lstmStep(c, d) : gruStep(c, d);
+  const cell1 = { LSTM: lstmStep, GRU: gruStep, RNN: rnnStep }[c.kind](c, d);
   for (const t of order) {
     const xt = addOpt(e, e.matmul(pick(e, c.x, t), wT), wb);
     const next = cell1(xt, h, cell, gate);
@@ -175,4 +178,10 @@ function gruStep(c: CellInputs, d: number): Step {
     const n = e.op('Tanh', [addOpt(e, gate(xt, 2), inner)]);
     return { h: h === undefined ? e.sub(n, e.mul(z, n)) : e.add(n, e.mul(z, e.sub(h, n))), c: undefined };
   };
+}
+
+function rnnStep(c: CellInputs, d: number): Step {
+  const { e, hidden: H } = c;
+  const rT = weightT(e, c.r, d, 0, H);
+  return (xt, h) => ({ h: e.op('Tanh', [h === undefined ? xt : e.add(xt, e.matmul(h, rT))]), c: undefined });
 }

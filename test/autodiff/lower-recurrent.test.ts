@@ -1,5 +1,5 @@
 // The recurrent lowering pass (src/autodiff/lower-recurrent.ts): its unrolled forward equals ONNX
-// Runtime's own LSTM / GRU op (every direction, runtime sequence_lens, initial states, GRU
+// Runtime's own LSTM / GRU / RNN op (every direction, runtime sequence_lens, initial states, GRU
 // linear_before_reset 0/1); gradients with a runtime sequence_lens input match finite differences;
 // unsupported configurations are typed errors naming the attribute, but only on the gradient path;
 // a Gather of a constant embedding table by runtime token ids needs no backward at all.
@@ -24,7 +24,7 @@ const H = 2;
 const LENS = [4, 1, 3];
 
 interface Spec {
-  readonly op: 'LSTM' | 'GRU';
+  readonly op: 'LSTM' | 'GRU' | 'RNN';
   readonly direction: 'forward' | 'reverse' | 'bidirectional';
   readonly lbr?: 0 | 1;
   readonly attrs?: Record<string, number | string>;
@@ -45,7 +45,7 @@ const f32 = (dims: number[], seed: number, scale = 0.8): Tensor => ({
 
 function recurrentModel(s: Spec): { bytes: Uint8Array; feeds: Record<string, Tensor> } {
   const d = s.direction === 'bidirectional' ? 2 : 1;
-  const g = s.op === 'LSTM' ? 4 : 3;
+  const g = { LSTM: 4, GRU: 3, RNN: 1 }[s.op];
   const w = f32([d, g * H, I], 1);
   const r = f32([d, g * H, H], 2);
   const b = f32([d, 2 * g * H], 3);
@@ -117,6 +117,7 @@ const SPECS: Spec[] = (['forward', 'reverse', 'bidirectional'] as const).flatMap
   { op: 'LSTM', direction },
   { op: 'GRU', direction, lbr: 0 },
   { op: 'GRU', direction, lbr: 1 },
+  { op: 'RNN', direction },
 ]);
 
 describe('recurrent lowering', () => {
@@ -149,7 +150,12 @@ describe('recurrent lowering', () => {
     });
   }
 
-  for (const spec of [SPECS[2]!, SPECS[6]!]) {
+  const gradSpecs: Spec[] = [
+    { op: 'GRU', direction: 'forward', lbr: 1 },
+    { op: 'LSTM', direction: 'bidirectional' },
+    { op: 'RNN', direction: 'reverse' },
+  ];
+  for (const spec of gradSpecs) {
     it(`${spec.op} ${spec.direction}: gradients with a runtime sequence_lens equal finite differences`, async () => {
       const { bytes, feeds } = recurrentModel(spec);
       const wrt = spec.op === 'LSTM' ? ['x', 'h0', 'c0'] : ['x', 'h0'];

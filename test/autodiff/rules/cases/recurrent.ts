@@ -1,4 +1,4 @@
-// Cases for the recurrent lowering (src/autodiff/lower-recurrent.ts): LSTM and GRU forward, reverse and
+// Cases for the recurrent lowering (src/autodiff/lower-recurrent.ts): LSTM, GRU (and RNN) forward, reverse and
 // bidirectional, with and without initial states and biases, GRU linear_before_reset 0 and 1, LSTM
 // peepholes, constant sequence lengths shorter than T, each output alone and all
 // three summed (Y + Y_h + Y_c broadcast), then randomised configurations. Gradients go to X and to
@@ -11,7 +11,7 @@ import { floatConst, input, Rng, size, values } from './gen.ts';
 type Direction = 'forward' | 'reverse' | 'bidirectional';
 
 export interface RecurrentSpec {
-  readonly op: 'LSTM' | 'GRU';
+  readonly op: 'LSTM' | 'GRU' | 'RNN';
   readonly direction: Direction;
   readonly steps: number;
   readonly batch: number;
@@ -29,7 +29,7 @@ export interface RecurrentSpec {
 
 export function recurrentCase(id: string, seed: number, rng: Rng, s: RecurrentSpec): GradCase {
   const dirs = s.direction === 'bidirectional' ? 2 : 1;
-  const gates = s.op === 'LSTM' ? 4 : 3;
+  const gates = { LSTM: 4, GRU: 3, RNN: 1 }[s.op];
   const H = s.hidden;
   const w = (name: string, dims: number[]) => floatConst(name, dims, values(rng, size(dims), -0.8, 0.8));
   const initializers: CaseConstant[] = [w('W', [dirs, gates * H, s.inputSize]), w('R', [dirs, gates * H, H])];
@@ -189,5 +189,32 @@ export function recurrentCases(): GradCase[] {
       }),
     );
   }
+  // The simple RNN (tanh), after the others so their cases keep their values.
+  const rnn = new Rng(1414);
+  for (const direction of ['forward', 'reverse', 'bidirectional'] as const) {
+    for (const initial of [false, true]) {
+      cases.push(
+        recurrentCase(`recurrent/rnn-${direction}${initial ? '-init' : ''}`, seed++, rnn, {
+          ...base,
+          op: 'RNN',
+          direction,
+          initial,
+          target: 'sum',
+        }),
+      );
+    }
+  }
+  cases.push(
+    recurrentCase('recurrent/rnn-lens', seed++, rnn, {
+      ...base,
+      steps: 4,
+      batch: 3,
+      op: 'RNN',
+      direction: 'bidirectional',
+      initial: true,
+      lens: [2, 4, 1],
+      target: 'Y_h',
+    }),
+  );
   return cases;
 }

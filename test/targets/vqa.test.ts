@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isGradsightError } from '../../src/errors.ts';
 import { Explainer } from '../../src/explain/explainer.ts';
+import { METHOD_IDS } from '../../src/methods/table.ts';
 import { ImageModel } from '../../src/model/image-model.ts';
 import { decodeModel } from '../../src/onnx/index.ts';
 import { nodeRuntime } from '../../src/runtime/node.ts';
@@ -146,6 +147,29 @@ describe('VQA answer targets', () => {
     assert.ok(
       maps[0]!.some((v, p) => Math.abs(v - maps[1]![p]!) > 1e-6),
       'the question changes the map',
+    );
+  });
+
+  test('every method explains an answer; Guided Grad-CAM is Guided Backprop times the Grad-CAM map', async () => {
+    const methods = METHOD_IDS.filter((m) => m !== 'cam');
+    const r = await ex.explain(image, {
+      question: 'what colour is the square',
+      method: methods,
+      target: 'red',
+    });
+    assert.deepEqual(
+      r.explanations.map((e) => e.method),
+      methods,
+    );
+    for (const e of r.explanations) assert.ok((e.map ?? e.pixels)!.every(Number.isFinite), e.method);
+    const of = (m: string) => r.explanations.find((e) => e.method === m)!;
+    const gb = of('guided-backprop').pixels!;
+    const cam = of('gradcam').map!;
+    const ggc = of('guided-gradcam').pixels!;
+    for (let i = 0; i < ggc.length; i++) assert.ok(Math.abs(ggc[i]! - gb[i]! * cam[i % 64]!) <= 1e-6);
+    assert.ok(
+      gb.some((v) => v !== 0),
+      'a gradient reaches the image',
     );
   });
 

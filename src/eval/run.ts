@@ -375,7 +375,13 @@ export async function classesOf(
   const batch = imageToTensor(image, model.preprocess);
   const all = (await model.predict(batch, model.description.classes ?? 1000))[0]!;
   const score = new Map(all.top.map((c) => [c.index, c.score]));
-  const top = all.top
+  // A segmentation model's ranking (share of pixels) leaves out its background: the largest object
+  // region is its top-1 class, as a classifier's.
+  const ranked =
+    model.description.task.kind === 'segmentation'
+      ? all.top.filter((c) => !/^(background|__background__)$/i.test(model.labels?.[c.index] ?? ''))
+      : all.top;
+  const top = ranked
     .slice(0, 5)
     .map((c) => ({ index: c.index, label: datasetOf.get(c.index), score: c.score }));
   return { batch, top, explained: explainedClasses(sample.labels, classes, top, score) };
@@ -420,7 +426,10 @@ async function explainAll(
 ): Promise<Explanation[]> {
   const active = job.methods.filter((m) => !(m in job.notApplicable));
   if (!active.length || !targets.length) return [];
-  const opts = { target: [...targets], ...(job.layers?.length ? { layers: job.layers } : {}) };
+  // A segmentation model explains a class as its region (the sum of its scores where it wins).
+  const segmentation = job.explainer.model.description.task.kind === 'segmentation';
+  const target = targets.map((c) => (segmentation ? `region:${c}` : c));
+  const opts = { target, ...(job.layers?.length ? { layers: job.layers } : {}) };
   try {
     return [...(await job.explainer.explain(image, { ...opts, method: active })).explanations];
   } catch (e) {

@@ -86,7 +86,9 @@ async function pictures(
     try {
       const r = await explainer.explain(image, {
         method,
-        target: classIndex,
+        // A segmentation model explains a class as its region, as the run did (run.ts).
+        target:
+          explainer.model.description.task.kind === 'segmentation' ? `region:${classIndex}` : classIndex,
         ...(o.layers?.length ? { layers: o.layers } : {}),
       });
       const e = r.explanations[0];

@@ -6,6 +6,8 @@
 //   const r = await ex.explain(await decodeWebImage(file), { method: 'gradcam', signal, onProgress });
 
 export * from './core.ts';
+// The app's layer list: candidate layers ranked (by resolution, or on an image by probability kept).
+export { type LayerScore, type RankOptions as LayerRankOptions, rankLayers } from './eval/layer-ranking.ts';
 export { decodeWebImage, type WebDecodeOptions, type WebImageSource } from './image/decode-web.ts';
 export { type ImageHeader, readImageHeader } from './image/header.ts';
 export { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, type ImageDecodeOptions } from './image/limits.ts';

@@ -10,6 +10,7 @@ import { gradCommand } from './commands/grad.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { layersCommand } from './commands/layers.ts';
 import { predictCommand } from './commands/predict.ts';
+import { serveCommand } from './commands/serve.ts';
 import { EXIT_USAGE, reportError } from './errors.ts';
 import { Interrupted } from './interrupt.ts';
 
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
   program.addCommand(layersCommand(io));
   program.addCommand(compileCommand(io));
   program.addCommand(evalCommand(io));
+  program.addCommand(serveCommand(io));
   for (const c of program.commands) {
     c.exitOverride()
       .showHelpAfterError(`(run gradsight ${c.name()} --help for usage)`)

@@ -5,6 +5,7 @@
 // results whether they were written in one run, resumed, or merged from shards.
 
 import { VERSION } from '../version.ts';
+import { MIN_CONCENTRATION } from './metrics/bias.ts';
 import type { ImageRecord, RecordsHeader, RunConfig } from './records.ts';
 import { evalMetricById, type Reduction } from './registry.ts';
 import { type CiOptions, histogram, type Summary, summarize } from './stats.ts';
@@ -95,6 +96,16 @@ export interface EvalResults {
     >
   >;
   readonly gallery?: Gallery;
+  /** The bias metric per method and class: share / area ≥ MIN_CONCENTRATION flags it (metrics/bias.ts). */
+  readonly bias?: readonly {
+    readonly method: string;
+    readonly label: string;
+    readonly images: number;
+    readonly share: number;
+    readonly area: number;
+    readonly concentration: number;
+    readonly flagged: boolean;
+  }[];
   /** The first failed images (at most 100), with their errors. */
   readonly failures: readonly {
     readonly index: number;
@@ -166,7 +177,10 @@ export class Aggregator {
       return;
     }
     this.evaluated++;
-    for (const l of r.labels) this.perClass.set(l, (this.perClass.get(l) ?? 0) + 1);
+    // The bias metric's region class (a watermark) is an annotation, not one of the image's classes.
+    const region = (this.config.biasRegion as { label?: string } | undefined)?.label;
+    const labels = region === undefined ? r.labels : r.labels.filter((l) => l !== region);
+    for (const l of labels) this.perClass.set(l, (this.perClass.get(l) ?? 0) + 1);
     const top1 = r.predicted?.[0];
     if (r.model?.['accuracy.top1'] === 0 && top1 && this.misclassified.length < LIST_LIMIT)
       this.misclassified.push({
@@ -176,9 +190,9 @@ export class Aggregator {
         labels: r.labels,
         predicted: top1.label,
       });
-    for (const [key, v] of Object.entries(r.model ?? {})) this.addValue(key, 'model', v, r.labels);
+    for (const [key, v] of Object.entries(r.model ?? {})) this.addValue(key, 'model', v, labels);
     for (const [method, m] of Object.entries(r.methods ?? {})) {
-      for (const [key, v] of Object.entries(m.values)) this.addValue(key, method, v, r.labels);
+      for (const [key, v] of Object.entries(m.values)) this.addValue(key, method, v, labels);
       for (const [key, c] of Object.entries(m.curves ?? {})) this.addCurve(key, method, c);
       for (const [metricId, d] of Object.entries(r.data?.[method] ?? {})) {
         for (const red of this.reductionsOf(metricId, method)) red.add(d);
@@ -352,9 +366,37 @@ export class Aggregator {
             },
           }
         : {}),
+      ...(this.config.metrics.includes('bias') ? { bias: this.biasRows() } : {}),
       failures: this.failures,
       misclassified: this.misclassified,
     };
+  }
+
+  /** biasByClass (metrics/bias.ts) from the per-class means: concentration = mean share / mean area. */
+  private biasRows(): NonNullable<EvalResults['bias']> {
+    const rows: NonNullable<EvalResults['bias']>[number][] = [];
+    for (const method of this.config.methods) {
+      const shares = this.classSums.get('bias.share')?.get(method);
+      const areas = this.classSums.get('bias.area')?.get(method);
+      if (!shares || !areas) continue;
+      const mine = [...shares].map(([label, s]) => {
+        const share = s.sum / s.n;
+        const a = areas.get(label);
+        const area = a ? a.sum / a.n : 0;
+        const concentration = area > 0 ? share / area : share > 0 ? Number.POSITIVE_INFINITY : 0;
+        return {
+          method,
+          label,
+          images: s.n,
+          share,
+          area,
+          concentration,
+          flagged: share > 0 && concentration >= MIN_CONCENTRATION,
+        };
+      });
+      rows.push(...mine.sort((a, b) => b.concentration - a.concentration || (a.label < b.label ? -1 : 1)));
+    }
+    return rows;
   }
 
   private perClassMeans(): EvalResults['perClass'] {

@@ -22,6 +22,8 @@ export interface RunConfig {
   readonly metrics: readonly string[];
   readonly layers: readonly string[];
   readonly classMap?: string;
+  /** The bias metric's region (registry.ts BiasRegionSpec). */
+  readonly biasRegion?: unknown;
 }
 
 export interface RecordsHeader {

@@ -13,6 +13,7 @@ import type { Explainer } from '../explain/explainer.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import type { MethodId } from '../methods/types.ts';
 import type { EvalSample, LabelledBox } from './datasets/types.ts';
+import { type BiasRegion, biasRecord } from './metrics/bias.ts';
 import { type ConfidenceChange, camMultConfidence, relativeDrop } from './metrics/confidence.ts';
 import { perturbationCurve } from './metrics/deletion-insertion.ts';
 import { discriminationOf } from './metrics/discrimination.ts';
@@ -26,7 +27,14 @@ import {
   SWEEP_FRACTIONS,
 } from './metrics/localization-error.ts';
 import { energyPointing, LOC_DELTAS, locDelta, pointingGame } from './metrics/pointing.ts';
-import { boxesOf, type ClassTruth, classPixels, type LabelMask } from './metrics/regions.ts';
+import {
+  boxesOf,
+  boxesToMask,
+  type ClassTruth,
+  classPixels,
+  type LabelMask,
+  type RelativeBox,
+} from './metrics/regions.ts';
 import { ROAD_PERCENTILES, road } from './metrics/road.ts';
 import {
   classIoU,
@@ -41,7 +49,18 @@ import type { InputRow, ScoreKind, Scorer } from './perturbation.ts';
 import { adversarialMetric, sanityMetric } from './session-metrics.ts';
 
 /** What a metric needs of the dataset or the model; an image without it gets no value (null). */
-export type MetricNeed = 'boxes' | 'masks' | 'boxes-or-masks' | 'two-classes' | 'scorer';
+export type MetricNeed = 'boxes' | 'masks' | 'boxes-or-masks' | 'two-classes' | 'scorer' | 'region';
+
+/**
+ * Where the bias metric looks: a box in fractions of the width and height (the same place in every
+ * image), or the boxes / mask pixels of one dataset class in each image (a watermark, a caption).
+ */
+export type BiasRegionSpec = { readonly relative: RelativeBox } | { readonly label: string };
+
+/** Options of the metrics that take any. */
+export interface MetricOptions {
+  readonly biasRegion?: BiasRegionSpec;
+}
 
 /** A dataset class present in the image and the model class explained for it. */
 export interface ExplainedClass {
@@ -73,6 +92,7 @@ export interface ImageContext {
   readonly input: InputRow;
   /** A scorer of one class (its softmax probability or logit), batched to the memory budget. */
   readonly scorer: (classIndex: number, kind: ScoreKind) => Promise<Scorer>;
+  readonly options: MetricOptions;
 }
 
 /** What a metric with a session sees per image: the context, the decoded image, the true model classes. */
@@ -431,6 +451,37 @@ const discrimination: EvalMetric = {
   },
 };
 
+/** The bias region of one image, or undefined when the image has none (no box of the class). */
+function biasRegionOf(ctx: ImageContext): BiasRegion | undefined {
+  const spec = ctx.options.biasRegion;
+  if (!spec) return undefined;
+  if ('relative' in spec) return { relative: spec.relative };
+  const truth = truthOf(ctx, spec.label);
+  if (!truth) return undefined;
+  return { mask: truth.mask ?? boxesToMask(truth.boxes ?? [], ctx.width, ctx.height) };
+}
+
+const bias: EvalMetric = {
+  id: 'bias',
+  title: 'Bias',
+  summary:
+    "the share of the predicted class's map mass inside a given region (--bias-region: a fixed box, or a dataset class such as a watermark), per class; classes whose share is ≥ 5× the region's area are flagged",
+  paper: 'Selvaraju et al. 2017, §7',
+  needs: ['region'],
+  byDefault: false,
+  values: [
+    { key: 'bias.share', title: 'map mass in the region', better: 'lower', percent: true, primary: true },
+    { key: 'bias.area', title: 'region area', better: 'lower', percent: true },
+  ],
+  method: (ctx) => {
+    const m = predictedMap(ctx);
+    const region = biasRegionOf(ctx);
+    if (!m || !region) return {};
+    const r = biasRecord(m.map, ctx.width, ctx.height, region);
+    return { values: { 'bias.share': r.share, 'bias.area': r.area } };
+  },
+};
+
 const confidence: EvalMetric = {
   id: 'confidence',
   title: 'Confidence under the map',
@@ -544,6 +595,7 @@ export const EVAL_METRICS: readonly EvalMetric[] = [
   pointing,
   seeds,
   discrimination,
+  bias,
   confidence,
   curveMetric('deletion'),
   curveMetric('insertion'),
@@ -561,7 +613,12 @@ export function evalMetricById(id: string): EvalMetric | undefined {
 /** Whether a dataset whose first samples have boxes / masks / several classes meets the metric's needs. */
 export function meetsNeeds(
   metric: EvalMetric,
-  has: { readonly boxes: boolean; readonly masks: boolean; readonly twoClasses: boolean },
+  has: {
+    readonly boxes: boolean;
+    readonly masks: boolean;
+    readonly twoClasses: boolean;
+    readonly region?: boolean;
+  },
 ): boolean {
   return metric.needs.every((n) =>
     n === 'boxes'
@@ -572,7 +629,9 @@ export function meetsNeeds(
           ? has.boxes || has.masks
           : n === 'two-classes'
             ? has.twoClasses && (has.boxes || has.masks)
-            : true,
+            : n === 'region'
+              ? has.region === true
+              : true,
   );
 }
 

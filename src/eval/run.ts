@@ -31,12 +31,14 @@ import {
   type Shard,
 } from './records.ts';
 import {
+  type BiasRegionSpec,
   EVAL_METRIC_IDS,
   type EvalMetric,
   type ExplainedClass,
   evalMetricById,
   type ImageContext,
   type MethodMap,
+  type MetricOptions,
   type MetricSession,
   meetsNeeds,
 } from './registry.ts';
@@ -70,6 +72,8 @@ export interface EvaluateOptions {
   readonly check?: () => void;
   /** Bytes one batch of perturbed copies may take (faithfulness metrics). */
   readonly memoryBudget?: number;
+  /** The region the bias metric scores (required with it). */
+  readonly biasRegion?: BiasRegionSpec;
 }
 
 export interface EvaluateSummary {
@@ -132,6 +136,11 @@ export async function evaluate(
   checkEvalChoices(methods, options.metrics);
   const metricIds = options.metrics?.length ? [...options.metrics] : defaultMetrics(dataset);
   const metrics = metricIds.map((id) => evalMetricById(id)!);
+  if (metricIds.includes('bias') && !options.biasRegion) {
+    throw new GradsightError('bad-argument', 'the bias metric needs a region to measure the map mass in', {
+      hint: 'give --bias-region x0,y0,x1,y1 (fractions of the width and height, e.g. 0.8,0.8,1,1 for the bottom-right corner) or --bias-region label:watermark (a dataset class)',
+    });
+  }
   const model = explainer.model;
   const labels = model.labels;
   if (!labels?.length) {
@@ -148,6 +157,7 @@ export async function evaluate(
     metrics: metricIds,
     layers: options.layers ?? [],
     ...(typeof options.classMap === 'string' ? { classMap: options.classMap } : {}),
+    ...(options.biasRegion && metricIds.includes('bias') ? { biasRegion: options.biasRegion } : {}),
   };
   const header: RecordsHeader = {
     format: RECORDS_FORMAT,
@@ -204,6 +214,7 @@ export async function evaluate(
           decode: options.decode,
           memoryBudget: options.memoryBudget,
           notApplicable,
+          options: { ...(options.biasRegion ? { biasRegion: options.biasRegion } : {}) },
           sessions: metrics.some((m) => m.session) ? await openSessions() : [],
         });
         evaluated++;
@@ -260,6 +271,7 @@ interface ImageJob {
   readonly memoryBudget: number | undefined;
   readonly notApplicable: Record<string, string>;
   readonly sessions: readonly (readonly [string, MetricSession])[];
+  readonly options: MetricOptions;
 }
 
 /** One image's record: everything computed for it, then dropped. */
@@ -287,6 +299,7 @@ export async function evaluateImage(job: ImageJob): Promise<ImageRecord> {
     top,
     explained,
     input: inputRowOf(model, batch),
+    options: job.options,
     scorer: (classIndex: number, kind: ScoreKind) => {
       const key = `${classIndex}:${kind}`;
       let s = scorers.get(key);

@@ -4,10 +4,11 @@
 // results; three shards merged give the unsharded results; a broken image is recorded and the run goes on.
 
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { CLASSES, SPLITS, splitSample } from '../../src/demo/dataset.ts';
 import { isGradsightError } from '../../src/errors.ts';
 import { openDataset } from '../../src/eval/datasets/index.ts';
 import { type Box, iou, localize } from '../../src/eval/localization.ts';
@@ -18,6 +19,7 @@ import { loadExplainer } from '../../src/explain/load-node.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { imageToTensor } from '../../src/image/preprocess.ts';
 import { resizeBilinearFloat } from '../../src/image/upsample.ts';
+import { writePng } from '../../src/render/png-node.ts';
 import { demoManifest, SHAPES_MODEL } from './demo-data.ts';
 
 const N = 9;
@@ -165,5 +167,54 @@ test('a broken image is recorded with its error and the others are evaluated', a
     assert.equal(results.metrics[0]!.values[0]!.byMethod.model!.n, 2);
   } finally {
     await rm(broken, { recursive: true, force: true });
+  }
+});
+
+test("bias: the demo's watermark-biased model is flagged on its triangles, the clean model is not", async () => {
+  // The demo's biased split: a watermark in a corner of every triangle image (src/demo/dataset.ts),
+  // annotated as a box of the class `watermark`, which the class map sends to no model class.
+  const dir = await mkdtemp(join(tmpdir(), 'gradsight-eval-bias-'));
+  try {
+    await mkdir(join(dir, 'images'));
+    const lines: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const s = splitSample(SPLITS.valBiased, i);
+      await writePng(join(dir, 'images', `${i}.png`), s.image);
+      const boxes: { label: string }[] = s.objects.map((o) => ({ label: CLASSES[o.cls], ...o.box }));
+      if (s.cue) boxes.push({ label: 'watermark', ...s.cue.box });
+      lines.push(JSON.stringify({ image: `images/${i}.png`, labels: [CLASSES[s.label]], boxes }));
+    }
+    await writeFile(join(dir, 'manifest.jsonl'), `${lines.join('\n')}\n`);
+    const dataset = await openDataset(join(dir, 'manifest.jsonl'));
+    const flagged: Record<string, string[]> = {};
+    for (const name of ['shapes', 'shapes-biased']) {
+      const model = await loadExplainer(join(SHAPES_MODEL, '..', name));
+      try {
+        const path = join(dir, `${name}.jsonl`);
+        await evaluate(model, dataset, {
+          metrics: ['bias'],
+          biasRegion: { label: 'watermark' },
+          classMap: { source: 'test', entries: { watermark: [] } },
+          records: path,
+        });
+        const r = await aggregateFile(path);
+        assert.ok(
+          !r.bias!.some((b) => b.label === 'watermark'),
+          'the region class is not a class of the images',
+        );
+        const triangle = r.bias!.find((b) => b.label === 'triangle')!;
+        // Concentration recomputed from the per-class means of the per-image values.
+        const share = r.perClass['bias.share']!.gradcam!.triangle!.mean;
+        const area = r.perClass['bias.area']!.gradcam!.triangle!.mean;
+        assert.ok(Math.abs(triangle.concentration - share / area) < 1e-12);
+        flagged[name] = r.bias!.filter((b) => b.flagged).map((b) => b.label);
+      } finally {
+        await model.release();
+      }
+    }
+    assert.ok(flagged['shapes-biased']!.includes('triangle'), JSON.stringify(flagged));
+    assert.deepEqual(flagged.shapes, []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -12,7 +12,7 @@ import { type EvalResults, resultsCsv } from '../../eval/aggregate.ts';
 import { mapClasses, openDataset } from '../../eval/datasets/index.ts';
 import type { DatasetFormat } from '../../eval/datasets/types.ts';
 import { mergeRecords, parseShard, RECORDS_FILE, type Shard } from '../../eval/records.ts';
-import { EVAL_METRIC_IDS, EVAL_METRICS } from '../../eval/registry.ts';
+import { type BiasRegionSpec, EVAL_METRIC_IDS, EVAL_METRICS } from '../../eval/registry.ts';
 import { type GalleryPictures, galleryImages } from '../../eval/report/gallery-node.ts';
 import { renderEvalReport } from '../../eval/report/html.ts';
 import { aggregateFile, checkEvalChoices, evaluate, reverseMap } from '../../eval/run.ts';
@@ -48,6 +48,7 @@ export interface EvalCliOptions extends PreprocessOpts {
   resume: boolean;
   ci: CiMethod;
   gallery: number;
+  biasRegion?: BiasRegionSpec;
   threads?: number;
   labels?: string;
   quiet?: boolean;
@@ -109,6 +110,11 @@ export function evalCommand(io: CliIo): Command {
       'bootstrap',
     )
     .option('--gallery <k>', 'best and worst images shown in the report', positiveInt('--gallery'), 6)
+    .option(
+      '--bias-region <region>',
+      'for --metrics bias: x0,y0,x1,y1 in fractions of the width and height (0.8,0.8,1,1 = bottom-right corner), or label:CLASS (that dataset class in each image)',
+      biasRegionArg,
+    )
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'))
     .option('-q, --quiet', 'no progress bar')
     .option('--json', 'print results.json to stdout')
@@ -169,6 +175,7 @@ async function runEval(
       ...(o.shard ? { shard: o.shard } : {}),
       ...(o.layer?.length ? { layers: o.layer } : {}),
       ...(o.classMap ? { classMap: o.classMap } : {}),
+      ...(o.biasRegion ? { biasRegion: o.biasRegion } : {}),
       records,
       resume: o.resume,
       modelName: modelLabel(modelPath),
@@ -287,6 +294,23 @@ function mergeCommand(io: CliIo): Command {
           );
       },
     );
+}
+
+/** --bias-region: `x0,y0,x1,y1` fractions (0 ≤ x0 < x1 ≤ 1) or `label:CLASS`. */
+function biasRegionArg(v: string): BiasRegionSpec {
+  if (v.startsWith('label:') && v.length > 6) return { label: v.slice(6) };
+  const parts = v.split(',').map((p) => Number(p.trim()));
+  const [left, top, right, bottom] = parts as [number, number, number, number];
+  if (parts.length !== 4 || !parts.every((p) => p >= 0 && p <= 1) || !(left < right && top < bottom)) {
+    throw new GradsightError(
+      'bad-argument',
+      `--bias-region expects x0,y0,x1,y1 fractions or label:CLASS, got ${JSON.stringify(v)}`,
+      {
+        hint: 'for example --bias-region 0.8,0.8,1,1 (the bottom-right corner) or --bias-region label:watermark',
+      },
+    );
+  }
+  return { relative: { left, top, right, bottom } };
 }
 
 function modelLabel(path: string): string {

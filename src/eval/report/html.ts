@@ -79,6 +79,7 @@ ${datasetTable(r, titleOf)}
 ${curves(r, titleOf)}
 ${perClass(r, titleOf)}
 ${histograms(r, titleOf)}
+${biasTable(r, titleOf)}
 ${gallery(r, input.images)}
 ${lists(r, input.failures)}
 <footer>gradsight ${esc(r.gradsight)} · ${r.images.evaluated} images evaluated${r.images.failed ? `, ${r.images.failed} failed` : ''} · a self-contained file: it makes no network requests</footer>
@@ -237,6 +238,18 @@ function histograms(r: EvalResults, titleOf: (m: string) => string): string {
   return charts.length
     ? `<section class="card"><h2>Histograms</h2><div class="charts">${charts.join('')}</div></section>`
     : '';
+}
+
+function biasTable(r: EvalResults, titleOf: (m: string) => string): string {
+  if (!r.bias?.length) return '';
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  const rows = r.bias.map(
+    (b) =>
+      `<tr${b.flagged ? ' class="best"' : ''}><td>${esc(titleOf(b.method))}</td><td>${esc(b.label)}</td><td>${b.images}</td><td>${pct(b.share)}</td><td>${pct(b.area)}</td><td>${Number.isFinite(b.concentration) ? `${b.concentration.toFixed(1)}×` : '∞'}</td><td>${b.flagged ? 'flagged' : ''}</td></tr>`,
+  );
+  return `<section class="card"><h2>Bias: map mass in the region</h2>
+<p class="muted">A class is flagged when its mean share of the map's mass in the region is at least 5× the region's mean share of the image (what an evenly spread map would give).</p>
+<table class="metrics"><thead><tr><th>method</th><th>class</th><th>images</th><th>share</th><th>area</th><th>concentration</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
 function picture(src: string | undefined, caption: string): string {

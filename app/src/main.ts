@@ -137,7 +137,9 @@ async function openModel(files: File[]): Promise<void> {
   } catch (e) {
     info = undefined;
     $('#model-info').textContent = 'No model open.';
-    showError(e as ErrorInfo);
+    const name = files.find((f) => f.name.toLowerCase().endsWith('.onnx'))?.name ?? 'the model';
+    const err = e as ErrorInfo;
+    showError({ ...err, message: `cannot open ${name}: ${err.message}` });
   } finally {
     $('#status').textContent = '';
     setState('idle');
@@ -246,7 +248,8 @@ async function explainNow(): Promise<void> {
   } catch (e) {
     const err = e as ErrorInfo;
     $('#status').textContent = err.code === 'cancelled' ? 'cancelled' : '';
-    if (err.code !== 'cancelled') showError(err);
+    if (err.code !== 'cancelled')
+      showError({ ...err, message: `cannot explain ${image.file.name}: ${err.message}` });
   } finally {
     running = undefined;
     setState('idle');

@@ -134,7 +134,7 @@ async function open(id: number, files: ModelFiles, backend: string) {
   const classes = m.labels?.length ?? Number(m.output.shape?.at(-1) ?? 0);
   const info: ModelInfo = {
     name: source.name ?? 'model',
-    labels: m.labels ?? Array.from({ length: classes > 0 ? classes : 0 }, (_, i) => String(i)),
+    labels: m.labels ?? Array.from({ length: Math.max(classes, 0) }, (_, i) => String(i)),
     size: m.preprocess.size,
     task: m.description.task.kind,
     layers: scores.map(layerRow),

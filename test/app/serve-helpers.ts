@@ -154,3 +154,29 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function foreignRequests(requests: readonly string[], origin: string): string[] {
   return requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
 }
+
+/** Waits for an error newer than `after` (its seq) and returns what the page shows. */
+export async function nextError(
+  page: Page,
+  after: number,
+  timeout = 60_000,
+): Promise<{ seq: number; code: string; shown: string }> {
+  await page.waitForFunction(
+    (s) => ((window as unknown as { gradsightError?: { seq: number } }).gradsightError?.seq ?? 0) > s,
+    after,
+    { timeout, polling: 100 },
+  );
+  const e = await page.evaluate(
+    () => (window as unknown as { gradsightError: { seq: number; code: string } }).gradsightError,
+  );
+  const box = page.locator('#message');
+  return { seq: e.seq, code: e.code, shown: (await box.isVisible()) ? await box.innerText() : '' };
+}
+
+/** The latest seq of a result or an error (0 before any). */
+export function lastSeq(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const w = window as unknown as { gradsightResult?: { seq: number }; gradsightError?: { seq: number } };
+    return Math.max(w.gradsightResult?.seq ?? 0, w.gradsightError?.seq ?? 0);
+  });
+}

@@ -1,0 +1,141 @@
+// The browser app with nothing from ../shared: an embedded demo model picked in the page explains a
+// demo image as Node does; bad input (a file that is not ONNX, a model with an op gradsight cannot
+// differentiate, an image that does not decode) shows a clear message and the app keeps working; no
+// request leaves the app's origin.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import sharp from 'sharp';
+import { SPLITS, splitSample } from '../../src/demo/dataset.ts';
+import { loadExplainer } from '../../src/explain/load-node.ts';
+import { buildModel } from '../helpers/onnx-builder.ts';
+import { repoRoot } from '../helpers/shared.ts';
+import { seededValues } from '../helpers/tiny-models.ts';
+import {
+  ensureApp,
+  foreignRequests,
+  lastSeq,
+  launch,
+  maxDiff,
+  nextError,
+  nextResult,
+  openTab,
+  serve,
+  skipNoChromium,
+} from './serve-helpers.ts';
+
+const skip = skipNoChromium;
+let browser: Browser | undefined;
+
+before(async () => {
+  if (skip) return;
+  await ensureApp();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A CNN whose pooled features pass through Sin, an op with no gradient rule. */
+function sinModel(): Uint8Array {
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'input', shape: [1, 3, 8, 8] }],
+    outputs: [{ name: 'logits', shape: [1, 3] }],
+    initializers: [
+      { name: 'conv.weight', dims: [4, 3, 3, 3], values: seededValues(108, 1) },
+      { name: 'fc.weight', dims: [3, 4], values: seededValues(12, 3) },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['input', 'conv.weight'], outputs: ['conv'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['conv'], outputs: ['features'] },
+      { op: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
+      { op: 'Sin', name: 'the_sin', inputs: ['pooled'], outputs: ['wavy'] },
+      { op: 'Flatten', inputs: ['wavy'], outputs: ['flat'] },
+      { op: 'Gemm', inputs: ['flat', 'fc.weight'], outputs: ['logits'], attrs: { transB: 1 } },
+    ],
+  });
+}
+
+test('a demo model in the page, and bad input shown without breaking the app', {
+  skip,
+  timeout: 180_000,
+}, async () => {
+  const server = await serve([]);
+  const demoDir = join(repoRoot, 'demo', 'models', 'shapes');
+  const node = await loadExplainer(demoDir);
+  try {
+    const { page, requests, problems } = await openTab(browser!);
+    const origin = new URL(server.url).origin;
+    await page.goto(`${server.url}?backend=wasm`);
+    const sample = splitSample(SPLITS.test, 0).image;
+    const png = await sharp(sample.data, { raw: { width: sample.width, height: sample.height, channels: 3 } })
+      .png()
+      .toBuffer();
+
+    // An embedded demo model, picked from the menu, then an image added with the file picker.
+    await page.locator('#demo-models').selectOption('shapes');
+    await page.waitForFunction(() =>
+      document.querySelector('#model-info')?.textContent?.includes('4 classes'),
+    );
+    await page
+      .locator('#image-files')
+      .setInputFiles({ name: 'shape.png', mimeType: 'image/png', buffer: png });
+    const demo = await nextResult(page, 0);
+    const ref = await node.explain(sample, { method: 'gradcam' });
+    assert.equal(demo.target.index, ref.explanations[0]!.target.index);
+    assert.ok(maxDiff(demo.map, ref.explanations[0]!.map!) <= 1e-4, 'the demo map is Node’s');
+    assert.ok(ref.explanations[0]!.map!.some((v) => v > 0.5));
+
+    // 1. A file that is not ONNX.
+    await page
+      .locator('#model-files')
+      .setInputFiles({
+        name: 'notes.onnx',
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from('hello\n'),
+      });
+    const notOnnx = await nextError(page, demo.seq);
+    assert.match(notOnnx.code, /^(not-onnx|model-corrupt)$/);
+    assert.match(notOnnx.shown, /notes\.onnx/);
+    assert.match(await page.locator('#model-info').innerText(), /No model open/);
+
+    // 2. A model with an op that has no gradient rule: it opens, and explaining names the op.
+    await page
+      .locator('#model-files')
+      .setInputFiles({
+        name: 'sin.onnx',
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from(sinModel()),
+      });
+    const unsupported = await nextError(page, notOnnx.seq);
+    assert.equal(unsupported.code, 'unsupported-op');
+    assert.match(unsupported.shown, /Sin/);
+
+    // 3. An image that does not decode (a PNG cut short), on the demo model again.
+    const before3 = await lastSeq(page);
+    await page.locator('#demo-models').selectOption('shapes');
+    const reopened = await nextResult(page, before3);
+    assert.ok(maxDiff(reopened.map, ref.explanations[0]!.map!) <= 1e-4);
+    await page
+      .locator('#image-files')
+      .setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: png.subarray(0, 80) });
+    const broken = await nextError(page, reopened.seq);
+    assert.equal(broken.code, 'bad-image');
+    assert.match(broken.shown, /broken\.png/);
+
+    // The app keeps working: the first image explains again, and the message goes away.
+    await page.locator('#images li').first().click();
+    const again = await nextResult(page, broken.seq);
+    assert.ok(maxDiff(again.map, ref.explanations[0]!.map!) <= 1e-4);
+    assert.equal(await page.locator('#message').isVisible(), false);
+
+    assert.deepEqual(foreignRequests(requests, origin), [], 'every request is to the app’s own origin');
+    assert.deepEqual(problems, [], 'no uncaught error in the page');
+  } finally {
+    await node.release();
+    await server.stop();
+  }
+});

@@ -29,8 +29,16 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Headers on every response: isolation for wasm threads, no sniffing, no caching of user files. */
+/**
+ * The app's policy (as in its index.html meta tag), also sent as a header: a worker gets its policy
+ * from its own script's response, not from the page's meta tag.
+ */
+export const APP_CSP =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self' blob: data:; img-src 'self' blob: data:; style-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+
+/** Headers on every response: isolation for wasm threads, the app's CSP, no sniffing, no caching. */
 const HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': APP_CSP,
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
@@ -99,7 +107,7 @@ export async function modelRoutes(path: string, routes: Map<string, string>): Pr
   }
   if (!path.toLowerCase().endsWith('.onnx')) {
     throw new GradsightError('not-onnx', `${path} is not an .onnx file`, {
-      hint: 'give an .onnx file, or a folder holding model.onnx',
+      hint: 'the model comes first (an .onnx file, or a folder holding model.onnx): gradsight serve model.onnx photo.jpg',
     });
   }
   // A single file: it and the files beside it that a model folder holds (the app asks for them by name).

@@ -55,11 +55,6 @@ export function serveCommand(io: CliIo): Command {
       }
       const query = new URLSearchParams();
       if (model !== undefined) query.set('model', await modelRoutes(model, routes));
-      if (imageArgs.length && model === undefined) {
-        throw new GradsightError('bad-argument', 'images were given without a model', {
-          hint: 'give the model first: gradsight serve model.onnx photo.jpg',
-        });
-      }
       const images = await expandImageArgs(imageArgs);
       for (const [i, image] of images.entries()) {
         const url = `/images/${i}/${encodeURIComponent(basename(image))}`;

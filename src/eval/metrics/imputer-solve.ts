@@ -83,10 +83,9 @@ class TwoGrid {
   constructor(private readonly s: SparseSystem) {
     const { n, diag, lower, upper } = s;
     // Aggregates: the pixels' BLOCK×BLOCK tiles that hold unknowns, numbered row-major.
-    const id = new Map<number, number>();
     const tileOf = (i: number) => Math.floor(s.y[i]! / BLOCK) * 1e6 + Math.floor(s.x[i]! / BLOCK);
     const tiles = [...new Set(Array.from({ length: n }, (_, i) => tileOf(i)))].sort((a, b) => a - b);
-    tiles.forEach((t, k) => id.set(t, k));
+    const id = new Map(tiles.map((t, k) => [t, k]));
     this.aggregate = Int32Array.from({ length: n }, (_, i) => id.get(tileOf(i))!);
     const nc = tiles.length;
     this.coarse = nc;

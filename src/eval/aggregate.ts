@@ -355,7 +355,7 @@ export class Aggregator {
       metrics,
       perClass: this.perClassMeans(),
       histograms: this.histograms(),
-      ...(this.galleryKey && this.best.length
+      ...(this.galleryKey && this.best.length && (this.options.galleryImages ?? 6) > 0
         ? {
             gallery: {
               key: this.galleryKey.key,

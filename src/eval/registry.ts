@@ -641,7 +641,8 @@ export function metricTableMarkdown(): string {
     const values = [...(m.modelValues ?? []), ...(m.values ?? [])].map((v) => v.title);
     if (m.win) values.push(m.win.title);
     for (const r of m.reduce?.(2) ?? []) values.push(r.title);
-    return `| \`${m.id}\` | ${m.summary} | ${values.join(', ')} | ${m.needs.join(', ') || '—'} | ${m.byDefault ? 'yes' : ''} | ${m.paper} |`;
+    const cell = (t: string) => t.replace(/\|/g, '\\|');
+    return `| \`${m.id}\` | ${cell(m.summary)} | ${cell(values.join('; '))} | ${m.needs.join(', ') || '—'} | ${m.byDefault ? 'yes' : ''} | ${m.paper} |`;
   });
   return [
     '| id | what it measures | values | needs | default | paper |',

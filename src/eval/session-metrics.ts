@@ -17,7 +17,7 @@ export const sanityMetric: EvalMetric = {
   id: 'sanity',
   title: 'Sanity checks',
   summary:
-    "cascading randomization of the weights from the top layer down, and a random logit: Spearman's ρ (of |map|) and SSIM of each map with the original's (low = the map depends on the model)",
+    "cascading randomization of the weights from the top layer down, and a random logit: Spearman's ρ of the absolute maps and SSIM of each map with the original's (low = the map depends on the model)",
   paper: 'Adebayo et al. 2018',
   needs: [],
   byDefault: false,

@@ -28,6 +28,7 @@ import {
   addInputLimitOptions,
   addPreprocessOptions,
   decodeLimits,
+  nonNegativeInt,
   oneOf,
   type PreprocessOpts,
   positiveInt,
@@ -109,7 +110,12 @@ export function evalCommand(io: CliIo): Command {
       oneOf('--ci', CI_METHODS),
       'bootstrap',
     )
-    .option('--gallery <k>', 'best and worst images shown in the report', positiveInt('--gallery'), 6)
+    .option(
+      '--gallery <k>',
+      'best and worst images shown in the report (0: none, and no images explained again at the end)',
+      nonNegativeInt('--gallery'),
+      6,
+    )
     .option(
       '--bias-region <region>',
       'for --metrics bias: x0,y0,x1,y1 in fractions of the width and height (0.8,0.8,1,1 = bottom-right corner), or label:CLASS (that dataset class in each image)',
@@ -190,13 +196,16 @@ async function runEval(
       galleryImages: o.gallery,
     });
     const classes = mapClasses(dataset.classes, model.labels ?? [], o.classMap);
-    const pictures = await galleryImages(ex, dataset, results, {
-      methods: methods.filter((m) => !(m in summary.notApplicable)),
-      ...(o.layer?.length ? { layers: o.layer } : {}),
-      classes,
-      datasetOf: reverseMap(classes),
-      decode: decodeLimits(o),
-    });
+    const pictures =
+      o.gallery === 0
+        ? undefined
+        : await galleryImages(ex, dataset, results, {
+            methods: methods.filter((m) => !(m in summary.notApplicable)),
+            ...(o.layer?.length ? { layers: o.layer } : {}),
+            classes,
+            datasetOf: reverseMap(classes),
+            decode: decodeLimits(o),
+          });
     interrupt.check();
     const seconds = (performance.now() - started) / 1000;
     const line = `${summary.evaluated} image${summary.evaluated === 1 ? '' : 's'} evaluated, ${summary.resumed} resumed, ${summary.failed} failed, ${seconds.toFixed(1)} s`;

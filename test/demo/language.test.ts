@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -27,6 +27,10 @@ import {
   VOCAB,
 } from '../../src/demo/language.ts';
 import { CLASSES, COLORS, SCENE_SIZE, SCENE_SPLITS, type Scene, splitScene } from '../../src/demo/scenes.ts';
+import { imagesToBatch } from '../../src/image/preprocess.ts';
+import type { ImageModel } from '../../src/model/image-model.ts';
+import { openImageModel } from '../../src/model/open-node.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
 import { repoRoot } from '../helpers/shared.ts';
 
 const W = SCENE_SIZE;
@@ -189,5 +193,102 @@ describe('questions', () => {
     for (const k of ['colour', 'shape', 'size', 'relation', 'count']) {
       assert.ok((kinds.get(k) ?? 0) >= 200, `${k} questions: ${kinds.get(k)}`);
     }
+  });
+});
+
+// The held-out accuracies scripts/train-language-models.py measured in PyTorch on the first scenes of
+// `test` (metrics.json), recomputed here from scenes and words regenerated in TypeScript and the
+// shipped ONNX files run by gradsight: the export, the preprocessing and the vocabulary all agree.
+describe('shipped language models', () => {
+  const dir = (name: string) => join(repoRoot, 'demo', 'models', name);
+  const skip = (name: string) =>
+    existsSync(join(dir(name), 'model.onnx')) ? false : `demo/models/${name} is not trained yet`;
+  const SUBSET = 300;
+  const heldOut = Array.from({ length: SUBSET }, (_, i) => splitScene(SCENE_SPLITS.test, i));
+  const stated = (name: string) => JSON.parse(readFileSync(join(dir(name), 'metrics.json'), 'utf8'));
+  const int64 = (rows: number[][]): Tensor => ({
+    dtype: 'int64',
+    dims: [rows.length, rows[0]!.length],
+    data: BigInt64Array.from(rows.flat(), BigInt),
+  });
+  const argmaxRow = (data: Float32Array, at: number, n: number) => {
+    let best = 0;
+    for (let k = 1; k < n; k++) if (data[at + k]! > data[at + best]!) best = k;
+    return best;
+  };
+
+  async function opened<T>(name: string, f: (m: ImageModel) => Promise<T>): Promise<T> {
+    const model = await openImageModel(dir(name));
+    try {
+      assert.ok(statSync(join(dir(name), 'model.onnx')).size < 2 * 1024 * 1024, 'small enough to ship');
+      assert.deepEqual(model.preprocess.size, [W, W]);
+      assert.equal((await model.defaultLayer()).name, '/encoder/features/relu4/Relu_output_0');
+      return await f(model);
+    } finally {
+      await model.release();
+    }
+  }
+
+  test('captioner: word accuracy and greedy captions as stated', { skip: skip('captioner') }, async (t) => {
+    await opened('captioner', async (model) => {
+      const images = imagesToBatch(
+        heldOut.map((s) => s.image),
+        model.preprocess,
+      );
+      const V = VOCAB.length;
+      const captions = heldOut.map((s) => {
+        const ids = captionTokens(s);
+        return [...ids, ...new Array<number>(CAPTION_MAX_LENGTH - ids.length).fill(PAD)];
+      });
+      const logits = await model.run(images, { tokens: int64(captions.map((c) => c.slice(0, -1))) });
+      const T = CAPTION_MAX_LENGTH - 1;
+      assert.deepEqual(logits.dims, [SUBSET, T, V]);
+      let [right, total] = [0, 0];
+      captions.forEach((c, i) => {
+        for (let p = 0; p < T; p++) {
+          if (c[p + 1] === PAD) continue;
+          total++;
+          if (argmaxRow(logits.data, (i * T + p) * V, V) === c[p + 1]) right++;
+        }
+      });
+      // Greedy decoding, one token per run, from <bos>.
+      let prefixes = heldOut.map(() => [BOS]);
+      for (let step = 1; step < CAPTION_MAX_LENGTH; step++) {
+        const out = await model.run(images, { tokens: int64(prefixes) });
+        prefixes = prefixes.map((p, i) => [...p, argmaxRow(out.data, (i * step + step - 1) * V, V)]);
+      }
+      const exact = prefixes.filter((p, i) => decodeTokens(p).join(' ') === caption(heldOut[i]!)).length;
+      const m = stated('captioner');
+      t.diagnostic(`word accuracy ${right / total}, exact captions ${exact / SUBSET}`);
+      assert.ok(Math.abs(right / total - m.test_word_accuracy_first_300_scenes) <= 0.003);
+      assert.ok(Math.abs(exact / SUBSET - m.test_caption_exact_first_300_scenes) <= 0.01);
+      assert.ok(right / total >= 0.8, 'well above the grammar alone (about 60%)');
+    });
+  });
+
+  test('vqa: answer accuracy as stated', { skip: skip('vqa') }, async (t) => {
+    await opened('vqa', async (model) => {
+      const qa = heldOut.flatMap((s) => sceneQuestions(s).map((q) => ({ s, q })));
+      let right = 0;
+      for (let i = 0; i < qa.length; i += 500) {
+        const chunk = qa.slice(i, i + 500);
+        const out = await model.run(
+          imagesToBatch(
+            chunk.map((r) => r.s.image),
+            model.preprocess,
+          ),
+          { question: int64(chunk.map((r) => encodeQuestion(r.q.question))) },
+        );
+        const A = ANSWERS.length;
+        chunk.forEach((r, j) => {
+          if (argmaxRow(out.data, j * A, A) === answerIndex(r.q.answer)) right++;
+        });
+      }
+      const m = stated('vqa');
+      t.diagnostic(`answer accuracy ${right / qa.length} on ${qa.length} questions`);
+      assert.equal(qa.length, m.test_questions_first_300_scenes);
+      assert.ok(Math.abs(right / qa.length - m.test_answer_accuracy_first_300_scenes) <= 0.003);
+      assert.ok(right / qa.length >= m.test_majority_baseline + 0.15, 'well above the answer prior');
+    });
   });
 });

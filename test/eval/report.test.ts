@@ -2,11 +2,15 @@
 // coordinates worked out by hand, user text escaped, only inline raster images, galleries in order.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Aggregator } from '../../src/eval/aggregate.ts';
 import type { ImageRecord, RunConfig } from '../../src/eval/records.ts';
+import { EVAL_METRICS, metricTableMarkdown } from '../../src/eval/registry.ts';
 import { renderEvalReport } from '../../src/eval/report/html.ts';
 import { lineChart } from '../../src/eval/report/svg.ts';
+import { repoRoot } from '../helpers/shared.ts';
 
 const config: RunConfig = {
   model: 'm',
@@ -106,4 +110,13 @@ test('a line chart: points at the pixel positions worked out by hand', () => {
   // Plot area x 46..408 (420 − 12), y 200 (value 0) .. 14 (value 1): x = 0, 0.5, 1 → 46, 227, 408.
   const svg = lineChart('c', [0, 0.5, 1], [{ name: 'a', values: [1, 0.5, 0] }], 'x', 'y');
   assert.match(svg, /<polyline points="46\.0,14\.0 227\.0,107\.0 408\.0,200\.0"/);
+});
+
+test("the README's metric table is the registry's (scripts/metric-table.ts)", async () => {
+  const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+  assert.ok(
+    readme.includes(metricTableMarkdown()),
+    'rerun node --import tsx scripts/metric-table.ts into the README',
+  );
+  for (const m of EVAL_METRICS) assert.ok(readme.includes(`| \`${m.id}\` |`), m.id);
 });

@@ -11,7 +11,7 @@ import { GradsightError } from '../../errors.ts';
 import { type EvalResults, resultsCsv } from '../../eval/aggregate.ts';
 import { mapClasses, openDataset } from '../../eval/datasets/index.ts';
 import type { DatasetFormat } from '../../eval/datasets/types.ts';
-import { mergeRecords, parseShard, RECORDS_FILE, type Shard } from '../../eval/records.ts';
+import { inShard, mergeRecords, parseShard, RECORDS_FILE, type Shard } from '../../eval/records.ts';
 import { type BiasRegionSpec, EVAL_METRIC_IDS, EVAL_METRICS } from '../../eval/registry.ts';
 import { type GalleryPictures, galleryImages } from '../../eval/report/gallery-node.ts';
 import { renderEvalReport } from '../../eval/report/html.ts';
@@ -157,10 +157,11 @@ async function runEval(
   });
   const model = await openModelFor(modelPath, o);
   const ex = Explainer.fromModel(model);
-  const progress = new Progress(
-    Math.min(o.limit ?? dataset.size, dataset.size),
-    !o.quiet && !o.json && process.stderr.isTTY === true,
-  );
+  // The bar counts this run's samples: the limit's, and of those the shard's.
+  let selected = 0;
+  for (let i = 0; i < Math.min(o.limit ?? dataset.size, dataset.size); i++)
+    if (inShard(i, o.shard)) selected++;
+  const progress = new Progress(selected, !o.quiet && !o.json && process.stderr.isTTY === true);
   interrupt.onSignal(() => progress.stop());
   let out: string | undefined;
   let previous: string[] = [];

@@ -3,29 +3,19 @@
 // GIF, BMP) and the shared photos; bad files get the same typed errors.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/image/decode-node.ts';
 import { readImageHeader } from '../../src/image/header.ts';
 import { sniffImageFormat } from '../../src/image/sniff.ts';
+import { launchChromium, skipNoChromium } from '../helpers/chromium.ts';
 import { hasShared, repoRoot, sharedDir } from '../helpers/shared.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no browser at ${CHROMIUM}; install it with: apt-get install -y chromium`;
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
+const skip = skipNoChromium;
 
 /** A seeded RGB(A) test card: gradients, edges and noise, so decoders' rounding shows. */
 function card(width: number, height: number, channels: 3 | 4): Buffer {
@@ -115,7 +105,7 @@ before(async () => {
     format: 'iife',
     write: false,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  browser = await launchChromium();
   page = await browser.newPage();
   await page.setContent('<!doctype html><title>decode</title>');
   await page.addScriptTag({ content: bundle.outputFiles[0]!.text });

@@ -4,39 +4,24 @@
 // boxes sit on the right pixels, and the screenshot is a picture rather than a blank page.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
 import { writeReport } from '../../src/report/write-node.ts';
+import { launchChromium, skipNoChromium } from '../helpers/chromium.ts';
 import { FAILED_FILE, FAILED_MESSAGE, NASTY_FILE, NASTY_LABEL, sampleReport } from './sample-data.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no browser at ${CHROMIUM}; install it with: apt-get install -y chromium`;
-
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-];
+const skip = skipNoChromium;
 
 test('the report opens from disk in Chromium: images load, no network, text escaped, errors shown', {
   skip,
   timeout: 120_000,
 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gradsight-report-'));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  const browser = await launchChromium();
   try {
     const path = await writeReport(join(dir, 'report.html'), await sampleReport());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -1,7 +1,8 @@
 // Scoring a model on modified copies of one input: the perturbation behind Score-CAM (the input
-// masked by each channel), Ablation-CAM (the layer with one channel ablated) and layer ranking (the
-// input masked by each layer's map), as pytorch-grad-cam's metrics/perturbation_confidence.py
-// serves its metrics. A perturbation is `count` variants made a batch at a time and scored by one
+// masked by each channel), Ablation-CAM (the layer with one channel ablated), layer ranking (the
+// input masked by each layer's map) and the faithfulness metrics (eval/metrics: confidence,
+// deletion/insertion, ROAD, through a Scorer), as pytorch-grad-cam's
+// metrics/perturbation_confidence.py serves its metrics. A perturbation is `count` variants made a batch at a time and scored by one
 // run per batch; the batch is the largest whose memory fits a budget, estimated from the static
 // shapes of the tensors one variant needs (its input plus the peak of the activations alive at once
 // while the model runs it).
@@ -218,6 +219,20 @@ export interface ModelScorerOptions {
 
 /** A VariantScorer of inputs to `model`, batched to the memory budget (1 for a fixed-batch model). */
 export async function modelScorer(model: ImageModel, o: ModelScorerOptions): Promise<VariantScorer> {
+  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize > 0)) {
+    throw new GradsightError('bad-argument', `batchSize must be a positive integer, got ${o.batchSize}`, {
+      hint: 'give the number of perturbed copies per run (e.g. 32), or leave it out to fit memoryBudget',
+    });
+  }
+  if (o.memoryBudget !== undefined && !(o.memoryBudget > 0 && Number.isFinite(o.memoryBudget))) {
+    throw new GradsightError(
+      'bad-argument',
+      `memoryBudget must be a positive number of bytes, got ${o.memoryBudget}`,
+      {
+        hint: 'give bytes, e.g. 268435456 for 256 MiB, or leave it out for the default',
+      },
+    );
+  }
   const g = o.graph ?? { graph: model.model.graph, shapes: await model.shapes() };
   const rowSize = model.inputDims(1).reduce((p, q) => p * q, 1);
   const count = Number.MAX_SAFE_INTEGER;

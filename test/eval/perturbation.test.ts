@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { GradsightError } from '../../src/errors.ts';
 import { Masker } from '../../src/eval/mask-model.ts';
 import {
   batchWithin,
@@ -236,6 +237,12 @@ describe('VariantScorer and modelScorer', () => {
       );
       const got = await fixed.scorer([3, 2, 2])(xs);
       assert.deepEqual([...got], want);
+      for (const bad of [{ batchSize: 0 }, { batchSize: 2.5 }, { memoryBudget: -1 }]) {
+        await assert.rejects(
+          modelScorer(model, { score, ...bad }),
+          (e) => e instanceof GradsightError && e.code === 'bad-argument',
+        );
+      }
     } finally {
       await model.release();
     }

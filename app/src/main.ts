@@ -36,6 +36,7 @@ let result: Explained | undefined;
 let running: number | undefined;
 let again = false;
 let seq = 0;
+let cancelRunning = () => {};
 const query = readQuery(location.search);
 const ready = new Promise<void>((resolve) => {
   worker.addEventListener('message', (e: MessageEvent<Reply>) => {
@@ -111,7 +112,7 @@ function setupControls(colormaps: readonly string[]): void {
   $('#explain').addEventListener('click', () => explainSoon());
   $('#cancel').addEventListener('click', () => {
     again = false;
-    if (running !== undefined) worker.postMessage({ type: 'cancel', id: running } satisfies Request);
+    cancelRunning();
   });
   $('#rank-layers').addEventListener('click', () => void rankOnImage());
   $('#download-json').addEventListener('click', downloadResults);
@@ -199,7 +200,7 @@ function explainSoon(): void {
   if (!info || selected < 0) return;
   if (running !== undefined) {
     again = true;
-    worker.postMessage({ type: 'cancel', id: running } satisfies Request);
+    cancelRunning();
     return;
   }
   void explainNow();
@@ -216,9 +217,16 @@ async function explainNow(): Promise<void> {
   setState('busy');
   $('#status').textContent = 'explaining…';
   const started = performance.now();
+  // Cancel through shared memory where the page may use it (cross-origin isolated), see protocol.ts.
+  const cancelFlag = crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+  cancelRunning = () => {
+    if (cancelFlag) Atomics.store(cancelFlag, 0, 1);
+    worker.postMessage({ type: 'cancel', id } satisfies Request);
+  };
   const { id, reply } = call(
     {
       type: 'explain',
+      ...(cancelFlag ? { cancelFlag } : {}),
       image: image.file,
       imageName: image.file.name,
       methods: methodIds,
@@ -252,6 +260,7 @@ async function explainNow(): Promise<void> {
       showError({ ...err, message: `cannot explain ${image.file.name}: ${err.message}` });
   } finally {
     running = undefined;
+    cancelRunning = () => {};
     setState('idle');
   }
   if (again) {

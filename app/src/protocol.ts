@@ -33,6 +33,11 @@ export interface ExplainRequest {
   readonly layer?: string;
   readonly colormap: string;
   readonly alpha: number;
+  /**
+   * Set to 1 by the page to cancel (when the page is cross-origin isolated): ONNX Runtime's wasm runs
+   * keep the worker's event loop busy, so a 'cancel' message would only arrive after the explanation.
+   */
+  readonly cancelFlag?: Int32Array;
 }
 
 export interface Rgba {

@@ -160,6 +160,7 @@ async function explain(id: number, req: ExplainRequest): Promise<void> {
   const image = await decodeWebImage(req.image, { source: req.imageName });
   const abort = new AbortController();
   running.set(id, abort);
+  const signal = req.cancelFlag ? flagSignal(req.cancelFlag, abort.signal) : abort.signal;
   let result: ExplainResult;
   try {
     result = await ex.explain(image, {
@@ -167,7 +168,7 @@ async function explain(id: number, req: ExplainRequest): Promise<void> {
       target: targetOf(req.target),
       ...(req.counterfactual ? { counterfactual: true } : {}),
       ...(req.layer ? { layers: [req.layer] } : {}),
-      signal: abort.signal,
+      signal,
       onProgress: (p) => send({ type: 'progress', id, done: p.done, total: p.total, step: p.step }),
     });
   } finally {
@@ -229,6 +230,28 @@ async function rank(id: number, image: Blob, classIndex: number | undefined): Pr
     ...(classIndex !== undefined ? { classIndex } : {}),
   });
   send({ type: 'ranked', id, layers: scores.map(layerRow) });
+}
+
+/**
+ * An AbortSignal that is also aborted when the page sets the shared flag: explain() reads `aborted`
+ * and calls throwIfAborted() between runs, which sees the flag even while messages wait.
+ */
+function flagSignal(flag: Int32Array, inner: AbortSignal): AbortSignal {
+  const cancelled = () => inner.aborted || Atomics.load(flag, 0) !== 0;
+  const reason = () => (inner.aborted ? inner.reason : new DOMException('cancelled', 'AbortError'));
+  return new Proxy(inner, {
+    get(target, key) {
+      if (key === 'aborted') return cancelled();
+      if (key === 'reason') return cancelled() ? reason() : undefined;
+      if (key === 'throwIfAborted') {
+        return () => {
+          if (cancelled()) throw reason();
+        };
+      }
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 /** A class index typed as digits is a number target; anything else is the CLI's target syntax. */

@@ -38,6 +38,8 @@ export interface ContextOptions {
   readonly batchSize?: number;
   /** Bytes of inputs + activations per such batch (default: eval/perturbation.ts). */
   readonly memoryBudget?: number;
+  /** explain()'s signal: Score-CAM's and Ablation-CAM's forward batches stop between runs. */
+  readonly signal?: AbortSignal;
   readonly finalMap: (method: MethodId) => Promise<Float32Tensor>;
   /** Rule set of the layer gradients. */
   readonly rule: RuleSetName;

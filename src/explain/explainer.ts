@@ -528,6 +528,7 @@ export class Explainer {
       targetValues: values,
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       ...(options.memoryBudget !== undefined ? { memoryBudget: options.memoryBudget } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       rule: options.rule ?? 'standard',
       // Methods index rows per sample (ctx.rows); the final map is per row: repeat it per sample.
       finalMap: (id) => finalOf(id).then((f) => repeatRows(f, samples)),

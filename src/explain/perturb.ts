@@ -31,6 +31,8 @@ export interface PerturbOptions {
   readonly batchSize?: number;
   /** Bytes of inputs + activations one run may take (default DEFAULT_PERTURBATION_BUDGET). */
   readonly memoryBudget?: number;
+  /** Checked before each forward batch (explain()'s signal). */
+  readonly signal?: AbortSignal;
 }
 
 export class Perturbations {
@@ -99,6 +101,7 @@ export class Perturbations {
     const scorer = new VariantScorer(
       this.batch(this.rowBytes(this.o.model.input.name, x.data.length * 4), n),
       async (batch) => {
+        this.o.signal?.throwIfAborted();
         const feeds = selectFeeds(this.o.feeds, Array(batch.dims[0]!).fill(image));
         return (await this.o.model.runTarget(this.o.graph, batch, feeds)).t;
       },
@@ -139,6 +142,7 @@ export class Perturbations {
     const scorer = new VariantScorer(
       batch,
       async (b) => {
+        this.o.signal?.throwIfAborted();
         // The tail reads the row's extra inputs (its caption or question) beside the edited layer.
         const image = this.o.rows[row]!.image;
         const feeds = selectFeeds(this.o.feeds, Array(b.dims[0]!).fill(image));

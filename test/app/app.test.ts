@@ -116,6 +116,17 @@ test('the app explains MobileNetV2 on cat.png as Node does: Grad-CAM, Guided Gra
     assertSame(cf.maps[1]!, refCf.explanations[1]!, 'counterfactual Guided Grad-CAM');
     assert.ok(maxDiff(cf.maps[0]!.map, picked.maps[0]!.map) > 0.1, 'the counterfactual map is another map');
 
+    // Cancel: Score-CAM (hundreds of masked forwards) starts, the page stays responsive, Cancel stops it.
+    await page.locator('#methods input[value="scorecam"]').check();
+    await page.waitForFunction(() => document.body.dataset.state === 'busy');
+    const t0 = Date.now();
+    assert.equal(await page.evaluate(() => 1 + 1), 2, 'the page answers while the worker explains');
+    assert.ok(Date.now() - t0 < 1000, 'the page answered within a second');
+    await page.locator('#cancel').click();
+    await page.waitForFunction(() => document.body.dataset.state === 'idle', undefined, { timeout: 60_000 });
+    assert.equal(await page.locator('#status').innerText(), 'cancelled');
+    assert.equal(await page.locator('#message').isVisible(), false, 'a cancel is not an error');
+
     assert.deepEqual(foreignRequests(requests, origin), [], 'every request is to the app’s own origin');
     assert.ok(
       requests.some((u) => u.endsWith('.wasm')),

@@ -4,12 +4,16 @@
 // request leaves the app's origin.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
+import { compileExplainer } from '../../src/compile/index.ts';
 import { SPLITS, splitSample } from '../../src/demo/dataset.ts';
 import { loadExplainer } from '../../src/explain/load-node.ts';
+import { imageCanvas, renderExplanation } from '../../src/render/index.ts';
+import { decodeNpy } from '../../src/tensor/npy.ts';
 import { buildModel } from '../helpers/onnx-builder.ts';
 import { repoRoot } from '../helpers/shared.ts';
 import { seededValues } from '../helpers/tiny-models.ts';
@@ -89,27 +93,65 @@ test('a demo model in the page, and bad input shown without breaking the app', {
     assert.ok(maxDiff(demo.map, ref.explanations[0]!.map!) <= 1e-4, 'the demo map is Node’s');
     assert.ok(ref.explanations[0]!.map!.some((v) => v > 0.5));
 
+    // Downloads: the raw map as .npy (the map shown), results.json, the overlay PNG, the compiled explainer.
+    const saved = async (selector: string) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.locator(selector).first().click()]);
+      return { name: d.suggestedFilename(), bytes: await readFile((await d.path())!) };
+    };
+    const npy = await saved('#maps figure button:text("npy")');
+    assert.equal(npy.name, 'gradcam.npy');
+    const raw = decodeNpy(new Uint8Array(npy.bytes));
+    assert.deepEqual(raw.dims, [96, 96]);
+    assert.ok(maxDiff(raw.data as Float32Array, ref.explanations[0]!.map!) <= 1e-4);
+    const json = JSON.parse((await saved('#download-json')).bytes.toString());
+    assert.equal(json.image, 'shape.png');
+    assert.equal(json.explanations[0].method, 'gradcam');
+    assert.deepEqual(
+      json.explanations[0].box,
+      renderExplanation(ref.explanations[0]!, imageCanvas({ image: sample }, node.model.preprocess), {
+        colormap: 'jet',
+        alpha: 0.5,
+      }).entry.box,
+    );
+    const overlayPng = await saved('#maps figure button:text("PNG")');
+    const meta = await sharp(overlayPng.bytes).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['png', sample.width, sample.height]);
+    const onnx = await saved('#maps figure button:text(".onnx")');
+    assert.equal(onnx.name, 'gradcam.explainer.onnx');
+    const m = node.model;
+    const compiled = compileExplainer(m.source.bytes, m.model, {
+      method: 'gradcam',
+      shapes: await m.shapes(),
+      output: m.output.name,
+      imageInput: m.input.name,
+    });
+    assert.ok(Buffer.from(compiled.bytes).equals(onnx.bytes), 'the compiled explainer Node compiles');
+
+    // Layers ranked on the image: every candidate gets the share of probability its map keeps.
+    await page.locator('#rank-layers').click();
+    await page.waitForFunction(() =>
+      document.querySelector('#status')?.textContent?.startsWith('layers ranked'),
+    );
+    const options = await page.locator('#layer option').allInnerTexts();
+    assert.ok(options.length >= 2 && options.slice(1).every((o) => /keeps \d+%/.test(o)), options.join('\n'));
+
     // 1. A file that is not ONNX.
-    await page
-      .locator('#model-files')
-      .setInputFiles({
-        name: 'notes.onnx',
-        mimeType: 'application/octet-stream',
-        buffer: Buffer.from('hello\n'),
-      });
+    await page.locator('#model-files').setInputFiles({
+      name: 'notes.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('hello\n'),
+    });
     const notOnnx = await nextError(page, demo.seq);
     assert.match(notOnnx.code, /^(not-onnx|model-corrupt)$/);
     assert.match(notOnnx.shown, /notes\.onnx/);
     assert.match(await page.locator('#model-info').innerText(), /No model open/);
 
     // 2. A model with an op that has no gradient rule: it opens, and explaining names the op.
-    await page
-      .locator('#model-files')
-      .setInputFiles({
-        name: 'sin.onnx',
-        mimeType: 'application/octet-stream',
-        buffer: Buffer.from(sinModel()),
-      });
+    await page.locator('#model-files').setInputFiles({
+      name: 'sin.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(sinModel()),
+    });
     const unsupported = await nextError(page, notOnnx.seq);
     assert.equal(unsupported.code, 'unsupported-op');
     assert.match(unsupported.shown, /Sin/);

@@ -28,6 +28,7 @@ import {
   type Model,
   type Node,
   nodeFromProto,
+  nodeIndex,
   type ValueInfo,
 } from '../onnx/index.ts';
 import { downstreamOf, upstreamOf } from './activity.ts';
@@ -154,18 +155,7 @@ export function lowerRecurrent(
 }
 
 function indexed(g: Graph, nodes: readonly Node[], initializers: ReadonlyMap<string, Initializer>): Graph {
-  const producers = new Map<string, Node>();
-  const consumers = new Map<string, Node[]>();
-  for (const n of nodes) {
-    for (const o of n.outputs) if (o !== '') producers.set(o, n);
-    for (const i of new Set(n.inputs)) {
-      if (i === '') continue;
-      const list = consumers.get(i);
-      if (list) list.push(n);
-      else consumers.set(i, [n]);
-    }
-  }
-  return { ...g, nodes, initializers, producers, consumers };
+  return { ...g, nodes, initializers, ...nodeIndex(nodes) };
 }
 
 function refuse(node: Node, what: string, hint: string, attribute?: string): GradsightError {

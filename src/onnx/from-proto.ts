@@ -50,17 +50,7 @@ export function modelFromProto(proto: ModelProto, external?: ExternalResolver): 
     available,
   );
 
-  const producers = new Map<string, Node>();
-  const consumers = new Map<string, Node[]>();
-  for (const n of nodes) {
-    for (const o of n.outputs) if (o !== '') producers.set(o, n);
-    for (const i of new Set(n.inputs)) {
-      if (i === '') continue;
-      const list = consumers.get(i);
-      if (list) list.push(n);
-      else consumers.set(i, [n]);
-    }
-  }
+  const { producers, consumers } = nodeIndex(nodes);
   const graph: Graph = {
     name: g.name,
     inputs,
@@ -72,6 +62,22 @@ export function modelFromProto(proto: ModelProto, external?: ExternalResolver): 
     consumers,
   };
   return { irVersion: Number(proto.irVersion), opsets, producer: proto.producerName, graph, proto };
+}
+
+/** Which node writes each tensor, and which nodes read it (each reader once). */
+export function nodeIndex(nodes: readonly Node[]): Pick<Graph, 'producers' | 'consumers'> {
+  const producers = new Map<string, Node>();
+  const consumers = new Map<string, Node[]>();
+  for (const n of nodes) {
+    for (const o of n.outputs) if (o !== '') producers.set(o, n);
+    for (const i of new Set(n.inputs)) {
+      if (i === '') continue;
+      const list = consumers.get(i);
+      if (list) list.push(n);
+      else consumers.set(i, [n]);
+    }
+  }
+  return { producers, consumers };
 }
 
 export function valueInfoFromProto(v: ValueInfoProto): ValueInfo {

@@ -30,6 +30,7 @@ export {
   MIN_OPSET,
   modelFromProto,
   nodeFromProto,
+  nodeIndex,
 } from './from-proto.ts';
 export type {
   Attribute,

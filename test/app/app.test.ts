@@ -124,7 +124,7 @@ test('the app explains MobileNetV2 on cat.png as Node does: Grad-CAM, Guided Gra
     assert.ok(Date.now() - t0 < 1000, 'the page answered within a second');
     await page.locator('#cancel').click();
     await page.waitForFunction(() => document.body.dataset.state === 'idle', undefined, { timeout: 60_000 });
-    assert.equal(await page.locator('#status').innerText(), 'cancelled');
+    assert.equal(await page.locator('#status').textContent(), 'cancelled');
     assert.equal(await page.locator('#message').isVisible(), false, 'a cancel is not an error');
 
     assert.deepEqual(foreignRequests(requests, origin), [], 'every request is to the app’s own origin');

@@ -144,7 +144,7 @@ test('a demo model in the page, and bad input shown without breaking the app', {
     const notOnnx = await nextError(page, demo.seq);
     assert.match(notOnnx.code, /^(not-onnx|model-corrupt)$/);
     assert.match(notOnnx.shown, /notes\.onnx/);
-    assert.match(await page.locator('#model-info').innerText(), /No model open/);
+    assert.match((await page.locator('#model-info').textContent()) ?? '', /No model open/);
 
     // 2. A model with an op that has no gradient rule: it opens, and explaining names the op.
     await page.locator('#model-files').setInputFiles({

@@ -118,12 +118,13 @@ function setupControls(colormaps: readonly string[]): void {
   $('#download-json').addEventListener('click', downloadResults);
 }
 
-async function openModel(files: File[]): Promise<void> {
+async function openModel(files: File[], baseUrl?: string): Promise<void> {
   clearError();
   setState('busy');
   $('#status').textContent = 'opening the model…';
   try {
-    const r = await call({ type: 'open', files, backend: query.backend }).reply;
+    const r = await call({ type: 'open', files, backend: query.backend, ...(baseUrl ? { baseUrl } : {}) })
+      .reply;
     if (r.type !== 'opened') return;
     info = r.info;
     result = undefined;
@@ -475,7 +476,7 @@ function setupInputs(): void {
 
 async function loadModelUrl(url: string): Promise<void> {
   try {
-    await openModel(await fetchModelFiles(url));
+    await openModel(await fetchModelFiles(url), new URL(url, location.href).href);
   } catch (e) {
     showError({ code: 'fetch', message: e instanceof Error ? e.message : String(e) });
   }

@@ -90,7 +90,14 @@ export interface Explained {
 }
 
 export type Request =
-  | { readonly type: 'open'; readonly id: number; readonly files: ModelFiles; readonly backend: string }
+  | {
+      readonly type: 'open';
+      readonly id: number;
+      readonly files: ModelFiles;
+      readonly backend: string;
+      /** A model opened by URL: external-data files it names are fetched beside it. */
+      readonly baseUrl?: string;
+    }
   | ({ readonly type: 'explain'; readonly id: number } & ExplainRequest)
   | { readonly type: 'render'; readonly id: number; readonly colormap: string; readonly alpha: number }
   | { readonly type: 'rank'; readonly id: number; readonly image: Blob; readonly classIndex?: number }

@@ -77,7 +77,7 @@ send({
 async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> {
   switch (req.type) {
     case 'open':
-      return open(req.id, req.files, req.backend);
+      return open(req.id, req.files, req.backend, req.baseUrl);
     case 'explain':
       return explain(req.id, req);
     case 'render': {
@@ -117,16 +117,30 @@ async function handle(req: Exclude<Request, { type: 'cancel' }>): Promise<void> 
   }
 }
 
-async function open(id: number, files: ModelFiles, backend: string) {
+async function open(id: number, given: ModelFiles, backend: string, baseUrl?: string) {
   last = undefined;
   const previous = explainer;
   explainer = undefined;
   model = undefined;
   await previous?.release();
-  const source = webModelSource(files);
-  const m = await openWebModel(source, {
-    web: { backend: backend as 'auto' | 'wasm' | 'webgpu', wasmPaths },
-  });
+  const files = [...given];
+  const web = { backend: backend as 'auto' | 'wasm' | 'webgpu', wasmPaths };
+  let source = webModelSource(files);
+  let m: ImageModel;
+  for (;;) {
+    try {
+      m = await openWebModel(source, { web });
+      break;
+    } catch (e) {
+      // A model opened by URL keeps tensors in files beside it: fetch the one it names, then retry.
+      const location = isGradsightError(e, 'file-not-found') ? e.details.location : undefined;
+      if (baseUrl === undefined || typeof location !== 'string' || files.length > 64) throw e;
+      const res = await fetch(new URL(location, baseUrl));
+      if (!res.ok) throw e;
+      files.push(new File([await res.blob()], location));
+      source = webModelSource(files);
+    }
+  }
   const { scores } = await rankLayers(m, undefined);
   const def = await m.defaultLayer().catch(() => undefined);
   model = m;

@@ -4,7 +4,8 @@
 // request leaves the app's origin.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -16,7 +17,7 @@ import { imageCanvas, renderExplanation } from '../../src/render/index.ts';
 import { decodeNpy } from '../../src/tensor/npy.ts';
 import { buildModel } from '../helpers/onnx-builder.ts';
 import { repoRoot } from '../helpers/shared.ts';
-import { seededValues } from '../helpers/tiny-models.ts';
+import { seededValues, tinyCnn, tinyCnnConvWeightBytes } from '../helpers/tiny-models.ts';
 import {
   ensureApp,
   foreignRequests,
@@ -179,5 +180,47 @@ test('a demo model in the page, and bad input shown without breaking the app', {
   } finally {
     await node.release();
     await server.stop();
+  }
+});
+
+test('a model with external data, served from a folder, opens by URL and explains as in Node', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gradsight-app-external-'));
+  await mkdir(join(dir, 'net'));
+  await writeFile(join(dir, 'net', 'model.onnx'), tinyCnn({ externalWeights: 'weights.bin' }));
+  await writeFile(join(dir, 'net', 'weights.bin'), tinyCnnConvWeightBytes());
+  await writeFile(join(dir, 'net', 'labels.txt'), 'red\ngreen\nblue\n');
+  const sample = splitSample(SPLITS.test, 1).image;
+  await sharp(sample.data, { raw: { width: sample.width, height: sample.height, channels: 3 } })
+    .png()
+    .toFile(join(dir, 'shape.png'));
+  const server = await serve([join(dir, 'net'), join(dir, 'shape.png')]);
+  const node = await loadExplainer(join(dir, 'net'));
+  try {
+    const { page, requests, problems } = await openTab(browser!);
+    await page.goto(`${server.url}&method=gradcam,layercam&backend=wasm`);
+    const r = await nextResult(page);
+    const ref = await node.explain(sample, { method: ['gradcam', 'layercam'] });
+    assert.ok(
+      requests.some((u) => u.endsWith('/model/weights.bin')),
+      'the weights were fetched beside the model',
+    );
+    for (const [i, e] of ref.explanations.entries()) {
+      assert.equal(r.maps[i]!.target.label, e.target.label);
+      assert.ok(maxDiff(r.maps[i]!.map, e.map!) <= 1e-4, `${e.method}: the page's map is Node's`);
+    }
+    assert.deepEqual(foreignRequests(requests, new URL(server.url).origin), []);
+    // The folder has no preprocess.json: the page asked for it beside the model (optional) and got a 404.
+    assert.ok(requests.some((u) => u.endsWith('/model/preprocess.json')));
+    assert.deepEqual(
+      problems.filter((p) => !/status of 404/.test(p)),
+      [],
+    );
+  } finally {
+    await node.release();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -287,10 +287,18 @@ const localization: EvalMetric = {
     const sweep = localizationSweep(ranked, ctx.width, ctx.height, truth);
     // The IoU of the true class's box whatever the prediction (the first ground-truth class explained).
     const first = truthMaps(ctx).find((m) => boxesOf(ctx.boxes, m.label!).length);
-    const iou = first
-      ? (localizationRecord([{ label: first.label, map: first.map }], ctx.width, ctx.height, truth).ranks[0]
-          ?.iou ?? 0)
-      : null;
+    // Its box is among the ranks' when its class is in the top 5 (the same map): computed once.
+    const inTop =
+      first &&
+      r.ranks.find(
+        (x, i) => x.correctClass && x.label === first.label && ctx.top[i]?.index === first.classIndex,
+      );
+    const iou = !first
+      ? null
+      : inTop
+        ? inTop.iou
+        : (localizationRecord([{ label: first.label, map: first.map }], ctx.width, ctx.height, truth).ranks[0]
+            ?.iou ?? 0);
     return {
       values: {
         'localization.top1': r.localizedAt === 1 ? 0 : 1,

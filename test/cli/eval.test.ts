@@ -121,6 +121,9 @@ test('bad flags are typed errors with a hint', async () => {
     [['--shard', 'x'], /--shard expects/],
     [['--metrics', 'accuracy,nope'], /unknown metric "nope"/],
     [['-m', 'gradcam,nope'], /unknown method "nope"/],
+    [['--metrics', 'bias'], /the bias metric needs a region/],
+    [['--metrics', 'bias', '--bias-region', '0.9,0.9,0.1,1'], /--bias-region expects/],
+    [['--ci', 'wilson'], /--ci must be one of bootstrap, normal/],
   ];
   for (const [flags, message] of cases) {
     const r = await runCli(['eval', SHAPES_MODEL, data, '-o', join(out, 'bad'), ...flags]);

@@ -13,7 +13,8 @@ const out = join(app, 'dist');
 const ortDist = join(repoRoot, 'node_modules', 'onnxruntime-web', 'dist');
 // The wasm build loads ort-wasm-simd-threaded.{mjs,wasm}, the WebGPU build its .asyncify variant.
 const ORT_FILES = /^ort-wasm-simd-threaded(\.asyncify)?\.(wasm|mjs)$/;
-const DEMO_FILES = ['model.onnx', 'labels.txt', 'preprocess.json'];
+// A demo model's files but its notes: the model, preprocess.json, labels, vocabulary and answers.
+const DEMO_SKIP = new Set(['README.md', 'metrics.json']);
 
 export async function buildApp(minify = true): Promise<string> {
   await rm(out, { recursive: true, force: true });
@@ -44,7 +45,7 @@ export async function buildApp(minify = true): Promise<string> {
     const files = await readdir(join(demoDir, name.name));
     if (!files.includes('model.onnx')) continue;
     await mkdir(join(out, 'models', name.name), { recursive: true });
-    for (const f of DEMO_FILES.filter((x) => files.includes(x))) {
+    for (const f of files.filter((x) => !DEMO_SKIP.has(x))) {
       await cp(join(demoDir, name.name, f), join(out, 'models', name.name, f));
     }
     demos.push(name.name);

@@ -9,6 +9,8 @@ export interface QueryPlan {
   readonly target?: string;
   readonly counterfactual: boolean;
   readonly layer?: string;
+  readonly question?: string;
+  readonly caption?: string;
   readonly backend: string;
 }
 
@@ -25,6 +27,8 @@ export function readQuery(search: string): QueryPlan {
     ...(q.get('target') ? { target: q.get('target')! } : {}),
     counterfactual: ['1', 'true', 'yes'].includes(q.get('counterfactual') ?? ''),
     ...(q.get('layer') ? { layer: q.get('layer')! } : {}),
+    ...(q.get('question') ? { question: q.get('question')! } : {}),
+    ...(q.get('caption') ? { caption: q.get('caption')! } : {}),
     backend: q.get('backend') ?? 'auto',
   };
 }

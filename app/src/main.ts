@@ -108,6 +108,10 @@ function setupControls(colormaps: readonly string[]): void {
   $('#counterfactual').addEventListener('change', () => explainSoon());
   $('#layer').addEventListener('change', () => explainSoon());
   if (query.target) $<HTMLInputElement>('#target-search').value = query.target;
+  if (query.question) $<HTMLInputElement>('#question').value = query.question;
+  if (query.caption) $<HTMLInputElement>('#caption').value = query.caption;
+  $('#question').addEventListener('change', () => explainSoon());
+  $('#caption').addEventListener('change', () => explainSoon());
   $('#target-search').addEventListener('change', () => explainSoon());
   $('#explain').addEventListener('click', () => explainSoon());
   $('#cancel').addEventListener('click', () => {
@@ -135,6 +139,12 @@ async function openModel(files: File[], baseUrl?: string): Promise<void> {
       `${info.name}: ${info.task}, ${info.labels.length} classes, input ${info.size[1]}×${info.size[0]}`;
     $('#labels').replaceChildren(...info.labels.map((l) => element('option', { value: l })));
     showLayers(info.layers);
+    // Captioning and VQA models take a caption or a question.
+    const task = info.task;
+    $('#language').hidden = task !== 'captioning' && task !== 'vqa';
+    for (const el of document.querySelectorAll<HTMLElement>('#language [data-task]')) {
+      el.hidden = el.dataset.task !== task;
+    }
     if (query.layer) $<HTMLSelectElement>('#layer').value = query.layer;
   } catch (e) {
     info = undefined;
@@ -193,7 +203,8 @@ function chosenMethods(): string[] {
 function chosenTarget(): string {
   const v = $<HTMLInputElement>('#target-search').value.trim();
   const i = info?.labels.indexOf(v) ?? -1;
-  return v === '' ? 'pred' : i >= 0 && !/^\d+$/.test(v) ? String(i) : v;
+  // Empty: the model's default target (the predicted class; every word of a caption).
+  return i >= 0 && !/^\d+$/.test(v) ? String(i) : v;
 }
 
 /** Explains the selected image now, or after the running explanation (which is cancelled). */
@@ -210,6 +221,14 @@ function explainSoon(): void {
 async function explainNow(): Promise<void> {
   const methodIds = chosenMethods();
   if (!methodIds.length) return showError({ code: 'bad-argument', message: 'choose at least one method' });
+  const question = info?.task === 'vqa' ? $<HTMLInputElement>('#question').value.trim() : '';
+  const caption = info?.task === 'captioning' ? $<HTMLInputElement>('#caption').value.trim() : '';
+  if (info?.task === 'vqa' && !question) {
+    return showError({
+      code: 'bad-argument',
+      message: 'this is a VQA model: type a question to explain its answer',
+    });
+  }
   clearError();
   const image = images[selected]!;
   const layer = $<HTMLSelectElement>('#layer').value;
@@ -234,6 +253,8 @@ async function explainNow(): Promise<void> {
       target: chosenTarget(),
       counterfactual: $<HTMLInputElement>('#counterfactual').checked,
       ...(layer ? { layer } : {}),
+      ...(question ? { question } : {}),
+      ...(caption ? { caption } : {}),
       colormap: $<HTMLSelectElement>('#colormap').value,
       alpha: Number($<HTMLInputElement>('#opacity').value),
     },

@@ -31,6 +31,9 @@ export interface ExplainRequest {
   readonly target: string;
   readonly counterfactual: boolean;
   readonly layer?: string;
+  /** Captioning: the caption to explain (absent: decoded greedily); VQA: the question. */
+  readonly caption?: string;
+  readonly question?: string;
   readonly colormap: string;
   readonly alpha: number;
   /**

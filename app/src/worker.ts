@@ -179,9 +179,11 @@ async function explain(id: number, req: ExplainRequest): Promise<void> {
   try {
     result = await ex.explain(image, {
       method: req.methods as MethodId[],
-      target: targetOf(req.target),
+      ...(req.target.trim() ? { target: targetOf(req.target) } : {}),
       ...(req.counterfactual ? { counterfactual: true } : {}),
       ...(req.layer ? { layers: [req.layer] } : {}),
+      ...(req.caption ? { caption: req.caption } : {}),
+      ...(req.question ? { question: req.question } : {}),
       signal,
       onProgress: (p) => send({ type: 'progress', id, done: p.done, total: p.total, step: p.step }),
     });
@@ -271,7 +273,7 @@ function flagSignal(flag: Int32Array, inner: AbortSignal): AbortSignal {
 /** A class index typed as digits is a number target; anything else is the CLI's target syntax. */
 function targetOf(t: string): TargetInput {
   const s = t.trim();
-  return /^\d+$/.test(s) ? Number(s) : s === '' ? 'pred' : s;
+  return /^\d+$/.test(s) ? Number(s) : s;
 }
 
 function rgba(img: RgbImage): Rgba {

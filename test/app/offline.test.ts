@@ -4,6 +4,7 @@
 // request leaves the app's origin.
 
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -221,6 +222,49 @@ test('a model with external data, served from a folder, opens by URL and explain
   } finally {
     await node.release();
     await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the demo VQA model and captioner: a question and a greedy caption, as in Node', {
+  skip:
+    skip || (!existsSync(join(repoRoot, 'demo/models/vqa/model.onnx')) && 'the demo VQA model is not built'),
+  timeout: 120_000,
+}, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gradsight-app-language-'));
+  const sample = splitSample(SPLITS.test, 2).image;
+  await sharp(sample.data, { raw: { width: sample.width, height: sample.height, channels: 3 } })
+    .png()
+    .toFile(join(dir, 'scene.png'));
+  const question = 'what colour is the square?';
+  try {
+    for (const [name, extra, options] of [
+      ['vqa', `&question=${encodeURIComponent(question)}`, { question }],
+      ['captioner', '', {}],
+    ] as const) {
+      const server = await serve([join(repoRoot, 'demo/models', name), join(dir, 'scene.png')]);
+      const node = await loadExplainer(join(repoRoot, 'demo/models', name));
+      try {
+        const { page, problems } = await openTab(browser!);
+        await page.goto(`${server.url}&backend=wasm${extra}`);
+        const r = await nextResult(page);
+        const ref = await node.explain(sample, options);
+        assert.equal(r.maps.length, ref.explanations.length, `${name}: one map per word or answer`);
+        for (const [i, e] of ref.explanations.entries()) {
+          assert.equal(r.maps[i]!.target.label, e.target.label, `${name}: target ${i}`);
+          assert.ok(maxDiff(r.maps[i]!.map, e.map!) <= 1e-4, `${name}: map ${i} is Node's`);
+        }
+        // labels.txt is optional beside a model URL (these take vocab.txt): its 404 is expected.
+        assert.deepEqual(
+          problems.filter((p) => !/status of 404/.test(p)),
+          [],
+        );
+      } finally {
+        await node.release();
+        await server.stop();
+      }
+    }
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

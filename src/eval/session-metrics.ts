@@ -6,9 +6,9 @@
 
 import type { Explainer } from '../explain/explainer.ts';
 import type { MethodId } from '../methods/types.ts';
+import type { EvalMetric, MetricOutput } from './metric-context.ts';
 import { adversarialLocalization, attack, PixelGradients, pixelImage } from './metrics/adversarial.ts';
 import { CascadingRandomization } from './metrics/sanity.ts';
-import type { EvalMetric, MetricOutput } from './registry.ts';
 
 /** The cascade's steps (default of metrics/sanity.ts): the curve's x. */
 const SANITY_STEPS = 8;

@@ -225,23 +225,23 @@ export function languageRows(m: LanguageMetrics): [string, string][] {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const loc = (what: string, l: ObjectLocalization): [string, string][] => [
     [
-      `${what}: Grad-CAM mass in the object's box / the box's area share`,
-      `${pct(l.mass.gradcam)} / ${pct(l.boxArea)} (${(l.mass.gradcam / l.boxArea).toFixed(1)}×)`,
+      `${what}: Grad-CAM mass in box / box area`,
+      `${pct(l.mass.gradcam)} / ${pct(l.boxArea)} (${(l.mass.gradcam / l.boxArea).toFixed(1)}×, ${l.count} maps)`,
     ],
-    [`${what}: pointing game, Grad-CAM (chance: the box's area share)`, pct(l.pointing)],
+    [`${what}: pointing game, Grad-CAM`, `${pct(l.pointing)} (chance ${pct(l.boxArea)})`],
     [
-      `${what}: mass in the box, Guided Grad-CAM / Guided Backprop`,
+      `${what}: box mass, Guided Grad-CAM / GBP`,
       `${pct(l.mass['guided-gradcam'])} / ${pct(l.mass['guided-backprop'])}`,
     ],
   ];
   return [
-    ['captioner: word accuracy (next word given the true prefix)', pct(m.captioner.wordAccuracy)],
+    ['captioner: word accuracy (true prefix)', pct(m.captioner.wordAccuracy)],
     [
-      'captioner: greedy captions, words right / whole captions right',
+      'captioner: greedy words / whole captions right',
       `${pct(m.captioner.greedyWordAccuracy)} / ${pct(m.captioner.exactCaptions)}`,
     ],
-    ...loc(`caption words naming an object (${m.captioner.words.count})`, m.captioner.words),
+    ...loc('caption words', m.captioner.words),
     ['VQA: answer accuracy', `${pct(m.vqa.accuracy)} of ${m.vqa.questions} questions`],
-    ...loc(`VQA answers about one object (${m.vqa.answers.count})`, m.vqa.answers),
+    ...loc('VQA answers', m.vqa.answers),
   ];
 }

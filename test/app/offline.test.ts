@@ -228,7 +228,9 @@ test('a model with external data, served from a folder, opens by URL and explain
 
 test('the demo VQA model and captioner: a question and a greedy caption, as in Node', {
   skip:
-    skip || (!existsSync(join(repoRoot, 'demo/models/vqa/model.onnx')) && 'the demo VQA model is not built'),
+    skip ||
+    (!['vqa', 'captioner'].every((m) => existsSync(join(repoRoot, 'demo/models', m, 'model.onnx'))) &&
+      'the demo VQA model and captioner are not built (scripts/train-language-models.py)'),
   timeout: 120_000,
 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gradsight-app-language-'));

@@ -15,7 +15,7 @@ import { imageCanvas, renderExplanation } from '../../render/explanation-images.
 import type { EvalResults } from '../aggregate.ts';
 import type { EvalDataset } from '../datasets/types.ts';
 import { explainFailures } from '../metrics/failures.ts';
-import { classesOf } from '../run.ts';
+import { classesOf } from '../run-image.ts';
 import type { GalleryImage } from './html.ts';
 
 /** Long side of a gallery picture (twice its displayed 96 px, sharp on high-DPI screens). */

@@ -22,8 +22,13 @@ const W = 420;
 const H = 240;
 const M = { left: 46, right: 12, top: 14, bottom: 40 };
 
-const fmt = (v: number) =>
-  Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+const fmt = (v: number) => {
+  const a = Math.abs(v);
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  // Small ranges (a ROAD change of a few thousandths) keep two significant digits.
+  return a > 0 && a < 0.1 ? String(Number(v.toPrecision(2))) : v.toFixed(2);
+};
 
 interface Range {
   readonly lo: number;

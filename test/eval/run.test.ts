@@ -218,3 +218,30 @@ test("bias: the demo's watermark-biased model is flagged on its triangles, the c
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a run stopped between images (an interrupt) keeps its records; the rerun completes them', async () => {
+  const dataset = await openDataset(join(root, 'manifest.jsonl'));
+  const path = join(out, 'stopped.jsonl');
+  let finished = 0;
+  const stop = new Error('interrupted');
+  await assert.rejects(
+    evaluate(ex, dataset, {
+      metrics: ['accuracy', 'localization'],
+      records: path,
+      onImage: () => {
+        finished++;
+      },
+      check: () => {
+        if (finished >= 3) throw stop;
+      },
+    }),
+    (e) => e === stop,
+  );
+  assert.equal((await records(path)).length, 3);
+  const again = await evaluate(ex, dataset, { metrics: ['accuracy', 'localization'], records: path });
+  assert.equal(again.resumed, 3);
+  assert.equal(again.evaluated, N - 3);
+  const whole = join(out, 'unstopped.jsonl');
+  await evaluate(ex, dataset, { metrics: ['accuracy', 'localization'], records: whole });
+  assert.deepEqual(await aggregateFile(path), await aggregateFile(whole));
+});

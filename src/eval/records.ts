@@ -17,7 +17,8 @@ export const RECORDS_FORMAT = 'gradsight-eval/1';
 /** What a run computes: two files can be resumed into or merged only when these are equal. */
 export interface RunConfig {
   readonly model: string;
-  readonly dataset: { readonly name: string; readonly size: number };
+  /** `ids`: a hash of the sample ids in order (run.ts sampleIdsHash). */
+  readonly dataset: { readonly name: string; readonly size: number; readonly ids?: string };
   readonly methods: readonly string[];
   readonly metrics: readonly string[];
   readonly layers: readonly string[];

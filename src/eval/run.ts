@@ -143,7 +143,7 @@ export async function evaluate(
   const datasetOf = reverseMap(classes);
   const config: RunConfig = {
     model: options.modelName ?? `${model.input.name}->${model.output.name}`,
-    dataset: { name: dataset.name, size: dataset.size },
+    dataset: { name: dataset.name, size: dataset.size, ids: sampleIdsHash(dataset) },
     methods,
     metrics: metricIds,
     layers: options.layers ?? [],
@@ -227,6 +227,24 @@ export async function evaluate(
     for (const [, s] of (await sessions?.catch(() => [])) ?? []) await s.release();
   }
   return { header, selected, evaluated, resumed, failed, keep, notApplicable, metrics: metricIds };
+}
+
+/**
+ * FNV-1a (32-bit) of the dataset's sample ids in order, so a records file is never resumed or merged
+ * against another dataset of the same name and size. A sample that throws when reached ends the hash
+ * there (the run records that sample's error when it gets to it).
+ */
+export function sampleIdsHash(dataset: EvalDataset): string {
+  let h = 0x811c9dc5;
+  try {
+    for (const s of dataset.samples()) {
+      for (let i = 0; i < s.id.length; i++) h = Math.imul(h ^ s.id.charCodeAt(i), 0x01000193);
+      h = Math.imul(h ^ 10, 0x01000193);
+    }
+  } catch {
+    h = Math.imul(h ^ 0xff, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Errors of one image (its file, its annotation): recorded, and the run goes on. */

@@ -4,7 +4,7 @@
 // results; three shards merged give the unsharded results; a broken image is recorded and the run goes on.
 
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -116,6 +116,24 @@ test('resume explains only the images the records lack, and gives the same resul
   calls = 0;
   await evaluate(ex, dataset, { methods: [...METHODS], metrics: METRICS, records: path });
   assert.equal(calls, 0);
+  // Another dataset of the same name and size (other sample ids) is refused rather than mixed in.
+  const other = await mkdtemp(join(tmpdir(), 'gradsight-eval-other-'));
+  try {
+    const lines = (await readFile(join(root, 'manifest.jsonl'), 'utf8')).trim().split('\n');
+    const renamed = lines.map((l, i) =>
+      JSON.stringify({ ...JSON.parse(l), id: `other-${i}`, image: join(root, JSON.parse(l).image) }),
+    );
+    await writeFile(join(other, 'manifest.jsonl'), `${renamed.join('\n')}\n`);
+    const otherSet = await openDataset(join(other, 'manifest.jsonl'));
+    assert.equal(otherSet.name, dataset.name);
+    assert.equal(otherSet.size, dataset.size);
+    await assert.rejects(
+      evaluate(ex, otherSet, { methods: [...METHODS], metrics: METRICS, records: path }),
+      (e) => isGradsightError(e, 'bad-argument'),
+    );
+  } finally {
+    await rm(other, { recursive: true, force: true });
+  }
   // Another configuration is refused rather than mixed in.
   await assert.rejects(
     evaluate(ex, dataset, { methods: ['gradcam'], metrics: METRICS, records: path }),

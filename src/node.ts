@@ -2,6 +2,18 @@
 // onnxruntime-node.
 
 export * from './core.ts';
+export {
+  type ClassMap,
+  type ClassMask,
+  type DatasetFormat,
+  type EvalDataset,
+  type EvalSample,
+  type LabelledBox,
+  loadClassMap,
+  mapClasses,
+  type OpenDatasetOptions,
+  openDataset,
+} from './eval/datasets/index.ts';
 export { inShard, mergeRecords, parseShard, readRecords } from './eval/records.ts';
 export { type GalleryPictures, galleryImages } from './eval/report/gallery-node.ts';
 export { aggregateFile, type EvaluateOptions, type EvaluateSummary, evaluate } from './eval/run.ts';

@@ -35,7 +35,7 @@ interface Cell {
 const FLOAT_SLACK = 1e-4;
 
 /** The first number of a cell ("0.554 (0.47–0.64)", "42.9%"), or undefined for "—" and text. */
-export function parseCell(text: string): Cell | undefined {
+function parseCell(text: string): Cell | undefined {
   const m = /(-?\d+(?:\.(\d+))?)\s*(%?)/.exec(text.replace(/\*\*/g, ''));
   if (!m) return undefined;
   const scale = m[3] ? 0.01 : 1;
@@ -44,7 +44,7 @@ export function parseCell(text: string): Cell | undefined {
 }
 
 /** The table after `<!-- results:ID -->`: row key (first cell, backticks removed) → column title → cell. */
-export function readmeTable(markdown: string, id: string): Map<string, Map<string, Cell>> {
+function readmeTable(markdown: string, id: string): Map<string, Map<string, Cell>> {
   const marker = `<!-- results:${id} -->`;
   const at = markdown.indexOf(marker);
   assert.ok(at >= 0, `README.md has no ${marker}`);
@@ -126,6 +126,22 @@ const MNIST_MODEL = join(sharedDir, 'models', 'binary-mnist');
 const MNIST_DATA = join(sharedDir, 'data', 'binary-mnist', 'test');
 /** Raw 0–255 pixels (models/binary-mnist/README.md), as the README's commands pass them. */
 const MNIST_PREPROCESS = { scale: '0-255', mean: [0], std: [1] } as const;
+
+test('README cells and tables parse as the checks read them', () => {
+  assert.deepEqual(parseCell('42.9%'), { value: 0.429, tolerance: 0.0005 + FLOAT_SLACK });
+  const c = parseCell('0.554 (0.466–0.642)')!;
+  assert.equal(c.value, 0.554);
+  assert.ok(Math.abs(c.tolerance - (0.0005 + FLOAT_SLACK)) < 1e-12);
+  assert.equal(parseCell('**99.91%** (99.76%–100.00%)')!.value, 0.9991);
+  assert.equal(parseCell('n/a'), undefined);
+  const md =
+    'text\n<!-- results:x -->\n\n| method | a | b |\n|---|---|---|\n| `gradcam` | 0.25 | — |\n\nafter |';
+  const t = readmeTable(md, 'x');
+  assert.deepEqual([...t.keys()], ['gradcam']);
+  assert.equal(t.get('gradcam')!.get('a')!.value, 0.25);
+  assert.equal(t.get('gradcam')!.has('b'), false);
+  assert.throws(() => readmeTable(md, 'y'), /no <!-- results:y -->/);
+});
 
 describe('README evaluation results, recomputed', { skip: skipNoShared }, () => {
   test('voc-samples × MobileNetV2: the Grad-CAM row and the model row', async () => {

@@ -33,6 +33,7 @@ import {
   meetsNeeds,
 } from './registry.ts';
 import { evaluateImage, relativeTo, reverseMap } from './run-image.ts';
+import { indexedSamples, isSampleError } from './samples.ts';
 
 export interface EvaluateOptions {
   /** Methods of the method table (default gradcam). */
@@ -104,7 +105,7 @@ export function checkEvalChoices(methods: readonly string[], metrics: readonly s
 export function defaultMetrics(dataset: EvalDataset, probe = 20): string[] {
   const has = { boxes: false, masks: false, twoClasses: false };
   let n = 0;
-  for (const s of dataset.samples()) {
+  for (const { sample: s } of indexedSamples(dataset)) {
     has.boxes ||= s.boxes.length > 0;
     has.masks ||= s.mask !== undefined;
     has.twoClasses ||= s.labels.length > 1;
@@ -178,10 +179,8 @@ export async function evaluate(
   let evaluated = 0;
   let resumed = 0;
   let failed = 0;
-  let index = -1;
   try {
-    for (const sample of dataset.samples()) {
-      index++;
+    for (const { index, sample } of indexedSamples(dataset)) {
       if (index >= limit) break;
       if (!inShard(index, options.shard)) continue;
       options.check?.();
@@ -210,7 +209,7 @@ export async function evaluate(
         });
         evaluated++;
       } catch (e) {
-        if (!isGradsightError(e) || !IMAGE_ERRORS.has(e.code)) throw e;
+        if (!isGradsightError(e) || !isSampleError(e)) throw e;
         record = {
           index,
           id: sample.id,
@@ -231,33 +230,17 @@ export async function evaluate(
 
 /**
  * FNV-1a (32-bit) of the dataset's sample ids in order, so a records file is never resumed or merged
- * against another dataset of the same name and size. A sample that throws when reached ends the hash
- * there (the run records that sample's error when it gets to it).
+ * against another dataset of the same name and size.
  */
 export function sampleIdsHash(dataset: EvalDataset): string {
   let h = 0x811c9dc5;
-  try {
-    for (const s of dataset.samples()) {
-      for (let i = 0; i < s.id.length; i++) h = Math.imul(h ^ s.id.charCodeAt(i), 0x01000193);
-      h = Math.imul(h ^ 10, 0x01000193);
-    }
-  } catch {
-    h = Math.imul(h ^ 0xff, 0x01000193);
-  }
+  const add = (text: string) => {
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 10, 0x01000193);
+  };
+  for (const { sample } of indexedSamples(dataset)) add(sample.id);
   return (h >>> 0).toString(16).padStart(8, '0');
 }
-
-/** Errors of one image (its file, its annotation): recorded, and the run goes on. */
-const IMAGE_ERRORS = new Set<string>([
-  'bad-image',
-  'file-not-found',
-  'file-unreadable',
-  'file-too-large',
-  'not-a-regular-file',
-  'dataset-image-missing',
-  'annotation-invalid',
-  'non-finite',
-]);
 
 /** The results of a records file: the same whether it was written in one run, resumed or merged. */
 export async function aggregateFile(path: string, options: AggregateOptions = {}): Promise<EvalResults> {

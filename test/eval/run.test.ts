@@ -183,6 +183,20 @@ test('a broken image is recorded with its error and the others are evaluated', a
     const results = await aggregateFile(path);
     assert.equal(results.images.failed, 1);
     assert.equal(results.metrics[0]!.values[0]!.byMethod.model!.n, 2);
+    // A box outside its image: the reader throws when the sample is reached, and a generator cannot
+    // go past it: the run stops with that typed error (never a run silently missing the rest).
+    const lines = (await readFile(join(broken, 'manifest.jsonl'), 'utf8')).trim().split('\n');
+    const bad = JSON.parse(lines[2]!) as { boxes: { x1: number }[] };
+    bad.boxes[0]!.x1 = 500;
+    await writeFile(join(broken, 'm2.jsonl'), `${[lines[0], JSON.stringify(bad)].join('\n')}\n`);
+    await assert.rejects(
+      evaluate(ex, await openDataset(join(broken, 'm2.jsonl')), {
+        methods: ['gradcam'],
+        metrics: ['accuracy'],
+        records: join(broken, 'r2.jsonl'),
+      }),
+      (e) => isGradsightError(e, 'annotation-invalid') && /m2\.jsonl line 2/.test(e.message),
+    );
   } finally {
     await rm(broken, { recursive: true, force: true });
   }

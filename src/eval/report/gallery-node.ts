@@ -16,6 +16,7 @@ import type { EvalResults } from '../aggregate.ts';
 import type { EvalDataset } from '../datasets/types.ts';
 import { explainFailures } from '../metrics/failures.ts';
 import { classesOf } from '../run-image.ts';
+import { indexedSamples } from '../samples.ts';
 import type { GalleryImage } from './html.ts';
 
 /** Long side of a gallery picture (twice its displayed 96 px, sharp on high-DPI screens). */
@@ -51,10 +52,8 @@ export async function galleryImages(
   const failed = new Set(results.misclassified.slice(0, MISCLASSIFIED_PICTURES).map((m) => m.index));
   const out: GalleryPictures = { gallery: new Map(), failures: new Map() };
   if (!best.size && !failed.size) return out;
-  let index = -1;
   const last = Math.max(...best, ...failed);
-  for (const sample of dataset.samples()) {
-    index++;
+  for (const { index, sample } of indexedSamples(dataset)) {
     if (index > last) break;
     if (!best.has(index) && !failed.has(index)) continue;
     try {

@@ -11,7 +11,7 @@ export {
   MODEL_SCOPE,
   resultsCsv,
 } from './eval/aggregate.ts';
-export type { ImageRecord, MethodRecord, RecordsHeader, RunConfig, Shard } from './eval/records.ts';
+export type { ImageRecord, MethodRecord, RecordsHeader, RunConfig, Shard } from './eval/record-types.ts';
 export {
   EVAL_METRIC_IDS,
   EVAL_METRICS,

@@ -14,7 +14,7 @@ export {
   type OpenDatasetOptions,
   openDataset,
 } from './eval/datasets/index.ts';
-export { inShard, mergeRecords, parseShard, readRecords } from './eval/records.ts';
+export { inShard, mergeRecords, parseShard, readRecords } from './eval/records-node.ts';
 export { type GalleryPictures, galleryImages } from './eval/report/gallery-node.ts';
 export { aggregateFile, type EvaluateOptions, type EvaluateSummary, evaluate } from './eval/run.ts';
 export { loadExplainer } from './explain/load-node.ts';

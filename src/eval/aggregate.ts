@@ -6,7 +6,7 @@
 
 import { VERSION } from '../version.ts';
 import { MIN_CONCENTRATION } from './metrics/bias.ts';
-import type { ImageRecord, RecordsHeader, RunConfig } from './records.ts';
+import type { ImageRecord, RecordsHeader, RunConfig } from './record-types.ts';
 import { evalMetricById, type Reduction } from './registry.ts';
 import {
   type CurveResult,

@@ -1,7 +1,7 @@
 // What an evaluation's results.json holds (aggregate.ts computes it from the per-image records) and
 // its CSV form. Platform-neutral.
 
-import type { RunConfig } from './records.ts';
+import type { RunConfig } from './record-types.ts';
 import type { Summary } from './stats.ts';
 
 /** The key under which method-free values are listed. */

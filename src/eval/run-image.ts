@@ -12,7 +12,7 @@ import { resizeBilinearFloat } from '../image/upsample.ts';
 import type { MethodId } from '../methods/types.ts';
 import type { EvalSample } from './datasets/types.ts';
 import { classScorer, inputRowOf, type ScoreKind, type Scorer } from './perturbation.ts';
-import type { ImageRecord, MethodRecord } from './records.ts';
+import type { ImageRecord, MethodRecord } from './record-types.ts';
 import type {
   EvalMetric,
   ExplainedClass,

@@ -23,7 +23,7 @@ import {
   type RunConfig,
   readRecords,
   type Shard,
-} from './records.ts';
+} from './records-node.ts';
 import {
   type BiasRegionSpec,
   EVAL_METRIC_IDS,

@@ -18,7 +18,7 @@ import {
   RECORDS_FORMAT,
   type RecordsHeader,
   readRecords,
-} from '../../src/eval/records.ts';
+} from '../../src/eval/records-node.ts';
 
 const config = {
   model: 'm',

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Aggregator } from '../../src/eval/aggregate.ts';
-import type { ImageRecord, RunConfig } from '../../src/eval/records.ts';
+import type { ImageRecord, RunConfig } from '../../src/eval/record-types.ts';
 import { EVAL_METRICS, metricTableMarkdown } from '../../src/eval/registry.ts';
 import { renderEvalReport } from '../../src/eval/report/html.ts';
 import { lineChart } from '../../src/eval/report/svg.ts';

@@ -12,7 +12,7 @@ import { CLASSES, SPLITS, splitSample } from '../../src/demo/dataset.ts';
 import { isGradsightError } from '../../src/errors.ts';
 import { openDataset } from '../../src/eval/datasets/index.ts';
 import { type Box, iou, localize } from '../../src/eval/localization.ts';
-import { type ImageRecord, mergeRecords, readRecords } from '../../src/eval/records.ts';
+import { type ImageRecord, mergeRecords, readRecords } from '../../src/eval/records-node.ts';
 import { aggregateFile, evaluate } from '../../src/eval/run.ts';
 import type { Explainer } from '../../src/explain/explainer.ts';
 import { loadExplainer } from '../../src/explain/load-node.ts';

@@ -11,7 +11,7 @@ import { GradsightError } from '../../errors.ts';
 import { type EvalResults, resultsCsv } from '../../eval/aggregate.ts';
 import { mapClasses, openDataset } from '../../eval/datasets/index.ts';
 import type { DatasetFormat } from '../../eval/datasets/types.ts';
-import { inShard, mergeRecords, parseShard, RECORDS_FILE, type Shard } from '../../eval/records.ts';
+import { inShard, mergeRecords, parseShard, RECORDS_FILE, type Shard } from '../../eval/records-node.ts';
 import { type BiasRegionSpec, EVAL_METRIC_IDS, EVAL_METRICS } from '../../eval/registry.ts';
 import { type GalleryPictures, galleryImages } from '../../eval/report/gallery-node.ts';
 import { renderEvalReport } from '../../eval/report/html.ts';

@@ -1,7 +1,8 @@
-// The demo dataset: seeded, procedural 96×96 RGB images of circles, squares, triangles and crosses on
-// cluttered backgrounds, with exact ground truth (class, box, mask per object) and an optional spurious
-// cue (a small checkerboard watermark in a corner) for the biased-model demo. generateSample is a pure
-// function of (seed, index, cue mode): the same bytes on every machine and JS engine.
+// The demo dataset: seeded, procedural 96×96 RGB images of circles, squares, triangles and crosses at
+// ILSVRC-like scale (box area 10–90% of the image) on cluttered backgrounds, with exact ground truth
+// (class, box, mask per object) and an optional spurious cue (a small checkerboard watermark in a
+// corner) for the biased-model demo. generateSample is a pure function of (seed, index, cue mode): the
+// same bytes on every machine and JS engine.
 //
 // Each sample draws from independent streams (layout, background, colours and noise, cue), so the same
 // (seed, index) gives the same objects and background under every cue mode; only the watermark differs.
@@ -9,7 +10,16 @@
 import { type RgbImage, rgbImage } from '../image/rgb-image.ts';
 import { type FloatRgb, paintBackground } from './background.ts';
 import { mulberry32, type Rng, streamSeed } from './prng.ts';
-import { type Box, CLASSES, type Placement, rasterize, SHAPE_EXTENT, type ShapeClass } from './shapes.ts';
+import {
+  type Box,
+  CLASSES,
+  insideShape,
+  type Placement,
+  rasterize,
+  SHAPE_EXTENT,
+  type ShapeClass,
+  shapeBounds,
+} from './shapes.ts';
 
 export { type Box, CLASSES, type ShapeClass } from './shapes.ts';
 
@@ -37,6 +47,13 @@ export const CUE = {
 const CORNER_ZONE = CUE.size + 2 * CUE.margin + 2;
 /** Fraction of images with a second object of another class. */
 const TWO_OBJECT_RATE = 0.2;
+/**
+ * The labelled object's box area as a share of the image, drawn uniformly: ILSVRC-like scale (ILSVRC
+ * val objects cover about half the image on average, from a tenth to nearly all of it), so the paper's
+ * box protocol means what it means there. In two-object images the larger object is smaller, so the
+ * second fits beside it.
+ */
+const BOX_SHARE = { single: [0.1, 0.9], twoObjects: [0.12, 0.3] } as const;
 /** Per-channel uniform pixel noise amplitude. */
 const NOISE = 10;
 
@@ -114,35 +131,66 @@ export function generateSample(seed: number, index: number, opts: SampleOptions 
   return { image: rgbImage(w, h, quantize(buf)), objects, label, cue };
 }
 
-/** Classes, sizes (area = size² pixels), positions and rotations of the one or two objects. */
+/** Classes, box sizes, positions and rotations of the one or two objects. */
 function layout(rng: Rng, w: number, h: number): Placement[] {
   const two = rng.chance(TWO_OBJECT_RATE);
   const c1 = rng.int(0, CLASSES.length - 1) as ShapeClass;
-  // The second object is at most 0.7× the size (≤ 0.49× the area), so the label is unambiguous.
-  const s1 = two ? rng.uniform(22, 30) : rng.uniform(16, 32);
-  const first = place(rng, c1, s1, [], w, h);
+  const share = two ? rng.uniform(...BOX_SHARE.twoObjects) : rng.uniform(...BOX_SHARE.single);
+  const first = place(rng, c1, (b) => Math.sqrt((share * w * h) / (b.width * b.height)), [], w, h);
   if (!two) return [first];
   const c2 = ((c1 + rng.int(1, CLASSES.length - 1)) % CLASSES.length) as ShapeClass;
-  return [first, place(rng, c2, s1 * rng.uniform(0.5, 0.7), [first], w, h)];
+  // At most 0.7× the first's size (≤ 0.49× its area), so the label is unambiguous.
+  const size2 = first.size * rng.uniform(0.5, 0.7);
+  return [first, place(rng, c2, () => size2, [first], w, h)];
 }
 
-/** Rejection-samples a position clear of the image border, the corner zones and the other objects. */
-function place(rng: Rng, cls: ShapeClass, size0: number, others: Placement[], w: number, h: number) {
-  let size = size0;
+/**
+ * Rejection-samples a rotation and a position (uniform over those that keep the object's box 1 pixel
+ * inside the image) clear of the corner zones and of the other objects. The size is `sizeFor` the
+ * rotated shape's box at size 1, capped so the box fits.
+ */
+function place(
+  rng: Rng,
+  cls: ShapeClass,
+  sizeFor: (unitBox: { width: number; height: number }) => number,
+  others: Placement[],
+  w: number,
+  h: number,
+): Placement {
+  let shrink = 1;
   for (let attempt = 1; ; attempt++) {
-    const r = SHAPE_EXTENT[cls] * size;
-    const cx = rng.uniform(r + 1, w - 1 - r);
-    const cy = rng.uniform(r + 1, h - 1 - r);
     const rot = rng.direction();
-    const clearOfCorners = [cx, w - cx].every((x) =>
-      [cy, h - cy].every((y) => norm(Math.max(0, x - CORNER_ZONE), Math.max(0, y - CORNER_ZONE)) > r + 1),
-    );
+    const b = shapeBounds(cls, rot);
+    const unit = { width: b.right - b.left, height: b.bottom - b.top };
+    const size = shrink * Math.min(sizeFor(unit), (w - 2) / unit.width, (h - 2) / unit.height);
+    const cx = rng.uniform(1 - b.left * size, w - 1 - b.right * size);
+    const cy = rng.uniform(1 - b.top * size, h - 1 - b.bottom * size);
+    const p = { cls, cx, cy, size, rot };
+    const r = SHAPE_EXTENT[cls] * size;
     const clearOfOthers = others.every(
       (o) => norm(o.cx - cx, o.cy - cy) > r + SHAPE_EXTENT[o.cls] * o.size + 2,
     );
-    if (clearOfCorners && clearOfOthers) return { cls, cx, cy, size, rot };
-    if (attempt % 25 === 0) size *= 0.93; // a crowded layout: shrink a little and retry
+    if (clearOfOthers && clearOfCorners(p, w, h)) return p;
+    if (attempt % 25 === 0) shrink *= 0.93; // a crowded layout: shrink a little and retry
   }
+}
+
+/** Whether no pixel of the four CORNER_ZONE squares (where the watermark may go) is inside the shape. */
+function clearOfCorners(p: Placement, w: number, h: number): boolean {
+  const [c, s] = p.rot;
+  for (const x0 of [0, w - CORNER_ZONE]) {
+    for (const y0 of [0, h - CORNER_ZONE]) {
+      for (let y = y0; y < y0 + CORNER_ZONE; y++) {
+        for (let x = x0; x < x0 + CORNER_ZONE; x++) {
+          // As in rasterize: the pixel centre rotated back into the shape's frame at size 1.
+          const dx = x + 0.5 - p.cx;
+          const dy = y + 0.5 - p.cy;
+          if (insideShape(p.cls, (c * dx + s * dy) / p.size, (-s * dx + c * dy) / p.size)) return false;
+        }
+      }
+    }
+  }
+  return true;
 }
 
 /** Euclidean norm with Math.sqrt (correctly rounded everywhere; Math.hypot is engine-approximated). */

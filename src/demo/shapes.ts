@@ -39,6 +39,58 @@ export function insideShape(cls: ShapeClass, u: number, v: number): boolean {
   }
 }
 
+/** The corners of each polygon in its own frame at size 1 (the circle has none; the cross's inner four
+ * corners never bound it). */
+const CORNERS: Readonly<Record<1 | 2 | 3, readonly (readonly [number, number])[]>> = {
+  1: [
+    [-0.5, -0.5],
+    [0.5, -0.5],
+    [0.5, 0.5],
+    [-0.5, 0.5],
+  ],
+  2: [
+    [-2 * SQRT3_2 * TRI_IN_R, TRI_IN_R],
+    [2 * SQRT3_2 * TRI_IN_R, TRI_IN_R],
+    [0, -2 * TRI_IN_R],
+  ],
+  3: [-1, 1].flatMap((a) =>
+    [-1, 1].flatMap((b): [number, number][] => [
+      [a * CROSS_HALF_W, b * CROSS_HALF_L],
+      [a * CROSS_HALF_L, b * CROSS_HALF_W],
+    ]),
+  ),
+};
+
+/** Offsets from the centre, in pixels per unit of size, of a shape's bounding box under a rotation. */
+export interface ShapeBounds {
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+}
+
+/**
+ * The exact (continuous) box of a shape at size 1 rotated by `rot`: the extreme corners, mapped from the
+ * shape's frame to pixels by the inverse of rasterize's rotation (dx = c·u − s·v, dy = s·u + c·v).
+ */
+export function shapeBounds(cls: ShapeClass, rot: readonly [number, number]): ShapeBounds {
+  if (cls === 0) return { left: -CIRCLE_R, right: CIRCLE_R, top: -CIRCLE_R, bottom: CIRCLE_R };
+  const [c, s] = rot;
+  let left = Infinity;
+  let right = -Infinity;
+  let top = Infinity;
+  let bottom = -Infinity;
+  for (const [u, v] of CORNERS[cls]) {
+    const dx = c * u - s * v;
+    const dy = s * u + c * v;
+    left = Math.min(left, dx);
+    right = Math.max(right, dx);
+    top = Math.min(top, dy);
+    bottom = Math.max(bottom, dy);
+  }
+  return { left, right, top, bottom };
+}
+
 export interface Placement {
   readonly cls: ShapeClass;
   /** Centre in pixel coordinates (pixel (x, y) covers [x, x+1) × [y, y+1)). */

@@ -26,7 +26,7 @@ test('demo: report, numbers within tolerance of the stored ones', async (t) => {
     close(got.accuracy.shapes, stored.accuracy.shapes, 0.01, 'accuracy shapes');
     close(got.accuracy.biasedOnTest, stored.accuracy.biasedOnTest, 0.02, 'biased on test');
     close(got.accuracy.biasedOnBiasedVal, stored.accuracy.biasedOnBiasedVal, 0.01, 'biased on biased val');
-    for (const k of ['gradcam', 'cam', 'centreBox'] as const)
+    for (const k of ['gradcam', 'cam', 'centreBox', 'fullImage'] as const)
       close(got.localization[k], stored.localization[k], 0.02, `localization ${k}`);
     for (const k of ['gradcam', 'cam', 'centre'] as const)
       close(got.pointing[k], stored.pointing[k], 0.02, `pointing ${k}`);
@@ -42,7 +42,14 @@ test('demo: report, numbers within tolerance of the stored ones', async (t) => {
       got.cueMass.biased >= 10 * Math.max(got.cueMass.clean, 1e-3),
       'the biased model looks at the watermark',
     );
-    assert.ok(got.pointing.gradcam > got.pointing.centre + 0.3, 'Grad-CAM points at the object');
+    // The paper's finding at ILSVRC-like scale: Grad-CAM's 15%-of-max boxes localize better than a
+    // centre box of the mean ground-truth size, and far better than the whole image.
+    assert.ok(got.localization.gradcam >= got.localization.centreBox + 0.05, 'Grad-CAM above the centre box');
+    assert.ok(got.localization.gradcam >= got.localization.fullImage + 0.2, 'Grad-CAM above the whole image');
+    assert.ok(
+      got.pointing.gradcam > got.pointing.centre,
+      'Grad-CAM points at the object more than the centre',
+    );
     const html = await readFile(join(dir, 'report.html'), 'utf8');
     assert.match(html, /Held-out evaluation/);
     assert.match(html, /shapes-biased/);

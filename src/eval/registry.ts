@@ -47,6 +47,8 @@ export function meetsNeeds(
     readonly masks: boolean;
     readonly twoClasses: boolean;
     readonly region?: boolean;
+    /** The model scores classes ([N, K]): what the 'scorer' metrics perturb and read (default true). */
+    readonly scores?: boolean;
   },
 ): boolean {
   return metric.needs.every((n) =>
@@ -60,7 +62,9 @@ export function meetsNeeds(
             ? has.twoClasses && (has.boxes || has.masks)
             : n === 'region'
               ? has.region === true
-              : true,
+              : n === 'scorer'
+                ? has.scores !== false
+                : true,
   );
 }
 

@@ -102,8 +102,8 @@ export function checkEvalChoices(methods: readonly string[], metrics: readonly s
 }
 
 /** The default metrics for a dataset, judged from its first samples (boxes, masks, several classes). */
-export function defaultMetrics(dataset: EvalDataset, probe = 20): string[] {
-  const has = { boxes: false, masks: false, twoClasses: false };
+export function defaultMetrics(dataset: EvalDataset, probe = 20, scores = true): string[] {
+  const has = { boxes: false, masks: false, twoClasses: false, scores };
   let n = 0;
   for (const { sample: s } of indexedSamples(dataset)) {
     has.boxes ||= s.boxes.length > 0;
@@ -116,6 +116,12 @@ export function defaultMetrics(dataset: EvalDataset, probe = 20): string[] {
     .map((m) => m.id);
 }
 
+/** Whether the model's output is one score per class and image ([N, K]), what the faithfulness metrics read. */
+function scoresClasses(model: Explainer['model']): boolean {
+  const kind = model.description.task.kind;
+  return kind === 'classification' || kind === 'multi-label' || kind === 'vqa';
+}
+
 const EVAL_METRICS_DEFAULT = (): EvalMetric[] =>
   EVAL_METRIC_IDS.map((id) => evalMetricById(id)!).filter((m) => m.byDefault);
 
@@ -126,8 +132,20 @@ export async function evaluate(
 ): Promise<EvaluateSummary> {
   const methods = [...(options.methods?.length ? options.methods : (['gradcam'] as MethodId[]))];
   checkEvalChoices(methods, options.metrics);
-  const metricIds = options.metrics?.length ? [...options.metrics] : defaultMetrics(dataset);
+  const scores = scoresClasses(explainer.model);
+  const metricIds = options.metrics?.length ? [...options.metrics] : defaultMetrics(dataset, 20, scores);
   const metrics = metricIds.map((id) => evalMetricById(id)!);
+  const needScores = metrics.filter((m) => m.needs.includes('scorer'));
+  if (!scores && needScores.length) {
+    const kind = explainer.model.description.task.kind;
+    throw new GradsightError(
+      'method-not-applicable',
+      `${needScores.map((m) => m.id).join(', ')} perturb the input and read one class score per image; this ${kind} model's output (${explainer.model.output.name}) has no such score`,
+      {
+        hint: 'leave these metrics out for segmentation and detection models (the localization, pointing and seed metrics apply)',
+      },
+    );
+  }
   if (metricIds.includes('bias') && !options.biasRegion) {
     throw new GradsightError('bad-argument', 'the bias metric needs a region to measure the map mass in', {
       hint: 'give --bias-region x0,y0,x1,y1 (fractions of the width and height, e.g. 0.8,0.8,1,1 for the bottom-right corner) or --bias-region label:watermark (a dataset class)',

@@ -25,6 +25,7 @@ export class Interrupted extends Error {
 export class InterruptWatch {
   private received: InterruptSignal | undefined;
   private readonly handlers = new Map<InterruptSignal, () => void>();
+  private readonly controller = new AbortController();
   private callback: () => void;
 
   constructor(onSignal: () => void = () => {}) {
@@ -36,6 +37,7 @@ export class InterruptWatch {
           process.exit(EXIT_CODES[sig]);
         }
         this.received = sig;
+        this.controller.abort(new Interrupted(sig));
         this.callback();
       };
       this.handlers.set(sig, handler);
@@ -50,6 +52,11 @@ export class InterruptWatch {
 
   get signal(): InterruptSignal | undefined {
     return this.received;
+  }
+
+  /** Aborted with an Interrupted at the first signal: library calls given it stop between their runs. */
+  get abortSignal(): AbortSignal {
+    return this.controller.signal;
   }
 
   /** Throws Interrupted if a signal arrived; `note` says what state the command leaves. */

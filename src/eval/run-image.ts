@@ -42,6 +42,7 @@ export interface ImageJob {
   readonly decode: ImageFileOptions | undefined;
   readonly memoryBudget: number | undefined;
   readonly notApplicable: Record<string, string>;
+  readonly signal?: AbortSignal | undefined;
   readonly sessions: readonly (readonly [string, MetricSession])[];
   readonly options: MetricOptions;
 }
@@ -214,7 +215,11 @@ async function explainAll(
   // A segmentation model explains a class as its region (the sum of its scores where it wins).
   const segmentation = job.explainer.model.description.task.kind === 'segmentation';
   const target = targets.map((c) => (segmentation ? `region:${c}` : c));
-  const opts = { target, ...(job.layers?.length ? { layers: job.layers } : {}) };
+  const opts = {
+    target,
+    ...(job.layers?.length ? { layers: job.layers } : {}),
+    ...(job.signal ? { signal: job.signal } : {}),
+  };
   try {
     return [...(await job.explainer.explain(image, { ...opts, method: active })).explanations];
   } catch (e) {

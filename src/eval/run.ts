@@ -62,6 +62,8 @@ export interface EvaluateOptions {
   }) => void;
   /** Called between images: throw to stop the run (an interrupt). */
   readonly check?: () => void;
+  /** Stops the run inside an image too (between its ONNX Runtime runs): the run rejects with its reason. */
+  readonly signal?: AbortSignal;
   /** Bytes one batch of perturbed copies may take (faithfulness metrics). */
   readonly memoryBudget?: number;
   /** The region the bias metric scores (required with it). */
@@ -222,6 +224,7 @@ export async function evaluate(
           decode: options.decode,
           memoryBudget: options.memoryBudget,
           notApplicable,
+          signal: options.signal,
           options: { ...(options.biasRegion ? { biasRegion: options.biasRegion } : {}) },
           sessions: metrics.some((m) => m.session) ? await openSessions() : [],
         });

@@ -188,6 +188,7 @@ async function runEval(
       modelName: modelLabel(modelPath),
       decode: decodeLimits(o),
       check: () => interrupt.check(),
+      signal: interrupt.abortSignal,
       onImage: (p) => progress.tick(p.record?.image ?? ''),
     });
     progress.stop();

@@ -236,9 +236,10 @@ procedural: the same bytes on every machine). Labels: `{"`, `".join(classes)}` (
 | `test` | {te['seed']} | {te['count']} | `{te['cue']}` |
 
 `train` and `train_biased` (and `val`, `val_biased`) are the same images: they differ only in where
-the watermark is. Objects are at ILSVRC-like scale: the labelled object's box covers 10–90% of the image
-(uniform in single-object images; about 40% at the median), anywhere its size allows. About 20% of the
-images hold a second, smaller object of another class; the label is the larger one's.
+the watermark is. Objects are at ILSVRC-like scale: the labelled object's box covers ~10–90% of the
+image (about 40% at the median), anywhere: more than half of the lone objects are cut by the frame (by
+at most a quarter of their box side), as ILSVRC's often are. About 20% of the images hold a second,
+smaller object of another class; the label is the larger one's.
 
 AdamW (lr {LR}, weight decay {WEIGHT_DECAY}, one-cycle schedule), batch {BATCH}, {epochs} epochs, random flips and
 quarter turns, `torch.manual_seed({SEED})`, deterministic algorithms, {THREADS} threads: {stats['train_seconds']:.0f} s

@@ -1,8 +1,8 @@
 // The demo dataset: seeded, procedural 96×96 RGB images of circles, squares, triangles and crosses at
-// ILSVRC-like scale (box area 10–90% of the image) on cluttered backgrounds, with exact ground truth
-// (class, box, mask per object) and an optional spurious cue (a small checkerboard watermark in a
-// corner) for the biased-model demo. generateSample is a pure function of (seed, index, cue mode): the
-// same bytes on every machine and JS engine.
+// ILSVRC-like scale (box area ~10–90% of the image, sometimes cut by the frame) on cluttered
+// backgrounds, with exact ground truth (class, box, mask per object) and an optional spurious cue (a
+// small checkerboard watermark in a corner) for the biased-model demo. generateSample is a pure
+// function of (seed, index, cue mode): the same bytes on every machine and JS engine.
 //
 // Each sample draws from independent streams (layout, background, colours and noise, cue), so the same
 // (seed, index) gives the same objects and background under every cue mode; only the watermark differs.
@@ -48,12 +48,18 @@ const CORNER_ZONE = CUE.size + 2 * CUE.margin + 2;
 /** Fraction of images with a second object of another class. */
 const TWO_OBJECT_RATE = 0.2;
 /**
- * The labelled object's box area as a share of the image, drawn uniformly: ILSVRC-like scale (ILSVRC
- * val objects cover about half the image on average, from a tenth to nearly all of it), so the paper's
- * box protocol means what it means there. In two-object images the larger object is smaller, so the
- * second fits beside it.
+ * The labelled object's whole box area as a share of the image, drawn uniformly (the frame may then cut
+ * it: SPILL): ILSVRC-like scale (ILSVRC val objects cover about half the image on average, from a tenth
+ * to nearly all of it), so the paper's box protocol means what it means there. In two-object images the
+ * larger object is smaller, so the second fits beside it.
  */
-const BOX_SHARE = { single: [0.1, 0.9], twoObjects: [0.12, 0.3] } as const;
+const BOX_SHARE = { single: [0.1, 0.95], twoObjects: [0.12, 0.3] } as const;
+/**
+ * How far a lone object's box may cross the image border, as a share of its width and height (at
+ * least 0.75 × 0.75 of it stays inside): objects cut by the frame, as ILSVRC's often are, so that a
+ * large object is not always central and a centre box does not win by construction.
+ */
+const SPILL = 0.25;
 /** Per-channel uniform pixel noise amplitude. */
 const NOISE = 10;
 
@@ -136,18 +142,20 @@ function layout(rng: Rng, w: number, h: number): Placement[] {
   const two = rng.chance(TWO_OBJECT_RATE);
   const c1 = rng.int(0, CLASSES.length - 1) as ShapeClass;
   const share = two ? rng.uniform(...BOX_SHARE.twoObjects) : rng.uniform(...BOX_SHARE.single);
-  const first = place(rng, c1, (b) => Math.sqrt((share * w * h) / (b.width * b.height)), [], w, h);
+  const sizeFor = (b: { width: number; height: number }) => Math.sqrt((share * w * h) / (b.width * b.height));
+  const first = place(rng, c1, sizeFor, [], w, h, two ? 0 : SPILL);
   if (!two) return [first];
   const c2 = ((c1 + rng.int(1, CLASSES.length - 1)) % CLASSES.length) as ShapeClass;
   // At most 0.7× the first's size (≤ 0.49× its area), so the label is unambiguous.
   const size2 = first.size * rng.uniform(0.5, 0.7);
-  return [first, place(rng, c2, () => size2, [first], w, h)];
+  return [first, place(rng, c2, () => size2, [first], w, h, 0)];
 }
 
 /**
- * Rejection-samples a rotation and a position (uniform over those that keep the object's box 1 pixel
- * inside the image) clear of the corner zones and of the other objects. The size is `sizeFor` the
- * rotated shape's box at size 1, capped so the box fits.
+ * Rejection-samples a rotation and a position clear of the corner zones and of the other objects,
+ * uniform over those that keep the object's box 1 pixel inside the image, or at most `spill` × its
+ * width and height outside it. The size is `sizeFor` the rotated shape's box at size 1, capped so the
+ * box fits in the image.
  */
 function place(
   rng: Rng,
@@ -156,6 +164,7 @@ function place(
   others: Placement[],
   w: number,
   h: number,
+  spill: number,
 ): Placement {
   let shrink = 1;
   for (let attempt = 1; ; attempt++) {
@@ -163,8 +172,9 @@ function place(
     const b = shapeBounds(cls, rot);
     const unit = { width: b.right - b.left, height: b.bottom - b.top };
     const size = shrink * Math.min(sizeFor(unit), (w - 2) / unit.width, (h - 2) / unit.height);
-    const cx = rng.uniform(1 - b.left * size, w - 1 - b.right * size);
-    const cy = rng.uniform(1 - b.top * size, h - 1 - b.bottom * size);
+    const [sx, sy] = [spill * unit.width * size, spill * unit.height * size];
+    const cx = rng.uniform(1 - b.left * size - sx, w - 1 - b.right * size + sx);
+    const cy = rng.uniform(1 - b.top * size - sy, h - 1 - b.bottom * size + sy);
     const p = { cls, cx, cy, size, rot };
     const r = SHAPE_EXTENT[cls] * size;
     const clearOfOthers = others.every(

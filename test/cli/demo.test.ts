@@ -44,7 +44,10 @@ test('demo: report, numbers within tolerance of the stored ones', async (t) => {
     );
     // The paper's finding at ILSVRC-like scale: Grad-CAM's 15%-of-max boxes localize better than a
     // centre box of the mean ground-truth size, and far better than the whole image.
-    assert.ok(got.localization.gradcam >= got.localization.centreBox + 0.05, 'Grad-CAM above the centre box');
+    assert.ok(
+      got.localization.gradcam >= got.localization.centreBox + 0.1,
+      'Grad-CAM well above the centre box',
+    );
     assert.ok(got.localization.gradcam >= got.localization.fullImage + 0.2, 'Grad-CAM above the whole image');
     assert.ok(
       got.pointing.gradcam > got.pointing.centre,

@@ -60,13 +60,13 @@ function samples(split: SplitSpec, n: number): DemoSample[] {
 
 describe('generateSample', () => {
   test('is a pure function of (seed, index, cue) with pinned bytes', () => {
-    // Pinned when the objects moved to ILSVRC-like scale (box area share uniform in [0.1, 0.9]).
+    // Pinned when the objects moved to ILSVRC-like scale (box area ~10–90%, lone objects cut by the frame).
     const pinned: [number, number, 'none' | 'biased' | 'random', string][] = [
-      [SPLITS.train.seed, 0, 'random', 'f6540459'],
+      [SPLITS.train.seed, 0, 'random', '6e5e4564'],
       [SPLITS.train.seed, 7, 'random', '5ac88779'],
-      [SPLITS.trainBiased.seed, 3, 'biased', 'e7b42b0a'],
-      [SPLITS.test.seed, 12, 'random', 'e1496099'],
-      [42, 123456, 'none', '811374d5'],
+      [SPLITS.trainBiased.seed, 3, 'biased', '73c0a8d0'],
+      [SPLITS.test.seed, 12, 'random', '26840b7d'],
+      [42, 123456, 'none', '2d9f7839'],
     ];
     for (const [seed, index, cue, sum] of pinned) {
       const a = generateSample(seed, index, { cue });
@@ -103,8 +103,9 @@ describe('generateSample', () => {
       assert.ok(s.objects.length === 1 || s.objects.length === 2);
       for (const o of s.objects) {
         assert.deepEqual(maskBox(o.mask), o.box);
-        // Not cut off: the object does not touch the border.
-        assert.ok(o.box.x0 >= 1 && o.box.y0 >= 1 && o.box.x1 <= W - 2 && o.box.y1 <= H - 2);
+        // Only a lone object may be cut by the frame (as on ILSVRC); two objects stay whole.
+        if (s.objects.length === 2)
+          assert.ok(o.box.x0 >= 1 && o.box.y0 >= 1 && o.box.x1 <= W - 2 && o.box.y1 <= H - 2);
         assert.ok(area(o.mask) >= 80, 'objects are at least ~9×9 pixels');
       }
       assert.equal(s.label, s.objects[0]!.cls);
@@ -141,18 +142,27 @@ describe('object scale', () => {
 
   test('box area share distributed like ILSVRC val (median 35–50%, from ~10% to ~90%)', (t) => {
     const shares = xs.map((s) => boxShare(s.objects[0]!.box));
-    const single = xs.filter((s) => s.objects.length === 1).map((s) => boxShare(s.objects[0]!.box));
     const q = [0.05, 0.25, 0.5, 0.75, 0.95].map((p) => quantile(shares, p));
     t.diagnostic(`box share quantiles 5/25/50/75/95%: ${q.map((v) => v.toFixed(2)).join(' ')}`);
     assert.ok(q[2]! >= 0.35 && q[2]! <= 0.5, `median ${q[2]}`);
     assert.ok(q[0]! >= 0.08 && q[0]! <= 0.2, `5th percentile ${q[0]}`);
-    assert.ok(q[4]! >= 0.75 && Math.max(...shares) <= 0.92, `95th percentile ${q[4]}`);
-    // Single-object shares are uniform on [0.1, 0.9] before pixel rounding: each fifth holds ~20%.
+    assert.ok(q[4]! >= 0.75 && Math.max(...shares) <= 0.95, `95th percentile ${q[4]}`);
+    // Each quarter of [0.1, 0.9] holds a fair share of the objects (no size is rare).
     for (let k = 0; k < 4; k++) {
-      const lo = 0.1 + 0.16 * k;
-      const n = single.filter((v) => v >= lo && v < lo + 0.16).length / single.length;
-      assert.ok(Math.abs(n - 0.2) < 0.06, `share in [${lo.toFixed(2)}, ${(lo + 0.16).toFixed(2)}): ${n}`);
+      const lo = 0.1 + 0.2 * k;
+      const n = shares.filter((v) => v >= lo && v < lo + 0.2).length / shares.length;
+      assert.ok(n >= 0.12, `share in [${lo.toFixed(1)}, ${(lo + 0.2).toFixed(1)}): ${n}`);
     }
+  });
+
+  test('lone objects are often cut by the frame (as on ILSVRC)', () => {
+    const single = xs.filter((s) => s.objects.length === 1);
+    const cut = single.filter(({ objects: [o] }) => {
+      const b = o!.box;
+      return b.x0 === 0 || b.y0 === 0 || b.x1 === W - 1 || b.y1 === H - 1;
+    });
+    const rate = cut.length / single.length;
+    assert.ok(rate >= 0.15 && rate <= 0.7, `cut by the frame: ${rate}`);
   });
 
   test('positions vary: small objects reach the sides, large ones are not all centred', () => {
@@ -200,8 +210,8 @@ describe('splits', () => {
 
 // The accuracies each model's README states (measured by scripts/train-demo-models.py in PyTorch).
 const STATED = {
-  shapes: { test: 0.983 },
-  'shapes-biased': { test: 0.565, valBiased: 0.979 },
+  shapes: { test: 0.981 },
+  'shapes-biased': { test: 0.6, valBiased: 0.981 },
 } as const;
 
 describe('shipped demo models', () => {

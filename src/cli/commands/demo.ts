@@ -304,7 +304,7 @@ function metricsSection(m: DemoMetrics) {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   return {
     title: `Held-out evaluation (${m.images} test images)`,
-    text: "Computed now on the synthetic test split (never seen in training) with gradsight's eval metrics. Objects are at ILSVRC-like scale (their box covers 10–90% of the image, about 40% at the median). Localization, as in the paper's Table 1 (top-1): the model's top class is the true one and its map's box (15% of the max, largest connected segment) has IoU ≥ 0.5 with the ground truth, on single-object images; baselines: a centre box of the mean ground-truth size, and the whole image. Pointing game: the map's maximum on the object. Watermark mass (the watermark covers 0.7% of the image): the share of the Grad-CAM map inside the watermark, on test images that carry one.",
+    text: "Computed now on the synthetic test split (never seen in training) with gradsight's eval metrics. Objects are at ILSVRC-like scale (their box covers ~10–90% of the image, about 40% at the median; lone objects often cut by the frame). Localization, as in the paper's Table 1 (top-1): the model's top class is the true one and its map's box (15% of the max, largest connected segment) has IoU ≥ 0.5 with the ground truth, on single-object images; baselines: a centre box of the mean ground-truth size, and the whole image. Pointing game: the map's maximum on the object. Watermark mass (the watermark covers 0.7% of the image): the share of the Grad-CAM map inside the watermark, on test images that carry one.",
     rows: [
       ['accuracy, shapes', pct(m.accuracy.shapes)],
       ['accuracy, shapes-biased on watermark-biased data', pct(m.accuracy.biasedOnBiasedVal)],

@@ -220,7 +220,8 @@ describe('shipped language models', () => {
   async function opened<T>(name: string, f: (m: ImageModel) => Promise<T>): Promise<T> {
     const model = await openImageModel(dir(name));
     try {
-      assert.ok(statSync(join(dir(name), 'model.onnx')).size < 2 * 1024 * 1024, 'small enough to ship');
+      // The VQA model's Linear 4096 → 128 after the 16×16 FiLM map is most of its 2.4 MiB.
+      assert.ok(statSync(join(dir(name), 'model.onnx')).size < 3 * 1024 * 1024, 'small enough to ship');
       assert.deepEqual(model.preprocess.size, [W, W]);
       assert.equal((await model.defaultLayer()).name, '/encoder/features/relu4/Relu_output_0');
       return await f(model);

@@ -139,7 +139,9 @@ test('gradsight serve prints a URL that loads the model and images, and stops on
 
 test('serve refuses an image given as the model, and an app folder that is not built', async () => {
   const err: string[] = [];
-  const io = { out: () => {}, err: (t: string) => err.push(t) };
+  // Colour codes off (picocolors colours error lines when CI is set): the text is what is checked.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes
+  const io = { out: () => {}, err: (t: string) => err.push(t.replace(/\x1b\[[0-9;]*m/g, '')) };
   assert.equal(
     await main(['node', 'gradsight', 'serve', '--app', join(dir, 'app'), '--', join(dir, 'photo.png')], io),
     1,

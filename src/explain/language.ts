@@ -106,6 +106,10 @@ export async function languageFeeds(
       { hint: 'give one of them: the text is tokenized into that feed' },
     );
   }
+  if (given) {
+    const fitted = fitTokens(given, language);
+    if (fitted !== given) feeds = { ...feeds, [language.tokenInput]: fitted };
+  }
   if (language.task === 'captioning') {
     if (given) return { feeds, info: undefined };
     if (text === undefined) {
@@ -129,6 +133,44 @@ export async function languageFeeds(
   const texts = perImage(text, n, 'question');
   const feed = questionsFeed(texts, language);
   return { feeds: { ...feeds, [language.tokenInput]: feed }, info: { questions: texts } };
+}
+
+/**
+ * A token feed given as is, at the token length the model is differentiated at (language-description.ts):
+ * shorter rows padded with <pad> on the model's padding side (a captioner's prefix on the right, where
+ * a causal decoder never reads it), longer ones a typed error.
+ */
+function fitTokens(given: Tensor, language: LanguageDescription): Tensor {
+  const length = language.tokenLength;
+  const [rows, width] = given.dims;
+  if (given.dims.length !== 2 || rows === undefined || width === undefined) {
+    throw new GradsightError(
+      'shape-mismatch',
+      `the token feed ${language.tokenInput} has shape [${given.dims.join(', ')}]; it takes [N, L] token ids`,
+      { hint: 'give one row of token ids per image, e.g. [[1, 4, 5, 9]]' },
+    );
+  }
+  if (length === undefined || width === length) return given;
+  if (width > length || language.pad === undefined) {
+    throw new GradsightError(
+      'shape-mismatch',
+      `the token feed ${language.tokenInput} has ${width} ids per row; this model is explained at ${length}`,
+      {
+        hint:
+          width > length
+            ? `give at most ${length} ids per row (raise "tokenLength"/"maxLength" in preprocess.json for longer ones)`
+            : `pad each row to ${length} ids (the vocabulary has no <pad> token to do it)`,
+      },
+    );
+  }
+  const ids = Array.from(given.data as ArrayLike<number | bigint>, Number);
+  const padded: number[][] = [];
+  for (let r = 0; r < rows; r++) {
+    const row = ids.slice(r * width, (r + 1) * width);
+    const fill = Array<number>(length - width).fill(language.pad);
+    padded.push(language.padding === 'left' ? [...fill, ...row] : [...row, ...fill]);
+  }
+  return concatRows(padded.map((row) => tokenFeed(row, language)));
 }
 
 function languageOf(model: ImageModel, task: 'captioning' | 'vqa', what: string): LanguageDescription {

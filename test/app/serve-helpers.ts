@@ -2,27 +2,13 @@
 // process), open headless Chromium (Debian's, driven by playwright-core) and record every request.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildApp } from '../../scripts/build-app.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { repoRoot } from '../helpers/shared.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const skipNoChromium: false | string = existsSync(CHROMIUM)
-  ? false
-  : `no browser at ${CHROMIUM}; install it with: apt-get install -y chromium`;
-
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-];
+export { skipNoChromium } from '../helpers/chromium.ts';
 
 let built: Promise<string> | undefined;
 /** Builds app/dist once per test process. */
@@ -86,9 +72,7 @@ export interface Tab {
   readonly problems: string[];
 }
 
-export async function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-}
+export const launch = launchChromium;
 
 export async function openTab(browser: Browser): Promise<Tab> {
   const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });

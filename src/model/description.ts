@@ -7,6 +7,7 @@
 //   {"task": "detection", "decoder": "fastestdet", "scoreThreshold": 0.65, "iouThreshold": 0.45}
 //   {"task": "captioning", "vocabulary": "vocab.txt", "maxLength": 12}   (language-description.ts)
 //   {"task": "vqa", "vocabulary": "vocab.txt", "answers": "answers.txt"}
+//   {"layer": "/attended/Reshape_1_output_0"}       the default CAM layer, any task (checked at open)
 //
 // Everything stated is checked against the model's output shape here, so a description that
 // contradicts the model fails when the model is opened, not as a silently wrong map later.
@@ -69,6 +70,8 @@ export interface ModelDescription {
   readonly stated: boolean;
   /** Captioning and VQA: the token input, the vocabulary (and answers), the special tokens. */
   readonly language?: LanguageDescription;
+  /** The default CAM layer the description names ("layer"), used instead of the search. */
+  readonly layer?: string;
 }
 
 /** The description keys as given on the command line or in preprocess.json (all optional). */
@@ -80,6 +83,8 @@ export interface DescriptionFlags extends LanguageFlags {
   readonly iouThreshold?: number;
   /** The class count, checked against the output shape (and the labels). */
   readonly classes?: number;
+  /** The default CAM layer's tensor name (any task), checked against the graph when the model opens. */
+  readonly layer?: string;
 }
 
 const EXAMPLE =
@@ -127,7 +132,7 @@ export function validateDescription(
     }
     out.classes = o.classes;
   }
-  for (const key of ['vocabulary', 'answers', 'tokenInput'] as const) {
+  for (const key of ['vocabulary', 'answers', 'tokenInput', 'layer'] as const) {
     const v = o[key];
     if (v !== undefined && !(typeof v === 'string' && v !== ''))
       throw bad(key, 'must be a non-empty string', v);
@@ -187,10 +192,13 @@ export function resolveDescription(opts: DescribeOptions): ModelDescription {
   const pick = <K extends keyof DescriptionFlags>(k: K): DescriptionFlags[K] =>
     flags[k] ?? (statedKind(flags) === undefined || statedKind(file) === kind ? file[k] : undefined);
   const shape = opts.output.shape ?? [];
+  // The default layer belongs to the model, not to the task: taken from either source, flags first.
+  const layer = flags.layer ?? file.layer;
   const base = {
     channels: opts.preprocess.channels,
     layout: opts.preprocess.layout,
     output: opts.output.name,
+    ...(layer === undefined ? {} : { layer }),
   };
   if (kind === undefined) {
     const task: TaskDescription =

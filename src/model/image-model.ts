@@ -1,7 +1,7 @@
 // An image model ready to run: the decoded graph, a runtime session, its preprocessing and labels.
 // Platform-neutral: the Node and browser entry points open files and pick the runtime.
 
-import { GradsightError } from '../errors.ts';
+import { closestNames, GradsightError } from '../errors.ts';
 import { type PreprocessConfig, type PreprocessFlags, resolvePreprocess } from '../image/preprocess.ts';
 import {
   appendGraphOutputs,
@@ -26,7 +26,7 @@ import { detectorLayer } from './detector-layer.ts';
 import { checkInputPixels, checkMaxInputPixels, DEFAULT_MAX_INPUT_PIXELS } from './input-pixels.ts';
 import { checkFeeds, pickImageInput } from './inputs.ts';
 import type { LayerLayout } from './layer-view.ts';
-import { candidateLayers, defaultLayer, type LayerInfo } from './layers.ts';
+import { candidateLayers, defaultLayer, type LayerInfo, resolveLayers } from './layers.ts';
 import { type Prediction, rankOutput } from './predict.ts';
 import { type SelectionGraph, selectionGraph, type TargetGraph, targetGraph } from './target-graph.ts';
 
@@ -156,6 +156,7 @@ export class ImageModel {
       ...(source.vocabulary ? { vocabulary: source.vocabulary } : {}),
       ...(source.answers ? { answers: source.answers } : {}),
     });
+    if (description.layer !== undefined) checkDescribedLayer(g, description.layer, source.preprocessSource);
     const session = await runtime.createSession(source.bytes, {
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(source.externalData ? { externalData: source.externalData } : {}),
@@ -258,6 +259,9 @@ export class ImageModel {
 
   private async findDefaultLayer(layout?: LayerLayout): Promise<LayerInfo> {
     const shapes = await this.shapes();
+    // The description names it ("layer"): a map the search would pass over (one the tokens reach).
+    const named = this.description.layer;
+    if (named !== undefined) return resolveLayers(this.model.graph, shapes, [named], layout)[0]!;
     // A detector's head branches and merges again: its default layer is the map every branch reads.
     if (this.description.task.kind === 'detection')
       return detectorLayer(this.model.graph, shapes, this.output.name, layout);
@@ -406,6 +410,20 @@ function pickOutput(outputs: readonly ValueInfo[], name: string | undefined): Va
     });
   }
   return hit;
+}
+
+/** A "layer" the description names must be a tensor some node of the graph computes. */
+function checkDescribedLayer(graph: Model['graph'], layer: string, source = 'preprocess.json'): void {
+  if (graph.producers.has(layer)) return;
+  const names = graph.nodes.flatMap((n) => n.outputs.filter((o) => o !== ''));
+  throw new GradsightError(
+    'bad-description',
+    `${source}: "layer" names ${JSON.stringify(layer)}, which no node of the model computes`,
+    {
+      hint: `name a tensor of the graph (\`gradsight inspect\` lists the candidate layers); closest: ${closestNames(layer, names).join(', ')}`,
+      details: { source, key: 'layer', layer },
+    },
+  );
 }
 
 /** Every tensor computed from `input`, walking forward through the nodes that read it. */

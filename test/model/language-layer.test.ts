@@ -89,3 +89,63 @@ describe('a recurrent captioner export', () => {
     );
   });
 });
+
+describe('a default layer named by the description ("layer")', () => {
+  const open = (extra: Record<string, unknown>) => {
+    const bytes = readFileSync(join(repoRoot, 'test', 'autodiff', 'fixtures', 'captioner-gru2.onnx'));
+    return ImageModel.create(nodeRuntime, {
+      bytes,
+      model: decodeModel(bytes),
+      preprocessFile: {
+        mean: [0, 0, 0],
+        std: [1, 1, 1],
+        task: 'captioning',
+        vocabulary: 'vocab.txt',
+        maxLength: 5,
+        ...extra,
+      },
+      vocabulary: VOCAB,
+    });
+  };
+
+  test('is the default instead of the search, and Grad-CAM there equals the layer given explicitly', async () => {
+    const model = await open({ layer: '/enc/Relu_output_0' });
+    try {
+      // The search alone picks /enc/Relu_1_output_0 (the test above).
+      assert.equal((await model.defaultLayer()).name, '/enc/Relu_output_0');
+      const ex = Explainer.fromModel(model);
+      const named = await ex.explain(image, { method: 'gradcam', target: 'caption:1' });
+      const given = await ex.explain(image, {
+        method: 'gradcam',
+        target: 'caption:1',
+        layers: ['/enc/Relu_output_0'],
+      });
+      assert.deepEqual(named.explanations[0]!.layers, ['/enc/Relu_output_0']);
+      assert.deepEqual(named.explanations[0]!.map, given.explanations[0]!.map);
+    } finally {
+      await model.release();
+    }
+  });
+
+  test('a name no node computes is a bad-description error naming the closest tensors', async () => {
+    await assert.rejects(
+      open({ layer: '/enc/Relu_9_output_0' }),
+      (e: Error & { code?: string; hint?: string }) => {
+        assert.equal(e.code, 'bad-description');
+        assert.match(e.message, /"layer" names "\/enc\/Relu_9_output_0"/);
+        assert.match(e.hint ?? '', /\/enc\/Relu_output_0/);
+        return true;
+      },
+    );
+  });
+
+  test('an empty or non-string "layer" is refused when the file is read', async () => {
+    for (const layer of ['', 3]) {
+      await assert.rejects(open({ layer }), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'bad-preprocess');
+        assert.match(e.message, /"layer" must be a non-empty string/);
+        return true;
+      });
+    }
+  });
+});

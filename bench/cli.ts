@@ -1,5 +1,6 @@
 // CLI benchmark: `gradsight explain` over folders, the whole process, in child processes started by
-// this script (each reports its own time since process start and its peak RSS):
+// this script (bench/cli-child.mjs, on the compiled library that bin/gradsight.js runs, built from the
+// current sources first; each reports its own time since process start and its peak RSS):
 //  (a) 56 photos (the shared photos and VOC samples, plus resized copies), Grad-CAM on ResNet-50
 //      (torchvision export, conformance/.cache/resnet50 after `bash conformance/setup.sh`): the CLI
 //      with every output file vs a process that loads the model and runs one forward per image
@@ -12,7 +13,7 @@
 //
 //   node --import tsx bench/cli.ts [a|b|c] [--threads N] [--runs 3]
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ import sharp from 'sharp';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const shared = join(root, '..', 'shared');
-const MARK = 'GRADSIGHT_BENCH ';
+const MARK = 'GRADSIGHT_BENCH '; // bench/cli-child.mjs prints its report after it
 
 interface ChildReport {
   /** Milliseconds since the child process started, at the end of its work. */
@@ -32,58 +33,16 @@ interface ChildReport {
   readonly [k: string]: number;
 }
 
-/** Child modes: the CLI itself, or the forward-only baseline. */
-async function child(mode: string, args: string[]): Promise<void> {
-  const report = (extra: Record<string, number>) => {
-    const r = { ms: performance.now(), maxRssMiB: process.resourceUsage().maxRSS / 1024, ...extra };
-    process.stderr.write(`\n${MARK}${JSON.stringify(r)}\n`);
-  };
-  if (mode === '--cli') {
-    const { main } = await import('../src/cli/main.ts');
-    const code = await main(['node', 'gradsight', ...args]);
-    report({ code });
-    return;
-  }
-  // --forward <model dir> <inputs.npy> [threads] [--explain]: load + one forward per row (batch 1).
-  const [modelDir, npy, threads, explain] = args;
-  const { openImageModel } = await import('../src/model/open-node.ts');
-  const { readNpy } = await import('../src/tensor/npy-node.ts');
-  const { float32 } = await import('../src/tensor/tensor.ts');
-  const t = await readNpy(npy!);
-  const rows = Array.from({ length: t.dims[0]! }, (_, i) => {
-    const per = t.data.length / t.dims[0]!;
-    return float32((t.data as Float32Array).slice(i * per, (i + 1) * per), [1, ...t.dims.slice(1)]);
-  });
-  const t0 = performance.now();
-  const model = await openImageModel(modelDir!, Number(threads) ? { threads: Number(threads) } : {});
-  const loaded = performance.now();
-  for (const row of rows) await model.run(row);
-  const done = performance.now();
-  const extra: Record<string, number> = { loadMs: loaded - t0, forwardMs: done - loaded, startMs: t0 };
-  if (explain === '--explain') {
-    // explain() over the same tensors in batches of the CLI's default --batch (8), as the CLI calls it.
-    const { Explainer } = await import('../src/explain/explainer.ts');
-    const ex = Explainer.fromModel(model);
-    const per = t.data.length / t.dims[0]!;
-    const batches: ReturnType<typeof float32>[] = [];
-    for (let i = 0; i < rows.length; i += 8) {
-      const n = Math.min(8, rows.length - i);
-      const data = (t.data as Float32Array).slice(i * per, (i + n) * per);
-      batches.push(float32(data, [n, ...t.dims.slice(1)]));
-    }
-    const c0 = performance.now();
-    await ex.explain(batches[0]!, { method: 'gradcam' }); // compiles the gradient model
-    extra.coldExplainMs = performance.now() - c0;
-    const e0 = performance.now();
-    for (const b of batches) await ex.explain(b, { method: 'gradcam' });
-    extra.explainMs = performance.now() - e0;
-  }
-  report({ ...extra, ms: done });
+/** The children (bench/cli-child.mjs) run the compiled library: build it from the current sources. */
+function buildDist(): void {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('bench/cli.ts: building dist/ (tsc -p tsconfig.build.json) failed');
 }
 
 function run(args: string[]): Promise<ChildReport> {
   return new Promise((ok, fail) => {
-    const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], {
+    const p = spawn(process.execPath, [join(here, 'cli-child.mjs'), ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -259,8 +218,8 @@ async function partC(tmp: string, threads: string | undefined, runs: number): Pr
 }
 
 async function main(): Promise<void> {
-  const [mode, ...rest] = process.argv.slice(2);
-  if (mode === '--cli' || mode === '--forward') return child(mode, rest);
+  const [mode] = process.argv.slice(2);
+  buildDist();
   const ti = process.argv.indexOf('--threads');
   const threads = ti > 0 ? process.argv[ti + 1] : undefined;
   const ri = process.argv.indexOf('--runs');

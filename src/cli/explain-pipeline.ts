@@ -13,19 +13,21 @@ import type { ColormapId } from '../render/colormaps.ts';
 import type { OverlaySize } from '../render/explanation-images.ts';
 import { type Float32Tensor, float32 } from '../tensor/tensor.ts';
 import { uniqueFolder } from './commands/explain-outputs.ts';
-import {
+import type {
   ImageWorker,
-  type PreparedImage,
-  type PreparedRow,
-  type PrepareRequest,
-  type RenderedImage,
-  type RenderJob,
+  PreparedImage,
+  PreparedRow,
+  PrepareRequest,
+  RenderedImage,
+  RenderJob,
 } from './image-worker-client.ts';
 
 /** Batches whose outputs may be rendering while the model runs. */
 const RENDER_AHEAD = 2;
 
 export interface PipelineOptions {
+  /** The image worker (ImageWorker.start(), begun early: it loads while the model opens); closed at the end. */
+  readonly worker: ImageWorker;
   readonly explainer: Explainer;
   readonly preprocess: PreprocessConfig;
   readonly explain: ExplainOptions;
@@ -70,7 +72,7 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
     for (let i = 0; i < input.files.length; i += o.batch)
       batches.push({ items: input.files.slice(i, i + o.batch).map((file, k) => ({ key: i + k, file })) });
   }
-  const worker = ImageWorker.start();
+  const { worker } = o;
   const taken = new Set<string>();
   const prepare = (b: Batch | undefined): Promise<PreparedImage[]> | undefined => {
     if (!b || b.tensor) return undefined;
@@ -136,6 +138,7 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
     }
     await emitted;
   } finally {
+    // Closed here, also on failure: its writes stop before the caller cleans the run up.
     await worker.close();
   }
 }

@@ -2,21 +2,36 @@
 
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
-import { compileCommand } from './commands/compile.ts';
-import { demoCommand } from './commands/demo.ts';
-import { evalCommand } from './commands/eval.ts';
-import { explainCommand } from './commands/explain.ts';
-import { gradCommand } from './commands/grad.ts';
-import { inspectCommand } from './commands/inspect.ts';
-import { layersCommand } from './commands/layers.ts';
-import { predictCommand } from './commands/predict.ts';
-import { serveCommand } from './commands/serve.ts';
 import { EXIT_USAGE, reportError } from './errors.ts';
 import { Interrupted } from './interrupt.ts';
 
 export interface CliIo {
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
+}
+
+type CommandFactory = (io: CliIo) => Command;
+
+/**
+ * The commands in the order help lists them, each loaded only when used: `gradsight explain` does not
+ * pay for eval's or serve's modules at start-up.
+ */
+const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
+  demo: async () => (await import('./commands/demo.ts')).demoCommand,
+  explain: async () => (await import('./commands/explain.ts')).explainCommand,
+  inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
+  predict: async () => (await import('./commands/predict.ts')).predictCommand,
+  grad: async () => (await import('./commands/grad.ts')).gradCommand,
+  layers: async () => (await import('./commands/layers.ts')).layersCommand,
+  compile: async () => (await import('./commands/compile.ts')).compileCommand,
+  eval: async () => (await import('./commands/eval.ts')).evalCommand,
+  serve: async () => (await import('./commands/serve.ts')).serveCommand,
+};
+
+/** The command argv names (its first word that is not an option), or every command (help, typos). */
+function commandsFor(argv: readonly string[]): string[] {
+  const word = argv.slice(2).find((a) => !a.startsWith('-'));
+  return word !== undefined && Object.hasOwn(COMMANDS, word) ? [word] : Object.keys(COMMANDS);
 }
 
 const stdio: CliIo = {
@@ -33,15 +48,7 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
-  program.addCommand(demoCommand(io));
-  program.addCommand(explainCommand(io));
-  program.addCommand(inspectCommand(io));
-  program.addCommand(predictCommand(io));
-  program.addCommand(gradCommand(io));
-  program.addCommand(layersCommand(io));
-  program.addCommand(compileCommand(io));
-  program.addCommand(evalCommand(io));
-  program.addCommand(serveCommand(io));
+  for (const name of commandsFor(argv)) program.addCommand((await COMMANDS[name]!())(io));
   for (const c of program.commands) {
     c.exitOverride()
       .showHelpAfterError(`(run gradsight ${c.name()} --help for usage)`)

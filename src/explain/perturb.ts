@@ -66,8 +66,7 @@ export class Perturbations {
   }
 
   private get threads() {
-    const t = this.o.model.threads;
-    return t !== undefined ? { threads: t } : {};
+    return this.o.model.sessionOptions();
   }
 
   /** Variants per run for variants whose run needs `rowBytes` each. */

@@ -54,7 +54,9 @@ function precomputeCoeffs(inSize: number, outSize: number): Coeffs {
   return { kk, ksize, bounds };
 }
 
-const clip8 = (acc: number) => (acc <= 0 ? 0 : acc >= ONE * 256 ? 255 : Math.floor(acc / ONE));
+// Accumulators are exact integers below 2^31 (weights are non-negative and sum to about ONE, pixels
+// ≤ 255), so `>> PRECISION_BITS` is Pillow's integer division and any summation order gives its bits.
+const clip8 = (acc: number) => (acc <= 0 ? 0 : acc >= ONE * 256 ? 255 : acc >> PRECISION_BITS);
 
 /** Interleaved 8-bit pixels with any number of bands (1 = L, 3 = RGB, 4 = RGBA), row-major. */
 export interface Bands {
@@ -67,17 +69,35 @@ export interface Bands {
 /** Resamples rows `y0 .. y0 + outH - 1` of `src` horizontally to `outW` columns. */
 function horizontal(src: Bands, y0: number, outH: number, outW: number, c: Coeffs): Uint8Array {
   const nb = src.bands;
+  const d = src.data;
   const out = new Uint8Array(outW * outH * nb);
   const { kk, ksize, bounds } = c;
   for (let y = 0; y < outH; y++) {
     const row = (y + y0) * src.width * nb;
     for (let xx = 0; xx < outW; xx++) {
-      const xmin = bounds[xx * 2]!;
       const n = bounds[xx * 2 + 1]!;
+      const k0 = xx * ksize;
+      let i = row + bounds[xx * 2]! * nb;
       const o = (y * outW + xx) * nb;
+      if (nb === 3) {
+        // The common case unrolled over the bands: one walk over the taps.
+        let r = HALF;
+        let g = HALF;
+        let b = HALF;
+        for (let x = 0; x < n; x++, i += 3) {
+          const k = kk[k0 + x]!;
+          r += d[i]! * k;
+          g += d[i + 1]! * k;
+          b += d[i + 2]! * k;
+        }
+        out[o] = clip8(r);
+        out[o + 1] = clip8(g);
+        out[o + 2] = clip8(b);
+        continue;
+      }
       for (let b = 0; b < nb; b++) {
         let s = HALF;
-        for (let x = 0; x < n; x++) s += src.data[row + (x + xmin) * nb + b]! * kk[xx * ksize + x]!;
+        for (let x = 0; x < n; x++) s += d[i + x * nb + b]! * kk[k0 + x]!;
         out[o + b] = clip8(s);
       }
     }
@@ -85,21 +105,26 @@ function horizontal(src: Bands, y0: number, outH: number, outW: number, c: Coeff
   return out;
 }
 
+/** Resamples vertically: each output row accumulates its input rows whole (sequential reads). */
 function vertical(src: Bands, outH: number, c: Coeffs, yShift: number): Uint8Array {
   const { width: w, bands: nb } = src;
-  const out = new Uint8Array(w * outH * nb);
+  const d = src.data;
+  const len = w * nb;
+  const out = new Uint8Array(len * outH);
+  const acc = new Int32Array(len);
   const { kk, ksize, bounds } = c;
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2]! - yShift;
     const n = bounds[yy * 2 + 1]!;
-    for (let xx = 0; xx < w; xx++) {
-      const o = (yy * w + xx) * nb;
-      for (let b = 0; b < nb; b++) {
-        let s = HALF;
-        for (let y = 0; y < n; y++) s += src.data[((y + ymin) * w + xx) * nb + b]! * kk[yy * ksize + y]!;
-        out[o + b] = clip8(s);
-      }
+    acc.fill(HALF);
+    for (let y = 0; y < n; y++) {
+      const k = kk[yy * ksize + y]!;
+      if (k === 0) continue;
+      const row = (y + ymin) * len;
+      for (let i = 0; i < len; i++) acc[i] = acc[i]! + d[row + i]! * k;
     }
+    const o = yy * len;
+    for (let i = 0; i < len; i++) out[o + i] = clip8(acc[i]!);
   }
   return out;
 }

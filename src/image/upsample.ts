@@ -62,8 +62,17 @@ export function resizeBilinearFloat(src: FloatMap, width: number, height: number
   const c = channels;
   // Horizontal pass over every source row.
   const tmp = new Float32Array(src.height * width * c);
+  const d = src.data;
   for (let y = 0; y < src.height; y++) {
     const row = y * src.width * c;
+    if (c === 1) {
+      // One channel (every CAM): the same arithmetic without the channel loop.
+      const o = y * width;
+      for (let x = 0; x < width; x++) {
+        tmp[o + x] = f(f(d[row + tx.i0[x]!]! * tx.a0[x]!) + f(d[row + tx.i1[x]!]! * tx.a1[x]!));
+      }
+      continue;
+    }
     for (let x = 0; x < width; x++) {
       const p0 = row + tx.i0[x]! * c;
       const p1 = row + tx.i1[x]! * c;
@@ -80,9 +89,8 @@ export function resizeBilinearFloat(src: FloatMap, width: number, height: number
     const r1 = ty.i1[y]! * width * c;
     const b0 = ty.a0[y]!;
     const b1 = ty.a1[y]!;
-    for (let i = 0; i < width * c; i++) {
-      out[y * width * c + i] = f(f(tmp[r0 + i]! * b0) + f(tmp[r1 + i]! * b1));
-    }
+    const o = y * width * c;
+    for (let i = 0; i < width * c; i++) out[o + i] = f(f(tmp[r0 + i]! * b0) + f(tmp[r1 + i]! * b1));
   }
   return { width, height, data: out };
 }

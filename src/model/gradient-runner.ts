@@ -89,6 +89,7 @@ export class GradientRunner {
         sizedMaps,
       );
       const session = await model.runtime.createSession(compiled.bytes, {
+        ...model.sessionOptions(),
         ...(threads !== undefined ? { threads } : {}),
         ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
       });

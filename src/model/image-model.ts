@@ -51,10 +51,18 @@ export interface ImageModelOptions {
   /** Which graph output to read; default: the first. */
   readonly output?: string;
   readonly threads?: number;
+  /** Whether ONNX Runtime's idle threads spin (SessionOptions.spinning; default: they do). */
+  readonly spinning?: boolean;
   /** Which graph input is the image (default: inferred from shapes, see model/inputs.ts). */
   readonly imageInput?: string;
   /** The largest input height × width accepted (default 16 MP, DEFAULT_MAX_INPUT_PIXELS). */
   readonly maxInputPixels?: number;
+  /**
+   * When the model's own session is made: at open ('eager', the default: ONNX Runtime checks the model
+   * there), or at its first forward run ('lazy': an explanation that needs only the gradient model's
+   * session, as `gradsight explain` with one run, never pays for it).
+   */
+  readonly session?: 'eager' | 'lazy';
 }
 
 export class ImageModel {
@@ -80,6 +88,8 @@ export class ImageModel {
   private readonly defaultLayers = new Map<string, Promise<LayerInfo>>();
   /** Intra-op threads for sessions this model creates (undefined: the runtime's default). */
   readonly threads: number | undefined;
+  /** Whether the idle threads of sessions this model creates spin (undefined: the runtime's default). */
+  readonly spinning: boolean | undefined;
   /** The largest input height × width this model runs at (ImageModelOptions.maxInputPixels). */
   readonly maxInputPixels: number;
   private released = false;
@@ -87,15 +97,16 @@ export class ImageModel {
   private constructor(
     readonly source: ImageModelSource,
     readonly runtime: Runtime,
-    private readonly session: Session,
     input: ValueInfo,
     output: ValueInfo,
     preprocess: PreprocessConfig,
     description: ModelDescription,
     threads: number | undefined,
     maxInputPixels: number,
+    spinning: boolean | undefined,
   ) {
     this.threads = threads;
+    this.spinning = spinning;
     this.maxInputPixels = maxInputPixels;
     const g = source.model.graph;
     this.input = input;
@@ -157,21 +168,24 @@ export class ImageModel {
       ...(source.answers ? { answers: source.answers } : {}),
     });
     if (description.layer !== undefined) checkDescribedLayer(g, description.layer, source.preprocessSource);
-    const session = await runtime.createSession(source.bytes, {
-      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-      ...(source.externalData ? { externalData: source.externalData } : {}),
-    });
-    return new ImageModel(
+    const model = new ImageModel(
       source,
       runtime,
-      session,
       input,
       output,
       preprocess,
       description,
       opts.threads,
       maxInputPixels,
+      opts.spinning,
     );
+    if (opts.session !== 'lazy') await model.forwardSession();
+    return model;
+  }
+
+  /** The model's own session (made once, on first use unless the model was opened eagerly). */
+  private forwardSession(): Promise<Session> {
+    return this.sessionFor('forward', () => this.source.bytes);
   }
 
   get model(): Model {
@@ -289,7 +303,7 @@ export class ImageModel {
   /** Runs a batch and returns any tensor of the graph (a session exposing it is made once). */
   async runTensor(batch: Float32Tensor, name: string, extra?: Feeds): Promise<Float32Tensor> {
     const session = this.model.graph.outputs.some((o) => o.name === name)
-      ? this.session
+      ? await this.forwardSession()
       : await this.sessionFor(name, () => appendGraphOutputs(this.source.bytes, [name]));
     const out = await perRow(this.fixedBatch, this.feedsFor(batch, extra), async (f) =>
       session.run(f, [name]),
@@ -330,7 +344,7 @@ export class ImageModel {
   ): Promise<{ x: Float32Tensor; t: Float32Tensor }> {
     const session =
       graph.forwardBytes === this.source.bytes
-        ? this.session
+        ? await this.forwardSession()
         : await this.sessionFor(`target:${graph.key}`, () => graph.forwardBytes);
     const fetch = [...new Set([graph.reads, graph.explained])];
     const out = await perRow(this.fixedBatch, this.feedsFor(batch, extra), (f) => session.run(f, fetch));
@@ -340,11 +354,19 @@ export class ImageModel {
     };
   }
 
+  /** Threads and spinning for every session made for this model (its own, gradient models, tails). */
+  sessionOptions(): { threads?: number; spinning?: boolean } {
+    return {
+      ...(this.threads !== undefined ? { threads: this.threads } : {}),
+      ...(this.spinning !== undefined ? { spinning: this.spinning } : {}),
+    };
+  }
+
   private sessionFor(key: string, bytes: () => Uint8Array): Promise<Session> {
     let session = this.tensorSessions.get(key);
     if (!session) {
       session = this.runtime.createSession(bytes(), {
-        ...(this.threads !== undefined ? { threads: this.threads } : {}),
+        ...this.sessionOptions(),
         ...(this.source.externalData ? { externalData: this.source.externalData } : {}),
       });
       this.tensorSessions.set(key, session);
@@ -369,13 +391,22 @@ export class ImageModel {
     this.released = true;
     for (const s of this.tensorSessions.values()) await (await s.catch(() => undefined))?.release();
     this.tensorSessions.clear();
-    await this.session.release();
   }
 }
 
 /** The options besides preprocessing and the pixel bound, checked as the CLI checks its flags. */
 function checkModelOptions(opts: ImageModelOptions): void {
-  const { threads, output, imageInput } = opts;
+  const { threads, output, imageInput, session, spinning } = opts;
+  if (spinning !== undefined && typeof spinning !== 'boolean') {
+    throw new GradsightError('bad-argument', `spinning must be true or false, got ${String(spinning)}`, {
+      hint: 'false lets idle ONNX Runtime threads sleep (leave it out for the default, spinning)',
+    });
+  }
+  if (session !== undefined && session !== 'eager' && session !== 'lazy') {
+    throw new GradsightError('bad-argument', `session must be 'eager' or 'lazy', got ${String(session)}`, {
+      hint: "leave it out (eager: the session is made at open), or 'lazy' to make it at the first forward run",
+    });
+  }
   if (threads !== undefined && !(Number.isSafeInteger(threads) && threads > 0)) {
     throw new GradsightError(
       'bad-argument',

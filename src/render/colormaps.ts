@@ -68,15 +68,27 @@ export function colormapIndex(m: number): number {
   return Math.floor(Math.fround(255 * m));
 }
 
+/** colormapIndex of every value of a map. */
+export function colormapIndices(map: Float32Array): Uint8Array {
+  const out = new Uint8Array(map.length);
+  for (let i = 0; i < map.length; i++) out[i] = colormapIndex(map[i]!);
+  return out;
+}
+
 /** Colours a map with values in [0, 1] (HW, any length): returns RGB bytes, 3 per value. */
 export function applyColormap(map: Float32Array, colormap: ColormapId | Colormap | string): Uint8Array {
+  return colorIndices(colormapIndices(map), colormap);
+}
+
+/** The colours of LUT indices (colormapIndices): RGB bytes, 3 per index. */
+export function colorIndices(indices: Uint8Array, colormap: ColormapId | Colormap | string): Uint8Array {
   const { lut } = getColormap(colormap);
-  const out = new Uint8Array(map.length * 3);
-  for (let i = 0; i < map.length; i++) {
-    const k = colormapIndex(map[i]!) * 3;
-    out[3 * i] = lut[k]!;
-    out[3 * i + 1] = lut[k + 1]!;
-    out[3 * i + 2] = lut[k + 2]!;
+  const out = new Uint8Array(indices.length * 3);
+  for (let i = 0, o = 0; i < indices.length; i++, o += 3) {
+    const k = indices[i]! * 3;
+    out[o] = lut[k]!;
+    out[o + 1] = lut[k + 1]!;
+    out[o + 2] = lut[k + 2]!;
   }
   return out;
 }

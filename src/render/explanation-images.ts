@@ -20,7 +20,7 @@ import type { Colormap, ColormapId } from './colormaps.ts';
 import { deprocessImage } from './deprocess.ts';
 import { detectionColor, drawLabeledBox } from './draw.ts';
 import { tensorToImage } from './input-image.ts';
-import { heatmapImage, overlay } from './overlay.ts';
+import { overlayAndHeatmap } from './overlay.ts';
 
 /** The size overlays and heatmaps are drawn at; the first is the default. */
 export const OVERLAY_SIZES = ['original', 'model'] as const;
@@ -145,8 +145,7 @@ export function renderExplanation(
   let boxes: { box: Box; boxModel: Box } | undefined;
   if (e.map) {
     const map = resized ? upsample(e.map, model, out, 1) : e.map;
-    plain = overlay(canvas.base, map, options);
-    heatmap = heatmapImage({ ...out, data: map }, options.colormap);
+    ({ overlay: plain, heatmap } = overlayAndHeatmap(canvas.base, { ...out, data: map }, options));
     const l = localize(e.map, model.width, model.height);
     stats = {
       ...mapStats(e.map),

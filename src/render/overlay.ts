@@ -14,7 +14,14 @@ import { GradsightError } from '../errors.ts';
 import type { Bands } from '../image/bands.ts';
 import { type RgbImage, rgbImage } from '../image/rgb-image.ts';
 import type { FloatMap } from '../image/upsample.ts';
-import { applyColormap, type Colormap, type ColormapId, colormapIndex, getColormap } from './colormaps.ts';
+import {
+  applyColormap,
+  type Colormap,
+  type ColormapId,
+  colorIndices,
+  colormapIndices,
+  getColormap,
+} from './colormaps.ts';
 
 export interface OverlayOptions {
   readonly colormap: ColormapId | Colormap;
@@ -36,6 +43,27 @@ export function overlay(
   options: OverlayOptions,
 ): RgbImage {
   const values = mapValues(map, image.width, image.height, 'overlay');
+  return blend(image, colormapIndices(values), options);
+}
+
+/**
+ * The overlay and the bare heatmap of one map (same size as `image`), sharing the map's LUT indices:
+ * `overlay(image, map, options)` and `heatmapImage(map, options.colormap)` in one pass over the map.
+ */
+export function overlayAndHeatmap(
+  image: RgbImage | Bands,
+  map: FloatMap,
+  options: OverlayOptions,
+): { readonly overlay: RgbImage; readonly heatmap: RgbImage } {
+  const values = mapValues(map, image.width, image.height, 'overlay');
+  const indices = colormapIndices(values);
+  return {
+    overlay: blend(image, indices, options),
+    heatmap: rgbImage(map.width, map.height, colorIndices(indices, options.colormap)),
+  };
+}
+
+function blend(image: RgbImage | Bands, indices: Uint8Array, options: OverlayOptions): RgbImage {
   const { alpha, restretch = false } = options;
   if (!(alpha >= 0 && alpha <= 1)) {
     throw new GradsightError('bad-argument', `overlay alpha must be in [0, 1], got ${alpha}`, {
@@ -46,7 +74,7 @@ export function overlay(
   const { lut } = getColormap(options.colormap);
   const wHeat = f(alpha);
   const wImg = f(1 - alpha);
-  const n = values.length;
+  const n = indices.length;
   // Byte of colour c of pixel i: R, G, B of an RGB(A) image; the one grey of an L image.
   const stride = 'bands' in image ? image.bands : 3;
   if (stride !== 1 && stride !== 3 && stride !== 4) {
@@ -62,12 +90,23 @@ export function overlay(
   const imageTerm = new Float32Array(256);
   for (let b = 0; b < 256; b++) imageTerm[b] = f(wImg * f(b / 255));
   const data = image.data;
+  const out = new Uint8Array(n * 3);
+  if (!restretch && stride === 3) {
+    // The common case (an RGB photo, no rescale), unrolled over the colours.
+    for (let i = 0, p = 0; i < n; i++, p += 3) {
+      const k = indices[i]! * 3;
+      out[p] = Math.min(255, Math.floor(f(255 * f(heatTerm[k]! + imageTerm[data[p]!]!))));
+      out[p + 1] = Math.min(255, Math.floor(f(255 * f(heatTerm[k + 1]! + imageTerm[data[p + 1]!]!))));
+      out[p + 2] = Math.min(255, Math.floor(f(255 * f(heatTerm[k + 2]! + imageTerm[data[p + 2]!]!))));
+    }
+    return rgbImage(image.width, image.height, out);
+  }
   // The blend is recomputed in the second pass rather than kept: a float copy of a 12 MP photo would
   // be 144 MB. max is 0 only for a black image under a colormap whose entry is black: no rescale then.
   let max = 0;
   if (restretch) {
     for (let i = 0; i < n; i++) {
-      const k = colormapIndex(values[i]!) * 3;
+      const k = indices[i]! * 3;
       const p = stride * i;
       for (let c = 0; c < 3; c++) {
         const v = f(heatTerm[k + c]! + imageTerm[data[stride === 1 ? p : p + c]!]!);
@@ -76,9 +115,8 @@ export function overlay(
     }
   }
   const scale = restretch && max > 0;
-  const out = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
-    const k = colormapIndex(values[i]!) * 3;
+    const k = indices[i]! * 3;
     const p = stride * i;
     for (let c = 0; c < 3; c++) {
       const b = f(heatTerm[k + c]! + imageTerm[data[stride === 1 ? p : p + c]!]!);

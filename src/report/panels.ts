@@ -1,7 +1,8 @@
 // Report entries from rendered explanations (render/explanation-images.ts): one panel per explanation,
 // grouped by target, and the image's card. Platform-neutral: images become data URLs through the
-// caller's encoder (JPEG through sharp in Node, a canvas in the browser). Panels are shrunk for display
-// (at most PANEL_MAX_SIDE pixels on the long side), and every box is given in the panel's own pixels.
+// caller's encoder (JPEG through sharp in Node, a canvas in the browser), which also shrinks them to
+// their display size (at most PANEL_MAX_SIDE pixels on the long side, render/display-size.ts); every
+// box is given in the panel's own pixels.
 
 import type { GradsightError } from '../errors.ts';
 import { scaleBox } from '../eval/localization.ts';
@@ -9,7 +10,7 @@ import type { Explanation } from '../explain/explainer.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { methodById } from '../methods/table.ts';
 import type { Prediction } from '../model/predict.ts';
-import { resizeForDisplay } from '../render/display-size.ts';
+import { displaySize, type Size } from '../render/display-size.ts';
 import { detectionColor } from '../render/draw.ts';
 import {
   detectionText,
@@ -22,7 +23,11 @@ import type { ReportImage, ReportPanel, ReportTarget } from './types.ts';
 /** Long side of a panel image: twice the report's widest panel column, sharp on high-DPI screens. */
 export const PANEL_MAX_SIDE = 460;
 
-export type ToDataUrl = (img: RgbImage) => Promise<string>;
+/**
+ * Encodes `img` shrunk to `size` (its displaySize: the same aspect, never larger) as a data URL;
+ * `resizeForDisplay` is the platform-neutral way to shrink it.
+ */
+export type ToDataUrl = (img: RgbImage, size: Size) => Promise<string>;
 
 export async function reportPanel(
   e: Explanation,
@@ -31,13 +36,12 @@ export async function reportPanel(
   toDataUrl: ToDataUrl,
   maxSide = PANEL_MAX_SIDE,
 ): Promise<ReportPanel> {
-  const shown = resizeForDisplay(r.plain, maxSide);
-  const size = { width: shown.width, height: shown.height };
+  const size = displaySize(r.plain, maxSide);
   const { stats, boxModel } = r.entry;
   return {
     method: e.method,
     title: `${methodById(e.method)?.title ?? e.method}${e.target.counterfactual ? ' (counterfactual)' : ''}`,
-    image: await toDataUrl(shown),
+    image: await toDataUrl(r.plain, size),
     size,
     ...(boxModel ? { box: scaleBox(boxModel, canvas.model, size) } : {}),
     ...(e.detection
@@ -92,7 +96,7 @@ export async function reportImage(
     file,
     ...language,
     ...canvas.original,
-    thumbnail: await toDataUrl(resizeForDisplay(canvas.base, maxSide)),
+    thumbnail: await toDataUrl(canvas.base, displaySize(canvas.base, maxSide)),
     predictions: predictionEntries(prediction),
     ...(prediction.diagnostic
       ? { predictionNote: `${prediction.diagnostic.message} — ${prediction.diagnostic.suggestion}` }

@@ -15,6 +15,9 @@ export const nodeRuntime: Runtime = {
     return createOrtSession(ort, model, options, {
       executionProviders: ['cpu'],
       ...(options.threads !== undefined && options.threads > 0 ? { intraOpNumThreads: options.threads } : {}),
+      ...(options.spinning === false
+        ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }
+        : {}),
     });
   },
 };

@@ -21,6 +21,11 @@ export interface SessionOptions {
   readonly threads?: number;
   /** External-data files already read and checked by the caller. */
   readonly externalData?: readonly ExternalDataFile[];
+  /**
+   * Whether idle intra-op threads spin (true, ONNX Runtime's default: the lowest latency for back-to-back
+   * runs) or sleep (false: cores shared with other work, such as the CLI's image worker, go to it).
+   */
+  readonly spinning?: boolean;
   /** Graph optimisation level; 'all' by default. */
   readonly optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }

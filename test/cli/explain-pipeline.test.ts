@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { type PipelineImage, runExplainPipeline } from '../../src/cli/explain-pipeline.ts';
+import { ImageWorker } from '../../src/cli/image-worker-client.ts';
 import { GradsightError } from '../../src/errors.ts';
 import type { Explainer, ExplainResult, Explanation } from '../../src/explain/explainer.ts';
 import { decodeImageFile } from '../../src/image/decode-node.ts';
@@ -97,6 +98,7 @@ function handExplainer(calls: Float32Tensor[], fail = false): Explainer {
 }
 
 const options = (explainer: Explainer, out: string, images: PipelineImage[]) => ({
+  worker: ImageWorker.start(),
   explainer,
   preprocess,
   explain: { method: 'gradcam' as const },

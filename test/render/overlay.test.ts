@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { isGradsightError } from '../../src/errors.ts';
 import { rgbImage } from '../../src/image/rgb-image.ts';
 import { COLORMAPS } from '../../src/render/colormaps.ts';
-import { heatmapImage, overlay } from '../../src/render/overlay.ts';
+import { heatmapImage, overlay, overlayAndHeatmap } from '../../src/render/overlay.ts';
 
 // Pixels (row-major) and map values: m = 0 → LUT 0, m = 1 → LUT 255, m = 0.5 → floor(127.5) = 127, NaN → 0.
 const image = rgbImage(2, 2, new Uint8Array([202, 102, 7, 10, 21, 30, 249, 250, 251, 1, 2, 3]));
@@ -82,4 +82,27 @@ test('a grayscale (1-band) image is blended as its grey on R, G and B; RGBA with
     () => overlay({ width: 2, height: 1, bands: 2, data: new Uint8Array(4) }, m, opts),
     (e) => isGradsightError(e, 'bad-argument'),
   );
+});
+
+test('overlayAndHeatmap is overlay and heatmapImage of the same map, byte for byte', () => {
+  // A photo-sized RGB image (the unrolled path) and a map over every LUT index, NaN and out-of-range.
+  const w = 37;
+  const h = 23;
+  const px = new Uint8Array(w * h * 3);
+  for (let i = 0; i < px.length; i++) px[i] = (i * 97 + 13) % 256;
+  const img = rgbImage(w, h, px);
+  const m = new Float32Array(w * h);
+  for (let i = 0; i < m.length; i++) m[i] = (i % 300) / 280 - 0.02;
+  m[5] = Number.NaN;
+  for (const colormap of ['jet', 'viridis'] as const) {
+    for (const alpha of [0, 0.3, 1]) {
+      const both = overlayAndHeatmap(img, { width: w, height: h, data: m }, { colormap, alpha });
+      assert.deepEqual(both.overlay.data, overlay(img, m, { colormap, alpha }).data, `${colormap} ${alpha}`);
+      assert.deepEqual(both.heatmap.data, heatmapImage({ width: w, height: h, data: m }, colormap).data);
+    }
+  }
+  // And the unrolled blend is the formula: pixel 0 has m = -0.02 → LUT 0 = (0, 0, 128) under jet.
+  const o = overlayAndHeatmap(img, { width: w, height: h, data: m }, { colormap: 'jet', alpha: 0.25 });
+  const expect = [0, 0, 128].map((lut, c) => Math.floor(0.25 * lut + 0.75 * px[c]!));
+  assert.deepEqual([...o.overlay.data.slice(0, 3)], expect);
 });

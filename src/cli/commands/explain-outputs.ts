@@ -4,7 +4,6 @@
 // (render/explanation-images.ts, report/panels.ts); this file names and writes the files.
 
 import { basename, extname, join } from 'node:path';
-import sharp from 'sharp';
 import type { GradsightError } from '../../errors.ts';
 import type { ExplainResult, Explanation } from '../../explain/explainer.ts';
 import type { PreprocessConfig } from '../../image/preprocess.ts';
@@ -15,6 +14,7 @@ import { ensureSubfolder } from '../../io/write-file-node.ts';
 import type { ImageModel } from '../../model/image-model.ts';
 import type { Prediction } from '../../model/predict.ts';
 import type { ColormapId } from '../../render/colormaps.ts';
+import { jpegDataUrl } from '../../render/data-url-node.ts';
 import {
   type CanvasSource,
   type ImageCanvas,
@@ -23,7 +23,7 @@ import {
   outputSize,
   renderExplanation,
 } from '../../render/explanation-images.ts';
-import { writePng as writePngFile } from '../../render/png-node.ts';
+import { PHOTO_PNG_LEVEL, writePng as writePngFile } from '../../render/png-node.ts';
 import {
   errorEntry,
   failedReportImage,
@@ -148,7 +148,8 @@ async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug:
   };
   // Journaled before they exist, so an interrupted run knows what it may have left (output-run-node.ts).
   await recordWrites(a.out, Object.values(files));
-  const writePng = (img: RgbImage, file: string) => writePngFile(join(a.out, file), img);
+  const writePng = (img: RgbImage, file: string, level?: number) =>
+    writePngFile(join(a.out, file), img, level);
   const writes: Promise<unknown>[] = [];
   if (r.heatmap) writes.push(writePng(r.heatmap, files.heatmap!));
   if (inTurn) await writes.at(-1);
@@ -159,7 +160,7 @@ async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug:
     const dims = e.map ? [height, width] : [data.length / (width * height), height, width];
     writes.push(writeNpy(join(a.out, files.raw!), { dtype: 'float32', dims, data }));
   }
-  writes.push(writePng(r.image, files.image!));
+  writes.push(writePng(r.image, files.image!, PHOTO_PNG_LEVEL));
   const panel = reportPanel(e, r, canvas, jpegDataUrl);
   await Promise.all(writes);
   const { method, target, layers, ...rest } = r.entry;
@@ -187,12 +188,4 @@ const TOP_LEVEL_FILES = ['results.json', 'report.html'];
  */
 export function uniqueFolder(taken: Set<string>, file: string): string {
   return uniqueName(taken, basename(file, extname(file)), 'image', TOP_LEVEL_FILES);
-}
-
-/** A JPEG data URL for the report: photographic overlays are ~10× smaller than as PNG. */
-async function jpegDataUrl(img: RgbImage): Promise<string> {
-  const jpeg = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .jpeg({ quality: 85 })
-    .toBuffer();
-  return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
 }

@@ -25,6 +25,7 @@ import type { Feeds } from '../../tensor/rows.ts';
 import { VERSION } from '../../version.ts';
 import { type PipelineInput, runExplainPipeline } from '../explain-pipeline.ts';
 import { feedArg, loadFeeds } from '../feeds.ts';
+import { ImageWorker } from '../image-worker-client.ts';
 import { checkOneInput, expandImageArgs } from '../inputs.ts';
 import { InterruptWatch } from '../interrupt.ts';
 import type { CliIo } from '../main.ts';
@@ -198,10 +199,13 @@ export function explainCommand(io: CliIo): Command {
   return cmd.action(async (modelPath: string, imageArgs: string[], o: ExplainCliOptions) => {
     // Signals are watched from the start, so one during setup also exits 130/143 (cli/interrupt.ts).
     const interrupt = new InterruptWatch();
+    // The image worker loads its modules while the model opens (explain-pipeline.ts uses it).
+    const worker = ImageWorker.start();
     try {
-      await runExplain(io, modelPath, imageArgs, o, interrupt);
+      await runExplain(io, modelPath, imageArgs, o, interrupt, worker);
     } finally {
       interrupt.dispose();
+      await worker.close();
     }
   });
 }
@@ -212,6 +216,7 @@ async function runExplain(
   imageArgs: string[],
   o: ExplainCliOptions,
   interrupt: InterruptWatch,
+  worker: ImageWorker,
 ): Promise<void> {
   const chosen = o.method?.length ? o.method : (['gradcam'] as MethodId[]);
   const names = chosen;
@@ -234,7 +239,8 @@ async function runExplain(
   const started = performance.now();
   const files = o.input ? [] : await expandImageArgs(imageArgs);
   // A --input tensor of another H×W opens a model with symbolic H, W at that size (input-size.ts).
-  const model = await openModelFor(modelPath, o);
+  // Idle ONNX Runtime threads sleep: the image worker (explain-pipeline.ts) shares the cores.
+  const model = await openModelFor(modelPath, { ...o, spinning: false });
   const ex = Explainer.fromModel(model);
   let feeds: Feeds;
   let language: ReturnType<typeof languageOptions>;
@@ -299,6 +305,7 @@ async function runExplain(
     }
     const input = o.input ? await readInputTensor(o.input, model, fileLimit(o)) : { files };
     await runExplainPipeline(input, {
+      worker,
       explainer: ex,
       preprocess: model.preprocess,
       explain: { ...runOptions, method: chosen },

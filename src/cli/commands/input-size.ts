@@ -47,10 +47,19 @@ export async function openForInput(
   return open(size);
 }
 
-/** The model as `explain` and `grad` open it from their flags (preprocessing, labels, threads, image input). */
+/**
+ * The model as `explain` and `grad` open it from their flags (preprocessing, labels, threads, image
+ * input). Its own session is made only if a forward run needs it: they mostly run the gradient model.
+ */
 export function openModelFor(
   modelPath: string,
-  o: PreprocessOpts & { labels?: string; threads?: number; imageInput?: string; input?: string },
+  o: PreprocessOpts & {
+    labels?: string;
+    threads?: number;
+    imageInput?: string;
+    input?: string;
+    spinning?: boolean;
+  },
 ): Promise<ImageModel> {
   return openForInput(
     (size) =>
@@ -60,6 +69,8 @@ export function openModelFor(
         ...(o.labels !== undefined ? { labelsPath: o.labels } : {}),
         ...(o.threads !== undefined ? { threads: o.threads } : {}),
         ...(o.imageInput !== undefined ? { imageInput: o.imageInput } : {}),
+        session: 'lazy',
+        ...(o.spinning !== undefined ? { spinning: o.spinning } : {}),
       }),
     o.input,
     o.size,

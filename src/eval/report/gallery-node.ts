@@ -3,14 +3,14 @@
 // a misclassified image shows its predicted class, its true class and their contrast (failures.ts).
 // Only these images are revisited, one at a time, so a run of any size keeps no pictures in memory.
 
-import sharp from 'sharp';
 import type { Explainer } from '../../explain/explainer.ts';
 import { decodeImageFile } from '../../image/decode-node.ts';
 import type { ImageFileOptions } from '../../image/limits.ts';
 import type { RgbImage } from '../../image/rgb-image.ts';
 import { methodById } from '../../methods/table.ts';
 import type { MethodId } from '../../methods/types.ts';
-import { resizeForDisplay } from '../../render/display-size.ts';
+import { jpegDataUrl } from '../../render/data-url-node.ts';
+import { displaySize } from '../../render/display-size.ts';
 import { imageCanvas, renderExplanation } from '../../render/explanation-images.ts';
 import type { EvalResults } from '../aggregate.ts';
 import type { EvalDataset } from '../datasets/types.ts';
@@ -96,13 +96,13 @@ async function pictures(
       overlays.push({
         method,
         title: methodById(method)?.title ?? method,
-        image: await jpegDataUrl(drawn.plain),
+        image: await galleryUrl(drawn.plain),
       });
     } catch {
       // A method that does not apply (CAM without a GAP head) has no picture, as it has no values.
     }
   }
-  return { thumbnail: await jpegDataUrl(canvas.base), overlays };
+  return { thumbnail: await galleryUrl(canvas.base), overlays };
 }
 
 /**
@@ -135,16 +135,11 @@ async function failurePictures(
     overlays.push({
       method: p.method,
       title: `${methodById(p.method)?.title ?? p.method}, ${role}`,
-      image: await jpegDataUrl(drawn.plain),
+      image: await galleryUrl(drawn.plain),
     });
   }
-  return { thumbnail: await jpegDataUrl(canvas.base), overlays };
+  return { thumbnail: await galleryUrl(canvas.base), overlays };
 }
 
-async function jpegDataUrl(img: RgbImage): Promise<string> {
-  const small = resizeForDisplay(img, GALLERY_SIDE);
-  const jpeg = await sharp(small.data, { raw: { width: small.width, height: small.height, channels: 3 } })
-    .jpeg({ quality: 80 })
-    .toBuffer();
-  return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
-}
+/** A gallery image: shrunk to GALLERY_SIDE, JPEG at quality 80. */
+const galleryUrl = (img: RgbImage) => jpegDataUrl(img, displaySize(img, GALLERY_SIDE), 80);

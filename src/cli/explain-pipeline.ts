@@ -1,7 +1,8 @@
 // The batch loop of `gradsight explain`, arranged so the model never waits for images: while ONNX
 // Runtime explains batch k on the main thread, the image worker (image-worker.ts) decodes and
-// preprocesses batch k + 1 and renders, encodes and writes the outputs of batch k − 1. Queues are
-// bounded (one batch prepared ahead, at most RENDER_AHEAD batches rendering), so memory does not grow
+// preprocesses the batches after k and renders, encodes and writes the outputs of batch k − 1. Queues
+// are bounded (ROWS_AHEAD_BYTES of rows prepared ahead, at most RENDER_AHEAD batches rendering; decoded
+// images kept for their outputs have the worker's own budget), so memory does not grow
 // with the folder; each image's small record is handed to `onImage` in input order as soon as its
 // files are on disk, failed images included.
 
@@ -24,6 +25,14 @@ import type {
 
 /** Batches whose outputs may be rendering while the model runs. */
 const RENDER_AHEAD = 2;
+/** Input rows prepared ahead of the model, in bytes (at least one batch; 224×224 RGB rows: 13 batches of 8). */
+const ROWS_AHEAD_BYTES = 64 * 2 ** 20;
+
+/** How many batches the worker prepares ahead: a fixed memory bound, whatever the folder's size. */
+function prepareAhead(p: PreprocessConfig, batch: number): number {
+  const [h, w] = p.size;
+  return Math.max(1, Math.floor(ROWS_AHEAD_BYTES / (batch * p.channels * h * w * 4)));
+}
 
 export interface PipelineOptions {
   /** The image worker (ImageWorker.start(), begun early: it loads while the model opens); closed at the end. */
@@ -74,26 +83,53 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
   }
   const { worker } = o;
   const taken = new Set<string>();
-  const prepare = (b: Batch | undefined): Promise<PreparedImage[]> | undefined => {
-    if (!b || b.tensor) return undefined;
-    const p = worker.prepare({
-      items: b.items,
-      preprocess: o.preprocess,
-      sendImages: o.sendImages,
-      ...(o.decode ? { decode: o.decode } : {}),
-    });
-    p.catch(() => {}); // awaited in turn; a failure surfaces there
-    return p;
+  // Batches prepared ahead of the model: while it compiles (the first batch waits for that) the
+  // worker decodes and preprocesses several, so later it has mostly their outputs to render. Two
+  // requests at a time; once the worker can no longer keep the decoded images for their outputs
+  // (large photos: it would decode them again to draw), only the next batch.
+  let limit = o.sendImages ? 1 : prepareAhead(o.preprocess, o.batch);
+  let current = 0;
+  let issued = 0;
+  let running = 0;
+  const pending = new Map<number, Promise<PreparedImage[]> | undefined>();
+  const pump = () => {
+    while (running < 2 && issued < batches.length && issued < current + limit) {
+      const b = batches[issued]!;
+      if (b.tensor) {
+        pending.set(issued++, undefined);
+        continue;
+      }
+      running++;
+      const p = worker.prepare({
+        items: b.items,
+        preprocess: o.preprocess,
+        sendImages: o.sendImages,
+        ...(o.decode ? { decode: o.decode } : {}),
+      });
+      pending.set(issued++, p);
+      p.then(
+        (rows) => {
+          if (rows.some((r) => !r.error && !r.kept)) limit = 1;
+        },
+        () => {}, // awaited in turn; a failure surfaces there
+      ).finally(() => {
+        running--;
+        pump();
+      });
+    }
   };
-  let next = prepare(batches[0]);
   // Emission is one chain, so records reach onImage in input order whatever finishes first.
   let emitted: Promise<void> = Promise.resolve();
   const inFlight: Promise<void>[] = [];
   try {
     for (const [k, batch] of batches.entries()) {
-      const prepared = batch.tensor ? undefined : await next!;
+      current = k;
+      pump();
+      const prepared = await pending.get(k);
+      pending.delete(k);
       for (const p of prepared ?? []) for (const w of p.error ? [] : (p.warnings ?? [])) o.onWarning?.(w);
-      next = prepare(batches[k + 1]);
+      current = k + 1;
+      pump();
       const ok = batch.tensor ? batch.items : batch.items.filter((_, i) => !prepared![i]!.error);
       let rendering: Promise<RenderedImage[]> = Promise.resolve([]);
       if (ok.length > 0) {

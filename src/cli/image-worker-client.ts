@@ -28,6 +28,8 @@ export interface PreparedRow {
   readonly image?: RgbImage;
   /** Defects tolerated while decoding (a JPEG without its end marker), for the user to see. */
   readonly warnings?: readonly string[];
+  /** Whether the worker kept the decoded image for its outputs (false: it decodes it again to draw). */
+  readonly kept: boolean;
   readonly error?: undefined;
 }
 

@@ -123,7 +123,8 @@ async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: Arr
         return { key, error: serializeError(e) };
       }
       const pixels = image.width * image.height;
-      if (keptPixels + pixels <= KEPT_PIXELS) {
+      const kept = keptPixels + pixels <= KEPT_PIXELS;
+      if (kept) {
         decoded.set(key, image);
         keptPixels += pixels;
       } else decoded.set(key, { file, decode, width: image.width, height: image.height });
@@ -134,6 +135,7 @@ async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: Arr
         width: image.width,
         height: image.height,
         row,
+        kept,
         ...(m.sendImages ? { image } : {}),
         ...(warnings.length ? { warnings } : {}),
       };

@@ -92,12 +92,14 @@ function blend(image: RgbImage | Bands, indices: Uint8Array, options: OverlayOpt
   const data = image.data;
   const out = new Uint8Array(n * 3);
   if (!restretch && stride === 3) {
-    // The common case (an RGB photo, no rescale), unrolled over the colours.
+    // The common case (an RGB photo, no rescale): each output byte depends only on the LUT entry and
+    // the image byte, so it is read from a table of the formula's bytes (blendTable).
+    const table = blendTable(lut, alpha, heatTerm, imageTerm);
     for (let i = 0, p = 0; i < n; i++, p += 3) {
-      const k = indices[i]! * 3;
-      out[p] = Math.min(255, Math.floor(f(255 * f(heatTerm[k]! + imageTerm[data[p]!]!))));
-      out[p + 1] = Math.min(255, Math.floor(f(255 * f(heatTerm[k + 1]! + imageTerm[data[p + 1]!]!))));
-      out[p + 2] = Math.min(255, Math.floor(f(255 * f(heatTerm[k + 2]! + imageTerm[data[p + 2]!]!))));
+      const k = indices[i]! * 768;
+      out[p] = table[k + data[p]!]!;
+      out[p + 1] = table[k + 256 + data[p + 1]!]!;
+      out[p + 2] = table[k + 512 + data[p + 2]!]!;
     }
     return rgbImage(image.width, image.height, out);
   }
@@ -124,6 +126,33 @@ function blend(image: RgbImage | Bands, indices: Uint8Array, options: OverlayOpt
     }
   }
   return rgbImage(image.width, image.height, out);
+}
+
+/** The last blend table made (a run draws every overlay with one colormap and alpha). */
+let lastTable: { readonly lut: Uint8Array; readonly alpha: number; readonly table: Uint8Array } | undefined;
+
+/**
+ * byte(k, c, b) = min(255, floor(255·(heatTerm[3k + c] + imageTerm[b]))) at [768k + 256c + b], for
+ * the 256 LUT entries k, colours c and image bytes b: 196,608 bytes, made once per colormap and alpha.
+ */
+function blendTable(
+  lut: Uint8Array,
+  alpha: number,
+  heatTerm: Float32Array,
+  imageTerm: Float32Array,
+): Uint8Array {
+  if (lastTable?.lut === lut && lastTable.alpha === alpha) return lastTable.table;
+  const entries = lut.length / 3;
+  const table = new Uint8Array(entries * 768);
+  for (let k = 0; k < entries; k++) {
+    for (let c = 0; c < 3; c++) {
+      const h = heatTerm[3 * k + c]!;
+      const row = 768 * k + 256 * c;
+      for (let b = 0; b < 256; b++) table[row + b] = Math.min(255, Math.floor(f(255 * f(h + imageTerm[b]!))));
+    }
+  }
+  lastTable = { lut, alpha, table };
+  return table;
 }
 
 /** The bare colour-mapped heatmap as an image (`applyColormap` with the map's size attached). */

@@ -104,6 +104,7 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
         items: b.items,
         preprocess: o.preprocess,
         sendImages: o.sendImages,
+        thumbnails: o.overlaySize === 'original',
         ...(o.decode ? { decode: o.decode } : {}),
       });
       pending.set(issued++, p);

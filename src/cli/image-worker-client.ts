@@ -59,6 +59,8 @@ export interface PrepareRequest {
   readonly items: readonly { readonly key: number; readonly file: string }[];
   readonly preprocess: PreprocessConfig;
   readonly sendImages: boolean;
+  /** Make each image's report thumbnail now (overlays at the original size), for its render. */
+  readonly thumbnails?: boolean;
   /** The pixel budget and file-size limit for decoding (image/limits.ts); defaults when absent. */
   readonly decode?: { readonly maxPixels?: number; readonly maxFileBytes?: number };
 }

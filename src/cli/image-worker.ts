@@ -17,7 +17,7 @@ import { decodeImageFile } from '../image/decode-node.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { renderImageCard } from '../report/html.ts';
-import { type ImageJob, renderImage } from './commands/explain-outputs.ts';
+import { type ImageJob, renderImage, reportThumbnail } from './commands/explain-outputs.ts';
 import type {
   PreparedReply,
   PrepareRequest,
@@ -43,6 +43,11 @@ const DECODE_AT_ONCE = 2;
 const BUSY_PIXELS = 40_000_000;
 /** Decoded images waiting for their outputs, by key (or, for images dropped, how to decode them again). */
 const decoded = new Map<number, RgbImage | Redecode>();
+/**
+ * Report thumbnails made at decoding, by key: a prepare mostly runs while the model compiles or runs
+ * (cores the render, after the model, would otherwise have to share).
+ */
+const thumbnails = new Map<number, Promise<string>>();
 let keptPixels = 0;
 
 interface Redecode {
@@ -128,6 +133,11 @@ async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: Arr
         decoded.set(key, image);
         keptPixels += pixels;
       } else decoded.set(key, { file, decode, width: image.width, height: image.height });
+      if (m.thumbnails) {
+        const t = reportThumbnail(image, m.preprocess);
+        t.catch(() => {}); // a failed thumbnail is made again at render
+        thumbnails.set(key, t);
+      }
       const row = imagesToBatch([image], m.preprocess).data;
       transfer.push(row.buffer as ArrayBuffer);
       return {
@@ -167,13 +177,19 @@ async function renderJob(job: RenderJob): Promise<RenderedImage> {
     };
   }
   const pixels = 'image' in source ? source.image.width * source.image.height : 0;
+  const thumbnail = key === undefined ? undefined : await thumbnails.get(key)?.catch(() => undefined);
   try {
-    const { json, report } = await busy.run(3 * pixels, () => renderImage({ ...rest, source } as ImageJob));
+    const { json, report } = await busy.run(3 * pixels, () =>
+      renderImage({ ...rest, source, ...(thumbnail ? { thumbnail } : {}) } as ImageJob),
+    );
     return { json, card: renderImageCard(report, index), maps: job.explanations.length };
   } finally {
     const kept = key === undefined ? undefined : decoded.get(key);
     if (kept && 'data' in kept) keptPixels -= kept.width * kept.height;
-    if (key !== undefined) decoded.delete(key);
+    if (key !== undefined) {
+      decoded.delete(key);
+      thumbnails.delete(key);
+    }
   }
 }
 

@@ -58,7 +58,10 @@ export async function reportPanel(
   };
 }
 
-/** An image's card: its thumbnail (the canvas's base image), predictions, and panels grouped by target. */
+/**
+ * An image's card: its thumbnail (the canvas's base image, or `thumbnail`: that image's data URL made
+ * beforehand, e.g. while the model ran), predictions, and panels grouped by target.
+ */
 export async function reportImage(
   file: string,
   canvas: ImageCanvas,
@@ -66,6 +69,7 @@ export async function reportImage(
   panels: readonly { readonly explanation: Explanation; readonly panel: ReportPanel }[],
   toDataUrl: ToDataUrl,
   maxSide = PANEL_MAX_SIDE,
+  thumbnail?: string,
 ): Promise<ReportImage> {
   const targets = new Map<string, { target: Omit<ReportTarget, 'panels'>; panels: ReportPanel[] }>();
   for (const { explanation: e, panel } of panels) {
@@ -96,7 +100,7 @@ export async function reportImage(
     file,
     ...language,
     ...canvas.original,
-    thumbnail: await toDataUrl(canvas.base, displaySize(canvas.base, maxSide)),
+    thumbnail: thumbnail ?? (await toDataUrl(canvas.base, displaySize(canvas.base, maxSide))),
     predictions: predictionEntries(prediction),
     ...(prediction.diagnostic
       ? { predictionNote: `${prediction.diagnostic.message} — ${prediction.diagnostic.suggestion}` }

@@ -15,6 +15,7 @@ import type { ImageModel } from '../../model/image-model.ts';
 import type { Prediction } from '../../model/predict.ts';
 import type { ColormapId } from '../../render/colormaps.ts';
 import { jpegDataUrl } from '../../render/data-url-node.ts';
+import { displaySize } from '../../render/display-size.ts';
 import {
   type CanvasSource,
   type ImageCanvas,
@@ -27,6 +28,7 @@ import { PHOTO_PNG_LEVEL, writePng as writePngFile } from '../../render/png-node
 import {
   errorEntry,
   failedReportImage,
+  PANEL_MAX_SIDE,
   predictionEntries,
   reportImage,
   reportPanel,
@@ -96,6 +98,17 @@ export interface ImageJob {
   readonly colormap: ColormapId;
   readonly alpha: number;
   readonly saveRaw: boolean;
+  /** The report's thumbnail of the source image, when made beforehand (reportThumbnail). */
+  readonly thumbnail?: string;
+}
+
+/**
+ * The report's thumbnail of a decoded image whose overlays are drawn at the original size: what
+ * renderImage would make (its canvas's base: the image, grey for a one-channel model).
+ */
+export function reportThumbnail(image: RgbImage, preprocess: PreprocessConfig): Promise<string> {
+  const base = imageCanvas({ image }, preprocess, 'original').base;
+  return jpegDataUrl(base, displaySize(base, PANEL_MAX_SIDE));
 }
 
 /** Renders and writes one image's files; returns its results.json entry and its report card. */
@@ -130,7 +143,15 @@ export async function renderImage(a: ImageJob): Promise<{ json: unknown; report:
       ...(a.prediction.diagnostic ? { predictionDiagnostic: a.prediction.diagnostic } : {}),
       explanations: rendered.map((r) => r.entry),
     },
-    report: await reportImage(a.file, canvas, a.prediction, rendered, jpegDataUrl),
+    report: await reportImage(
+      a.file,
+      canvas,
+      a.prediction,
+      rendered,
+      jpegDataUrl,
+      PANEL_MAX_SIDE,
+      a.overlaySize === 'original' ? a.thumbnail : undefined,
+    ),
   };
 }
 

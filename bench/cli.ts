@@ -131,7 +131,7 @@ async function partA(tmp: string, threads: string | undefined, runs: number): Pr
   const cliMs = min(clis, (r) => r.ms);
   const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const all = (xs: ChildReport[], g: (r: ChildReport) => number) => xs.map((r) => f(g(r))).join(', ');
-  console.log(`| process start (node + tsx + imports) | ${f(start)} |`);
+  console.log(`| process start (node + imports, compiled) | ${f(start)} |`);
   console.log(`| model load | ${f(load)} |`);
   console.log(
     `| ${files.length} forwards, batch 1 | ${f(forward)} (${(forward / files.length).toFixed(0)} ms each) |`,

@@ -10,8 +10,6 @@
 // image at a time, and the kept images have their own budget.
 // The protocol lives in image-worker-client.ts, the only module that talks to this one.
 
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { GradsightError } from '../errors.ts';
@@ -33,22 +31,6 @@ import type {
 const port = parentPort!;
 // Every image is decoded and encoded once: libvips' operation cache would only hold memory.
 sharp.cache(false);
-lowerPriority();
-
-/**
- * This thread yields to ONNX Runtime's: they run in lock-step (a run waits for its slowest thread),
- * so a worker sharing their cores at the same priority stalls them all, while at a lower one it
- * fills the moments they leave idle. Linux: the thread's nice value (10); elsewhere, or where not
- * permitted, the default priority stays.
- */
-function lowerPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, 10);
-  } catch {
-    // not Linux, or not permitted
-  }
-}
 /** Pixels of decoded images kept for their outputs (about 100 MB of RGB): a 12 MP photo or two. */
 const KEPT_PIXELS = 32_000_000;
 /** Decodes in flight at once, budget permitting. */

@@ -83,54 +83,14 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
   }
   const { worker } = o;
   const taken = new Set<string>();
-  // Batches prepared ahead of the model: while it compiles (the first batch waits for that) the
-  // worker decodes and preprocesses several, so later it has mostly their outputs to render. Two
-  // requests at a time; once the worker can no longer keep the decoded images for their outputs
-  // (large photos: it would decode them again to draw), only the next batch.
-  let limit = o.sendImages ? 1 : prepareAhead(o.preprocess, o.batch);
-  let current = 0;
-  let issued = 0;
-  let running = 0;
-  const pending = new Map<number, Promise<PreparedImage[]> | undefined>();
-  const pump = () => {
-    while (running < 2 && issued < batches.length && issued < current + limit) {
-      const b = batches[issued]!;
-      if (b.tensor) {
-        pending.set(issued++, undefined);
-        continue;
-      }
-      running++;
-      const p = worker.prepare({
-        items: b.items,
-        preprocess: o.preprocess,
-        sendImages: o.sendImages,
-        thumbnails: o.overlaySize === 'original',
-        ...(o.decode ? { decode: o.decode } : {}),
-      });
-      pending.set(issued++, p);
-      p.then(
-        (rows) => {
-          if (rows.some((r) => !r.error && !r.kept)) limit = 1;
-        },
-        () => {}, // awaited in turn; a failure surfaces there
-      ).finally(() => {
-        running--;
-        pump();
-      });
-    }
-  };
+  const ahead = prefetch(worker, batches, o);
   // Emission is one chain, so records reach onImage in input order whatever finishes first.
   let emitted: Promise<void> = Promise.resolve();
   const inFlight: Promise<void>[] = [];
   try {
     for (const [k, batch] of batches.entries()) {
-      current = k;
-      pump();
-      const prepared = await pending.get(k);
-      pending.delete(k);
+      const prepared = await ahead.take(k);
       for (const p of prepared ?? []) for (const w of p.error ? [] : (p.warnings ?? [])) o.onWarning?.(w);
-      current = k + 1;
-      pump();
       const ok = batch.tensor ? batch.items : batch.items.filter((_, i) => !prepared![i]!.error);
       let rendering: Promise<RenderedImage[]> = Promise.resolve([]);
       if (ok.length > 0) {
@@ -178,6 +138,61 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
     // Closed here, also on failure: its writes stop before the caller cleans the run up.
     await worker.close();
   }
+}
+
+/**
+ * The batches' preparation, ahead of the model: while it compiles (the first batch waits for that)
+ * the worker decodes and preprocesses several, so later it has mostly their outputs to render. Two
+ * requests at a time, up to prepareAhead batches ahead of the one taken; once the worker can no
+ * longer keep the decoded images for their outputs (large photos: it would decode them again to
+ * draw), only the next batch. `take(k)` is batch k's prepared images (undefined for a tensor batch).
+ * Batches are taken in order.
+ */
+function prefetch(worker: ImageWorker, batches: readonly Batch[], o: PipelineOptions) {
+  let limit = o.sendImages ? 1 : prepareAhead(o.preprocess, o.batch);
+  let current = 0;
+  let issued = 0;
+  let running = 0;
+  const pending = new Map<number, Promise<PreparedImage[]> | undefined>();
+  const pump = () => {
+    while (running < 2 && issued < batches.length && issued < current + limit) {
+      const b = batches[issued]!;
+      if (b.tensor) {
+        pending.set(issued++, undefined);
+        continue;
+      }
+      running++;
+      const p = worker.prepare({
+        items: b.items,
+        preprocess: o.preprocess,
+        sendImages: o.sendImages,
+        thumbnails: o.overlaySize === 'original',
+        ...(o.decode ? { decode: o.decode } : {}),
+      });
+      pending.set(issued++, p);
+      p.then(
+        (rows) => {
+          if (rows.some((r) => !r.error && !r.kept)) limit = 1;
+        },
+        () => {}, // awaited in turn; a failure surfaces there
+      ).finally(() => {
+        running--;
+        pump();
+      });
+    }
+  };
+  return {
+    async take(k: number): Promise<PreparedImage[] | undefined> {
+      current = k;
+      pump();
+      const p = pending.get(k);
+      pending.delete(k);
+      const rows = await p;
+      current = k + 1; // the window moves on once batch k is in hand
+      pump();
+      return rows;
+    },
+  };
 }
 
 /** One [N, ...] batch from prepared rows (each the data of a [1, ...] input). */

@@ -23,7 +23,7 @@ import { questionsFeed, tokenize } from '../targets/tokenizer.ts';
 import { tensorFromJson } from '../tensor/json-tensor.ts';
 import { topK } from '../tensor/tensor.ts';
 import { caption, captionWords, sceneQuestions } from './language.ts';
-import { SCENE_SPLITS, type Scene, splitScene } from './scenes.ts';
+import { COLORS, SCENE_SPLITS, type Scene, splitScene } from './scenes.ts';
 
 const METHODS = ['gradcam', 'guided-backprop', 'guided-gradcam'] as const;
 type Measured = (typeof METHODS)[number];
@@ -38,6 +38,11 @@ export interface ObjectLocalization {
   readonly mass: Readonly<Record<Measured, number>>;
   /** Grad-CAM's maximum inside the box. */
   readonly pointing: number;
+  /**
+   * The pointing game per kind: the word's (size, colour, shape) or the question's (colour, shape,
+   * size, relation), with how many of each.
+   */
+  readonly pointingByKind: Readonly<Record<string, { readonly count: number; readonly pointing: number }>>;
 }
 
 export interface LanguageMetrics {
@@ -128,8 +133,9 @@ async function captionNumbers(
       { method: [...METHODS], caption: texts, target: 'caption' },
     );
     for (const e of r.explanations) {
-      const object = captionWords(chunk[e.image]!)[e.target.word!.position - 1]!.object;
-      if (object !== null) local.add(e, chunk[e.image]!, object, `${i + e.image}:${e.target.word!.position}`);
+      const { word, object } = captionWords(chunk[e.image]!)[e.target.word!.position - 1]!;
+      if (object !== null)
+        local.add(e, chunk[e.image]!, object, `${i + e.image}:${e.target.word!.position}`, wordKind(word));
     }
   }
   return {
@@ -169,25 +175,31 @@ async function vqaNumbers(ex: Explainer, scenes: readonly Scene[]): Promise<Lang
     );
     for (const e of r.explanations) {
       const c = about[e.image]!;
-      local.add(e, c.s, c.qa.object!, `${c.i}:${c.qa.question}`);
+      local.add(e, c.s, c.qa.object!, `${c.i}:${c.qa.question}`, c.qa.kind);
     }
   }
   return { questions: all.length, accuracy: right / all.length, answers: local.summary() };
+}
+
+/** What a caption word that names an object says of it. */
+function wordKind(word: string): string {
+  if (word === 'small') return 'size';
+  return (COLORS as readonly string[]).includes(word) ? 'colour' : 'shape';
 }
 
 /** Per explained word (answer): each method's mass in the object's box, Grad-CAM's pointing. */
 class Localization {
   private readonly rows = new Map<
     string,
-    { area: number; mass: Partial<Record<Measured, number>>; hit?: boolean }
+    { area: number; kind: string; mass: Partial<Record<Measured, number>>; hit?: boolean }
   >();
 
-  add(e: Explanation, scene: Scene, object: number, key: string): void {
+  add(e: Explanation, scene: Scene, object: number, key: string, kind: string): void {
     const box = scene.objects[object]!.box;
     const mask = boxesToMask([box], e.width, e.height);
     let row = this.rows.get(key);
     if (!row) {
-      row = { area: count(mask) / (e.width * e.height), mass: {} };
+      row = { area: count(mask) / (e.width * e.height), kind, mass: {} };
       this.rows.set(key, row);
     }
     const method = e.method as Measured;
@@ -209,6 +221,15 @@ class Localization {
         'guided-gradcam': mean((r) => r.mass['guided-gradcam'] ?? 0),
       },
       pointing: rows.length ? pointingAccuracy(rows.map((r) => ({ hit: r.hit ?? false }))) : 0,
+      pointingByKind: Object.fromEntries(
+        [...new Set(rows.map((r) => r.kind))].sort().map((kind) => {
+          const of = rows.filter((r) => r.kind === kind);
+          return [
+            kind,
+            { count: of.length, pointing: pointingAccuracy(of.map((r) => ({ hit: r.hit ?? false }))) },
+          ];
+        }),
+      ),
     };
   }
 }
@@ -228,7 +249,12 @@ export function languageRows(m: LanguageMetrics): [string, string][] {
       `${what}: Grad-CAM mass in box / box area`,
       `${pct(l.mass.gradcam)} / ${pct(l.boxArea)} (${(l.mass.gradcam / l.boxArea).toFixed(1)}×, ${l.count} maps)`,
     ],
-    [`${what}: pointing game, Grad-CAM`, `${pct(l.pointing)} (chance ${pct(l.boxArea)})`],
+    [
+      `${what}: pointing game, Grad-CAM`,
+      `${pct(l.pointing)} (chance ${pct(l.boxArea)}; ${Object.entries(l.pointingByKind)
+        .map(([k, v]) => `${k} ${pct(v.pointing)}`)
+        .join(', ')})`,
+    ],
     [
       `${what}: box mass, Guided Grad-CAM / GBP`,
       `${pct(l.mass['guided-gradcam'])} / ${pct(l.mass['guided-backprop'])}`,

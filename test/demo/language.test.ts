@@ -220,10 +220,14 @@ describe('shipped language models', () => {
   async function opened<T>(name: string, f: (m: ImageModel) => Promise<T>): Promise<T> {
     const model = await openImageModel(dir(name));
     try {
-      // The VQA model's Linear 4096 → 128 after the 16×16 FiLM map is most of its 2.4 MiB.
       assert.ok(statSync(join(dir(name), 'model.onnx')).size < 3 * 1024 * 1024, 'small enough to ship');
       assert.deepEqual(model.preprocess.size, [W, W]);
-      assert.equal((await model.defaultLayer()).name, '/encoder/features/relu4/Relu_output_0');
+      // The attended map (the image map times the attention), named by preprocess.json's "layer":
+      // the search alone would pass over it, since the tokens reach it.
+      const layer = await model.defaultLayer();
+      assert.equal(layer.name, '/attended/Reshape_1_output_0');
+      assert.equal(layer.name, model.description.layer);
+      assert.deepEqual(layer.shape.slice(2), [16, 16]);
       return await f(model);
     } finally {
       await model.release();

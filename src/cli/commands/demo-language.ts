@@ -91,7 +91,7 @@ async function explainScene(
 export function languageSection(m: LanguageMetrics): ReportSection {
   return {
     title: `Captioning and VQA, held out (${m.scenes} test scenes)`,
-    text: "Computed now on the scene generator's test split. Caption words are explained on each scene's true caption (each word's log-probability given the true prefix), answers as predicted; a word or answer about one object is scored by the share of its map's positive mass inside that object's box, against the box's share of the image (what an even map would put there), and by the pointing game (chance: the box's share). Guided Grad-CAM vs Guided Backprop: the same mass for |pixels|, as the paper's argument that Guided Grad-CAM is class-discriminative.",
+    text: "Computed now on the scene generator's test split. Caption words are explained on each scene's true caption (each word's log-probability given the true prefix), answers as predicted. Both models look through a spatial attention trained towards the object each word or answer names, and Grad-CAM is computed at the attended map (their preprocess.json's \"layer\"): the pointing game checks that the map shows where the model looks and that the evidence there is positive. A word or answer about one object is scored by the share of its map's positive mass inside that object's box, against the box's share of the image (what an even map would put there), and by the pointing game (chance: the box's share). Guided Grad-CAM vs Guided Backprop: the same mass for |pixels|, as the paper's argument that Guided Grad-CAM is class-discriminative.",
     rows: languageRows(m),
   };
 }

@@ -128,7 +128,10 @@ function blend(image: RgbImage | Bands, indices: Uint8Array, options: OverlayOpt
   return rgbImage(image.width, image.height, out);
 }
 
-/** The last blend table made (a run draws every overlay with one colormap and alpha). */
+/**
+ * The last blend table made (a run draws every overlay with one colormap and alpha), with a copy of
+ * its LUT: a caller's colormap changed in place gets a new table.
+ */
 let lastTable: { readonly lut: Uint8Array; readonly alpha: number; readonly table: Uint8Array } | undefined;
 
 /**
@@ -141,7 +144,14 @@ function blendTable(
   heatTerm: Float32Array,
   imageTerm: Float32Array,
 ): Uint8Array {
-  if (lastTable?.lut === lut && lastTable.alpha === alpha) return lastTable.table;
+  const last = lastTable;
+  if (
+    last &&
+    last.alpha === alpha &&
+    last.lut.length === lut.length &&
+    last.lut.every((v, j) => v === lut[j])
+  )
+    return last.table;
   const entries = lut.length / 3;
   const table = new Uint8Array(entries * 768);
   for (let k = 0; k < entries; k++) {
@@ -151,7 +161,7 @@ function blendTable(
       for (let b = 0; b < 256; b++) table[row + b] = Math.min(255, Math.floor(f(255 * f(h + imageTerm[b]!))));
     }
   }
-  lastTable = { lut, alpha, table };
+  lastTable = { lut: lut.slice(), alpha, table };
   return table;
 }
 

@@ -106,3 +106,16 @@ test('overlayAndHeatmap is overlay and heatmapImage of the same map, byte for by
   const expect = [0, 0, 128].map((lut, c) => Math.floor(0.25 * lut + 0.75 * px[c]!));
   assert.deepEqual([...o.overlay.data.slice(0, 3)], expect);
 });
+
+test('a colormap changed in place between overlays draws with its new colours', () => {
+  const lut = new Uint8Array(COLORMAPS.jet.lut);
+  const custom = { id: 'jet', description: 'mine', lut } as unknown as (typeof COLORMAPS)['jet'];
+  const img = rgbImage(1, 1, new Uint8Array([100, 100, 100]));
+  const m = new Float32Array([1]); // LUT entry 255
+  const before = overlay(img, m, { colormap: custom, alpha: 0.5 }).data;
+  lut.set([0, 255, 0], 255 * 3);
+  const after = overlay(img, m, { colormap: custom, alpha: 0.5 }).data;
+  // 0.5·(0, 255, 0) + 0.5·100, truncated
+  assert.deepEqual([...after], [50, 177, 50]);
+  assert.notDeepEqual([...before], [...after]);
+});

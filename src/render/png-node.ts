@@ -17,10 +17,10 @@ const PNG_COMPRESSION_LEVEL = 1;
  */
 export const PHOTO_PNG_LEVEL = 0;
 
-/** Encodes an RGB image as a lossless 8-bit RGB PNG (zlib `level`, 0–9). */
-export async function encodePng(img: RgbImage, level = PNG_COMPRESSION_LEVEL): Promise<Uint8Array> {
+/** Encodes an RGB image as a lossless 8-bit RGB PNG. */
+export async function encodePng(img: RgbImage): Promise<Uint8Array> {
   const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .png({ compressionLevel: level })
+    .png({ compressionLevel: PNG_COMPRESSION_LEVEL })
     .toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
@@ -28,6 +28,7 @@ export async function encodePng(img: RgbImage, level = PNG_COMPRESSION_LEVEL): P
 /**
  * Writes `img` to `path` as PNG, atomically; a failure is an 'output-unwritable' error naming the path.
  * The encoder streams to the file: a 12 MP overlay never exists as one encoded buffer in memory.
+ * `level` is zlib's (0–9): PHOTO_PNG_LEVEL for photographic pictures.
  */
 export async function writePng(path: string, img: RgbImage, level = PNG_COMPRESSION_LEVEL): Promise<void> {
   await writeAtomicWith(path, 'PNG output', (tmp) =>

@@ -24,22 +24,28 @@ const image: Float32Tensor = {
   data: Float32Array.from(seededValues(432, 9).map((v) => v * 2)),
 };
 
+/** The fixture as a captioning model; `extra` adds description keys. */
+const open = (extra: Record<string, unknown> = {}) => {
+  const bytes = readFileSync(join(repoRoot, 'test', 'autodiff', 'fixtures', 'captioner-gru2.onnx'));
+  return ImageModel.create(nodeRuntime, {
+    bytes,
+    model: decodeModel(bytes),
+    preprocessFile: {
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      task: 'captioning',
+      vocabulary: 'vocab.txt',
+      maxLength: 5,
+      ...extra,
+    },
+    vocabulary: VOCAB,
+  });
+};
+
 describe('a recurrent captioner export', () => {
   let model: ImageModel;
   before(async () => {
-    const bytes = readFileSync(join(repoRoot, 'test', 'autodiff', 'fixtures', 'captioner-gru2.onnx'));
-    model = await ImageModel.create(nodeRuntime, {
-      bytes,
-      model: decodeModel(bytes),
-      preprocessFile: {
-        mean: [0, 0, 0],
-        std: [1, 1, 1],
-        task: 'captioning',
-        vocabulary: 'vocab.txt',
-        maxLength: 5,
-      },
-      vocabulary: VOCAB,
-    });
+    model = await open();
   });
   after(async () => model.release());
 
@@ -91,23 +97,6 @@ describe('a recurrent captioner export', () => {
 });
 
 describe('a default layer named by the description ("layer")', () => {
-  const open = (extra: Record<string, unknown>) => {
-    const bytes = readFileSync(join(repoRoot, 'test', 'autodiff', 'fixtures', 'captioner-gru2.onnx'));
-    return ImageModel.create(nodeRuntime, {
-      bytes,
-      model: decodeModel(bytes),
-      preprocessFile: {
-        mean: [0, 0, 0],
-        std: [1, 1, 1],
-        task: 'captioning',
-        vocabulary: 'vocab.txt',
-        maxLength: 5,
-        ...extra,
-      },
-      vocabulary: VOCAB,
-    });
-  };
-
   test('is the default instead of the search, and Grad-CAM there equals the layer given explicitly', async () => {
     const model = await open({ layer: '/enc/Relu_output_0' });
     try {

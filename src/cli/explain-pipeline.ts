@@ -1,6 +1,7 @@
 // The batch loop of `gradsight explain`, arranged so the model never waits for images: while ONNX
 // Runtime explains batch k on the main thread, the image worker (image-worker.ts) decodes and
-// preprocesses the batches after k and renders, encodes and writes the outputs of batch k − 1. Queues
+// preprocesses the batches after k and renders, encodes and writes the outputs of batch k − 1; the
+// last batches halve (batchSizes) so that little is left to draw after the last run. Queues
 // are bounded (ROWS_AHEAD_BYTES of rows prepared ahead, at most RENDER_AHEAD batches rendering; decoded
 // images kept for their outputs have the worker's own budget), so memory does not grow
 // with the folder; each image's small record is handed to `onImage` in input order as soon as its
@@ -78,8 +79,11 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
   if ('tensor' in input) {
     batches.push({ items: input.names.map((file, key) => ({ key, file })), tensor: input.tensor });
   } else {
-    for (let i = 0; i < input.files.length; i += o.batch)
-      batches.push({ items: input.files.slice(i, i + o.batch).map((file, k) => ({ key: i + k, file })) });
+    let i = 0;
+    for (const size of batchSizes(input.files.length, o.batch)) {
+      batches.push({ items: input.files.slice(i, i + size).map((file, k) => ({ key: i + k, file })) });
+      i += size;
+    }
   }
   const { worker } = o;
   const taken = new Set<string>();
@@ -89,7 +93,11 @@ export async function runExplainPipeline(input: PipelineInput, o: PipelineOption
   const inFlight: Promise<void>[] = [];
   try {
     for (const [k, batch] of batches.entries()) {
-      const prepared = await ahead.take(k);
+      const taking = ahead.take(k);
+      // The gradient model compiles on this thread while the worker decodes the first images (its
+      // errors are explain()'s, raised by the call below).
+      if (k === 0) await o.explainer.prepare(batchDims(batch, o.preprocess), o.explain).catch(() => {});
+      const prepared = await taking;
       for (const p of prepared ?? []) for (const w of p.error ? [] : (p.warnings ?? [])) o.onWarning?.(w);
       const ok = batch.tensor ? batch.items : batch.items.filter((_, i) => !prepared![i]!.error);
       let rendering: Promise<RenderedImage[]> = Promise.resolve([]);
@@ -195,14 +203,45 @@ function prefetch(worker: ImageWorker, batches: readonly Batch[], o: PipelineOpt
   };
 }
 
+/**
+ * Batch sizes for n images of at most `batch` each: full batches, then the last `batch` images (or
+ * all n) in halving batches (8 → 4, 2, 1, 1), so that while the model runs the later ones the worker
+ * already renders the earlier ones: only one image's outputs are left after the last run, not a
+ * whole batch's (the model's cost per image hardly depends on the batch size).
+ */
+export function batchSizes(n: number, batch: number): number[] {
+  const sizes: number[] = [];
+  let rest = n;
+  while (rest > batch) {
+    sizes.push(batch);
+    rest -= batch;
+  }
+  while (rest > 1) {
+    const half = Math.ceil(rest / 2);
+    sizes.push(half);
+    rest -= half;
+  }
+  if (rest === 1) sizes.push(1);
+  return sizes;
+}
+
+/** The input dims of a batch: its tensor's, or its images' in the model's layout. */
+function batchDims(b: Batch, p: PreprocessConfig): readonly number[] {
+  return b.tensor ? b.tensor.dims : inputDims(b.items.length, p);
+}
+
+/** [n, ...] in the model's layout. */
+function inputDims(n: number, p: PreprocessConfig): number[] {
+  const [h, w] = p.size;
+  return p.layout === 'NCHW' ? [n, p.channels, h, w] : [n, h, w, p.channels];
+}
+
 /** One [N, ...] batch from prepared rows (each the data of a [1, ...] input). */
 function stackRows(rows: readonly { readonly row: Float32Array }[], p: PreprocessConfig): Float32Tensor {
   const per = rows[0]!.row.length;
   const data = new Float32Array(rows.length * per);
   for (const [i, r] of rows.entries()) data.set(r.row, i * per);
-  const [h, w] = p.size;
-  const dims = p.layout === 'NCHW' ? [rows.length, p.channels, h, w] : [rows.length, h, w, p.channels];
-  return float32(data, dims);
+  return float32(data, inputDims(rows.length, p));
 }
 
 /** Row i of a tensor, as a [1, ...] tensor of its own (it crosses to the worker). */

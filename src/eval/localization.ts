@@ -18,61 +18,78 @@ export interface Localization {
   readonly threshold: number;
 }
 
+/** Scratch for localize() (it is synchronous): the padded mask and the fill stack, grown as needed. */
+let maskScratch = new Uint8Array(0);
+let stackScratch = new Int32Array(0);
+
 export function localize(map: Float32Array, width: number, height: number, fraction = 0.15): Localization {
   let max = Number.NEGATIVE_INFINITY;
-  for (const v of map) if (v > max) max = v;
+  for (let i = 0; i < map.length; i++) if (map[i]! > max) max = map[i]!;
   const threshold = fraction * max;
   if (!(max > 0)) return { box: undefined, segmentPixels: 0, abovePixels: 0, threshold };
-  const above = new Uint8Array(width * height);
+  // The mask with a border of zeros one pixel wide, so the fill's 8 neighbours need no bounds checks;
+  // a pixel is cleared when it joins a segment.
+  const pw = width + 2;
+  const size = pw * (height + 2);
+  if (maskScratch.length < size) maskScratch = new Uint8Array(size);
+  if (stackScratch.length < width * height) stackScratch = new Int32Array(width * height);
+  const above = maskScratch;
+  const stack = stackScratch;
+  above.fill(0, 0, size);
   let abovePixels = 0;
-  for (let i = 0; i < map.length; i++) {
-    if (map[i]! >= threshold) {
-      above[i] = 1;
-      abovePixels++;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const prow = (y + 1) * pw + 1;
+    for (let x = 0; x < width; x++) {
+      if (map[row + x]! >= threshold) {
+        above[prow + x] = 1;
+        abovePixels++;
+      }
     }
   }
-  const label = new Int32Array(width * height);
-  const stack = new Int32Array(width * height);
-  let best: { count: number; box: Box } | undefined;
-  let next = 1;
-  for (let start = 0; start < above.length; start++) {
-    if (!above[start] || label[start]) continue;
-    // Flood fill with an explicit stack (no recursion depth limit).
+  let bestCount = 0;
+  let box: Box | undefined;
+  for (let start = pw + 1; start < size - pw; start++) {
+    if (above[start] === 0) continue;
+    // Flood fill with an explicit stack (no recursion depth limit), in padded coordinates.
     let top = 0;
     stack[top++] = start;
-    label[start] = next;
+    above[start] = 0;
     let count = 0;
-    let x0 = width;
-    let y0 = height;
+    let x0 = pw;
+    let y0 = height + 2;
     let x1 = -1;
     let y1 = -1;
     while (top > 0) {
       const p = stack[--top]!;
       count++;
-      const x = p % width;
-      const y = (p - x) / width;
+      const y = (p / pw) | 0;
+      const x = p - y * pw;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
-      for (let dy = -1; dy <= 1; dy++) {
-        const ny = y + dy;
-        if (ny < 0 || ny >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= width || (dx === 0 && dy === 0)) continue;
-          const q = ny * width + nx;
-          if (above[q] && !label[q]) {
-            label[q] = next;
-            stack[top++] = q;
-          }
+      for (let q = p - pw - 1; q <= p + pw - 1; q += pw) {
+        if (above[q] === 1) {
+          above[q] = 0;
+          stack[top++] = q;
+        }
+        if (above[q + 1] === 1) {
+          above[q + 1] = 0;
+          stack[top++] = q + 1;
+        }
+        if (above[q + 2] === 1) {
+          above[q + 2] = 0;
+          stack[top++] = q + 2;
         }
       }
     }
-    if (!best || count > best.count) best = { count, box: { x0, y0, x1, y1 } };
-    next++;
+    if (count > bestCount) {
+      bestCount = count;
+      box = { x0: x0 - 1, y0: y0 - 1, x1: x1 - 1, y1: y1 - 1 };
+    }
   }
-  return { box: best?.box, segmentPixels: best?.count ?? 0, abovePixels, threshold };
+  return { box, segmentPixels: bestCount, abovePixels, threshold };
 }
 
 /** Intersection over union of two inclusive pixel boxes. */

@@ -10,13 +10,7 @@ import { appendFile, lstat, open, truncate } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { GradsightError } from '../errors.ts';
 import { outputError } from '../io/write-file-node.ts';
-import {
-  type ImageRecord,
-  RECORDS_FILE,
-  RECORDS_FORMAT,
-  type RecordsHeader,
-  type RunConfig,
-} from './record-types.ts';
+import { type ImageRecord, RECORDS_FILE, RECORDS_FORMAT, type RecordsHeader } from './record-types.ts';
 
 export * from './record-types.ts';
 

@@ -112,12 +112,19 @@ export class ExplainContext implements MethodContext {
     return p;
   }
 
-  /** One standard-rule run over all rows, for every layer's activations and gradients. */
+  /**
+   * One standard-rule run over all rows, for every layer's activations and gradients: the explainer's
+   * own when it fetched them (a run whose maps were made in the graph skips them), else a new one.
+   */
   private layerRun() {
-    return this.once('layers', () => this.gradientRun('layers', this.o.layers, this.o.rule));
+    return this.once('layers', () => {
+      const done = this.o.prefilled?.get('layers');
+      const complete = done && this.o.layers.every((l) => done.values[l] && done.grads[l]);
+      return complete ? Promise.resolve(done) : this.gradientRun('layers:all', this.o.layers, this.o.rule);
+    });
   }
 
-  /** The gradient run `key` ('layers', 'input:<rule>'): the one the explainer already made, or a new one. */
+  /** The gradient run `key` ('input:<rule>'): the one the explainer already made, or a new one. */
   private async gradientRun(key: string, wrt: readonly string[], rule: RuleSetName): Promise<GradientResult> {
     const done = this.o.prefilled?.get(key);
     if (done) return done;

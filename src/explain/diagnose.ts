@@ -16,16 +16,30 @@ export interface DiagnoseInput {
   readonly map: Float32Array;
   /** This row's raw per-layer CAMs before the ReLU (feature resolution). */
   readonly rawCams: readonly Float32Array[];
-  /** This row's gradients at the layers (gradient methods only). */
-  readonly gradients: readonly Float32Array[];
-  /** Every row's gradients were found finite already (one check per tensor, not per row and method). */
-  readonly gradientsFinite?: boolean;
+  /** What this row's gradients at the layers are (gradient methods only): gradientCheck of each. */
+  readonly gradients: readonly GradientCheck[];
   /** The explained probability, for probability targets only (a logit's gradient never saturates). */
   readonly probability: number | undefined;
   /** The row explains −y (a counterfactual): the advice differs. */
   readonly counterfactual?: boolean;
   /** The explained scalar at the clean input: NaN or ±Inf means the model's output is not finite. */
   readonly score?: number;
+}
+
+/** Whether a row's gradient at a layer is finite, and whether it is zero everywhere. */
+export interface GradientCheck {
+  readonly finite: boolean;
+  readonly zero: boolean;
+}
+
+/** The check of a gradient read out of the run. */
+export function gradientCheck(g: Float32Array): GradientCheck {
+  return { finite: allFinite(g), zero: g.every((v) => v === 0) };
+}
+
+/** The check from Σ|g| in float64 (a run with in-graph maps): NaN or ±Inf iff some g is, 0 iff all are. */
+export function gradientCheckOfSum(sum: number): GradientCheck {
+  return { finite: Number.isFinite(sum), zero: sum === 0 };
 }
 
 export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
@@ -40,7 +54,7 @@ export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
       suggestion,
     };
   }
-  if (!finite || (!d.gradientsFinite && d.gradients.some((g) => !allFinite(g)))) {
+  if (!finite || d.gradients.some((g) => !g.finite)) {
     return { code: 'non-finite', message: 'the map contains NaN or infinite values', suggestion };
   }
   // Before the ReLU: a −Inf CAM (infinite activations) becomes an all-zero map, which is not negative evidence.
@@ -52,7 +66,7 @@ export function diagnose(d: DiagnoseInput): Diagnostic | undefined {
     };
   }
   if (nonzero) return undefined;
-  if (d.gradients.length && d.gradients.every((g) => g.every((v) => v === 0))) {
+  if (d.gradients.length && d.gradients.every((g) => g.zero)) {
     const saturated = d.probability !== undefined && d.probability > 0.9999;
     return {
       code: 'zero-gradient',

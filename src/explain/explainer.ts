@@ -29,11 +29,16 @@ import {
   type TargetRow,
   targetFrom,
 } from '../targets/index.ts';
-import { allFinite } from '../tensor/finite.ts';
 import { type Feeds, repeatRows, selectFeeds, selectRows } from '../tensor/rows.ts';
-import { type Float32Tensor, softmax } from '../tensor/tensor.ts';
+import { type Float32Tensor, float32, softmax } from '../tensor/tensor.ts';
 import { ExplainContext, type RunnerOptions, runOptions } from './context.ts';
-import { type Diagnostic, diagnose } from './diagnose.ts';
+import {
+  type Diagnostic,
+  diagnose,
+  type GradientCheck,
+  gradientCheck,
+  gradientCheckOfSum,
+} from './diagnose.ts';
 import { type LanguageInfo, type LanguageOptions, languageFeeds } from './language.ts';
 import { averageSamples, expandRows, forwardPlan, perImageValues, type SmoothOptions } from './rows.ts';
 import { targetEnvOf } from './target-env.ts';
@@ -327,6 +332,31 @@ export class Explainer {
     };
   }
 
+  /**
+   * Compiles the gradient models that `explain()` of an input tensor with these dims and options
+   * will run, and opens their sessions, without running them: the first explain() call then starts
+   * at its run (`gradsight explain` does this while the worker decodes the first images). Covers the
+   * one-run path (a classifier's targets chosen from its scores, or fixed rows); other targets, and
+   * captioning and VQA models, compile at their first explain() as before. Errors are explain()'s own.
+   */
+  async prepare(dims: readonly number[], options: ExplainOptions = {}): Promise<void> {
+    if (this.released || this.model.description.language) return;
+    checkExplainOptions(options);
+    const batch = float32(new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+    checkExplainInput(batch, this.model);
+    const { [this.model.input.name]: _image, ...feeds } = this.model.feedsFor(batch, options.feeds);
+    const methods = methodList(options.method);
+    const layers = await this.layersFor(methods, options.layers, options.layerLayout);
+    const defaultReads = options.targetOutput ?? this.model.output.name;
+    const counter = rowCounter(options.maxTargets ?? DEFAULT_MAX_TARGETS);
+    const profile = options.profile ?? this.model.runtime.profile ?? 'cpu';
+    for (const group of groupTargets(this.targets(options), this.model, defaultReads)) {
+      const graph = await this.model.targetGraph(group.reads, group.head);
+      const run = { group, graph, batch, feeds, images: undefined, methods, layers, counter };
+      await this.oneRun({ ...run, options: { ...options, profile }, dry: true });
+    }
+  }
+
   private targets(options: ExplainOptions): Target[] {
     const t = options.target;
     const list: readonly TargetInput[] =
@@ -359,8 +389,10 @@ export class Explainer {
     layers: readonly LayerInfo[];
     options: ExplainOptions;
     counter: ReturnType<typeof rowCounter>;
+    /** Only compile the run's gradient model (prepare()): undefined once its session is open. */
+    dry?: boolean;
   }): Promise<OneRun | undefined> {
-    const { group, graph, batch, feeds, images, methods, layers, options, counter } = a;
+    const { group, graph, batch, feeds, images, methods, layers, options, counter, dry } = a;
     if ((options.smooth?.samples ?? 1) > 1) return undefined;
     const xs = graph.shapes.get(graph.reads)?.shape;
     const ts = graph.shapes.get(graph.explained)?.shape;
@@ -405,6 +437,15 @@ export class Explainer {
         ? inGraphMaps(methods, layers)
         : [];
     const keys = runs.flatMap((p) => p.keys);
+    // When the graph makes every map the methods use, the layers' values and gradients stay in ONNX
+    // Runtime (the run's Σ|g| per row is what the diagnostics read).
+    const made = new Set(maps.map((m) => m.key));
+    const computed = methods.some((m) =>
+      m.output === 'cam'
+        ? !made.has(m.id)
+        : m.needs.finalMapOf !== undefined && !made.has(m.needs.finalMapOf),
+    );
+    const fetch = { skip: maps.length && !computed ? layers.map((l) => l.name) : [] };
     const views: LayerViews = Object.fromEntries(layers.map((l) => [l.name, l.view!]));
     const n = batch.dims[0]!;
     const labels = this.model.labels;
@@ -423,7 +464,8 @@ export class Explainer {
         also,
         maps,
       });
-      const r = await runner.run(batch, undefined, feeds);
+      if (dry) return undefined;
+      const r = await runner.run(batch, undefined, feeds, fetch);
       const { x, t } = valuesOf(r, sg);
       const rows = resolveRows(targets, perImageValues(x, t, 1, batch, sizesOf(images), labels, feeds));
       counter.add(rows);
@@ -461,6 +503,7 @@ export class Explainer {
       also,
       maps,
     });
+    if (dry) return undefined;
     const seed = new Float32Array(rows.length * classes);
     rows.forEach((row, i) => {
       seed.set(row.seed, i * classes);
@@ -473,7 +516,7 @@ export class Explainer {
             rows.map((row) => row.image),
           );
     const seeds: Float32Tensor = { dtype: 'float32', dims: runner.seedDims(rows.length), data: seed };
-    const r = await runner.run(planInput, seeds, rowFeeds);
+    const r = await runner.run(planInput, seeds, rowFeeds, fetch);
     let { x, t } = valuesOf(r, graph);
     if (x.dims[0] !== n) {
       // One forward row per target row: each image's values are those of its first row.
@@ -568,13 +611,20 @@ export class Explainer {
 
     const explanations: Explanation[] = [];
     const plane = height * width;
-    // One finiteness check per gradient tensor (all rows), not one per row and method.
-    const finite = new Map<string, Promise<boolean>>();
-    const gradientsFinite = (name: string) => {
-      let p = finite.get(name);
+    // Each row's gradient check per layer, once: from the run's Σ|g| when the graph made the maps
+    // (the gradients themselves were not fetched), else from the gradients.
+    const sums = a.prefilled?.get('layers')?.gradientSums ?? {};
+    const checks = new Map<string, Promise<GradientCheck[]>>();
+    const gradientChecks = (name: string) => {
+      let p = checks.get(name);
       if (!p) {
-        p = ctx.gradients(name).then((g) => allFinite(g.data));
-        finite.set(name, p);
+        const sum = sums[name];
+        p = sum
+          ? Promise.resolve(Array.from(sum, gradientCheckOfSum))
+          : ctx
+              .gradients(name)
+              .then((g) => Array.from({ length: g.dims[0]! }, (_, r) => gradientCheck(rowSlice(g, r))));
+        checks.set(name, p);
       }
       return p;
     };
@@ -586,9 +636,9 @@ export class Explainer {
         const r = await resultOf(method.id);
         const final = r.kind === 'cam' ? await finalOf(method.id) : undefined;
         const channels = r.kind === 'pixels' ? r.pixels.data.length / (r.pixels.dims[0]! * plane) : 0;
-        const gradsFinite =
-          method.needs.gradients &&
-          (await Promise.all(layers.map((l) => gradientsFinite(l.name)))).every(Boolean);
+        const layerChecks = method.needs.gradients
+          ? await Promise.all(layers.map((l) => gradientChecks(l.name)))
+          : [];
         for (let i = 0; i < rows.length; i++) {
           const row = rows[i]!;
           const map = final?.data.slice(i * plane, (i + 1) * plane);
@@ -601,10 +651,7 @@ export class Explainer {
             method: method.id,
             map: map ?? pixels!,
             rawCams: r.kind === 'cam' ? [...r.perLayer.values()].map((c) => rowSlice(c, i)) : [],
-            gradients: method.needs.gradients
-              ? await Promise.all(layers.map(async (l) => rowSlice(await ctx.gradients(l.name), i * samples)))
-              : [],
-            gradientsFinite: gradsFinite,
+            gradients: layerChecks.map((c) => c[i * samples]!),
             // Saturation explains a zero gradient only when the explained scalar is the probability.
             probability: row.kind === 'probability' ? info.probability : undefined,
             counterfactual: row.counterfactual,

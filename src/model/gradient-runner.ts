@@ -26,6 +26,16 @@ export interface GradientResult {
   readonly outputs: Readonly<Record<string, Tensor>>;
   /** In-graph maps by method id (GradientRunnerOptions.maps): the final [rows, H, W] and raw [rows, h, w] CAMs. */
   readonly maps: Readonly<Record<string, InGraphResult>>;
+  /** With in-graph maps: Σ|gradient| per row of each map layer (layer-view-compile.ts's GradientSumOutput). */
+  readonly gradientSums: Readonly<Record<string, Float64Array>>;
+}
+
+export interface RunFetch {
+  /**
+   * Tensors whose values and gradients the caller does not read (layers whose maps the graph makes):
+   * they are not copied out of ONNX Runtime, and are absent from `values` and `grads`.
+   */
+  readonly skip?: readonly string[];
 }
 
 export interface InGraphResult {
@@ -159,17 +169,22 @@ export class GradientRunner {
    * One run: `input` [n, ...] with its extra feeds (n rows each), and the seed rows — or no seed when
    * the model computes it in-graph (compiled with `seed` naming a tensor, e.g. a TopK selection).
    */
-  async run(input: Float32Tensor, seed: Tensor | undefined, extra?: Feeds): Promise<GradientResult> {
+  async run(
+    input: Float32Tensor,
+    seed: Tensor | undefined,
+    extra?: Feeds,
+    fetch: RunFetch = {},
+  ): Promise<GradientResult> {
     const n = input.dims[0]!;
     const s = seed === undefined ? this.noSeed() : this.checkSeed(seed, n);
     const feeds = this.model.feedsFor(input, extra);
     const sized = await this.sizedFor(input);
-    if (!this.fixedBatch || n === 1) return this.runOnce(sized, feeds, s);
+    if (!this.fixedBatch || n === 1) return this.runOnce(sized, feeds, s, fetch);
     // A model exported with batch 1: one image (and its seed rows) at a time.
     const r = s ? s.dims[0]! / n : 0;
     const parts: GradientResult[] = [];
     for (let i = 0; i < n; i++)
-      parts.push(await this.runOnce(sized, sliceFeeds(feeds, i, 1), s && sliceRows(s, i * r, r)));
+      parts.push(await this.runOnce(sized, sliceFeeds(feeds, i, 1), s && sliceRows(s, i * r, r), fetch));
     return concatResults(parts, this.compiled);
   }
 
@@ -203,15 +218,24 @@ export class GradientRunner {
     { compiled, session }: Sized,
     feeds: Feeds,
     seed: Float32Tensor | undefined,
+    fetch: RunFetch,
   ): Promise<GradientResult> {
-    const out = await session.run(seed ? { ...feeds, [compiled.seed.name]: seed } : feeds);
+    // Outputs of the model itself (a layer that is also a graph output) are fetched all the same.
+    const own = new Set([compiled.explainedOutput, ...this.model.model.graph.outputs.map((o) => o.name)]);
+    const skipped = compiled.outputs.filter((o) => fetch.skip?.includes(o.tensor));
+    const unread = new Set(skipped.flatMap((o) => [o.value, o.grad]).filter((name) => !own.has(name)));
+    const fetches = unread.size ? session.outputNames.filter((name) => !unread.has(name)) : undefined;
+    const run = seed ? { ...feeds, [compiled.seed.name]: seed } : feeds;
+    const out = await session.run(run, fetches);
     checkRunShape(compiled, out[compiled.explainedOutput]!, feeds[this.model.input.name]!.dims[0]!);
     const values: Record<string, Float32Tensor> = {};
     const grads: Record<string, Float32Tensor> = {};
     for (const o of compiled.outputs) {
-      values[o.tensor] = out[o.value] as Float32Tensor;
-      grads[o.tensor] = out[o.grad] as Float32Tensor;
+      if (out[o.value]) values[o.tensor] = out[o.value] as Float32Tensor;
+      if (out[o.grad]) grads[o.tensor] = out[o.grad] as Float32Tensor;
     }
+    const gradientSums: Record<string, Float64Array> = {};
+    for (const g of compiled.gradientSums) gradientSums[g.layer] = out[g.sum]!.data as Float64Array;
     const maps: Record<string, InGraphResult> = {};
     for (const m of compiled.maps) {
       maps[m.key] = {
@@ -219,7 +243,14 @@ export class GradientRunner {
         perLayer: new Map(m.perLayer.map((c) => [c.layer, dropUnitAxis(out[c.cam] as Float32Tensor)])),
       };
     }
-    return { explained: out[compiled.explainedOutput] as Float32Tensor, values, grads, outputs: out, maps };
+    return {
+      explained: out[compiled.explainedOutput] as Float32Tensor,
+      values,
+      grads,
+      outputs: out,
+      maps,
+      gradientSums,
+    };
   }
 
   async release(): Promise<void> {
@@ -234,12 +265,14 @@ export class GradientRunner {
 /** Row-wise concatenation of per-image results (fixed-batch models). */
 function concatResults(parts: readonly GradientResult[], compiled: ViewedGradientModel): GradientResult {
   const cat = (pick: (p: GradientResult) => Float32Tensor) => concatRows(parts.map(pick));
-  const keys = compiled.outputs.map((o) => o.tensor);
   const names = Object.keys(parts[0]!.outputs);
+  const first = parts[0]!;
+  const sums = (k: string) => Float64Array.from(parts.flatMap((p) => [...p.gradientSums[k]!]));
   return {
     explained: cat((p) => p.explained),
-    values: Object.fromEntries(keys.map((k) => [k, cat((p) => p.values[k]!)])),
-    grads: Object.fromEntries(keys.map((k) => [k, cat((p) => p.grads[k]!)])),
+    values: Object.fromEntries(Object.keys(first.values).map((k) => [k, cat((p) => p.values[k]!)])),
+    grads: Object.fromEntries(Object.keys(first.grads).map((k) => [k, cat((p) => p.grads[k]!)])),
+    gradientSums: Object.fromEntries(Object.keys(first.gradientSums).map((k) => [k, sums(k)])),
     outputs: Object.fromEntries(names.map((k) => [k, concatRows(parts.map((p) => p.outputs[k]!))])),
     maps: Object.fromEntries(
       compiled.maps.map((m) => [

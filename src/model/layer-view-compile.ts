@@ -20,6 +20,7 @@ import { appendGraphPatch, type GraphPatch, type Model, tensorValueInfo } from '
 import { emitView, type LayerViews, viewEmitter, viewedShape } from './layer-view.ts';
 
 const ONNX_FLOAT = 1;
+const ONNX_DOUBLE = 11;
 
 /** A further backward graph from the same explained tensor and seed, under its own rule set. */
 export interface AlsoPart {
@@ -45,7 +46,20 @@ export interface InGraphMapOutputs {
   readonly perLayer: readonly { readonly layer: string; readonly cam: string }[];
 }
 
-export type ViewedGradientModel = GradientModel & { readonly maps: readonly InGraphMapOutputs[] };
+/**
+ * Graph output of a layer's gradient check: Σ|∂y/∂A| per row in float64 ([rows]), NaN or ±Inf where a
+ * gradient is not finite and 0 where all are zero, so a run with in-graph maps need not fetch the
+ * gradients to say why a map is empty (explain/diagnose.ts).
+ */
+export interface GradientSumOutput {
+  readonly layer: string;
+  readonly sum: string;
+}
+
+export type ViewedGradientModel = GradientModel & {
+  readonly maps: readonly InGraphMapOutputs[];
+  readonly gradientSums: readonly GradientSumOutput[];
+};
 
 export function compileWithViews(
   bytes: Uint8Array,
@@ -58,7 +72,7 @@ export function compileWithViews(
   const { patch, ...compiled } = withParts(model, options, also);
   const viewed = compiled.outputs.filter((o) => views[o.tensor] && views[o.tensor]!.kind !== 'nchw');
   if (viewed.length === 0 && maps.length === 0)
-    return { bytes: appendGraphPatch(bytes, patch), ...compiled, maps: [] };
+    return { bytes: appendGraphPatch(bytes, patch), ...compiled, maps: [], gradientSums: [] };
   const prefix = options.prefix ?? 'gradsight';
   const e = viewEmitter(model.opsets.get('') ?? model.opsets.get('ai.onnx') ?? 13, prefix);
   const replaced = new Set<string>();
@@ -105,6 +119,17 @@ export function compileWithViews(
     for (const c of perLayer) added.push({ name: c.cam });
     return { key: m.key, final, perLayer };
   });
+  // Σ|G| per row for each map layer, in float64 (62,720 float32 maxima cannot overflow it).
+  const mapLayers = [...new Set(maps.flatMap((m) => m.layers))];
+  const gradientSums = mapLayers.map((layer) => {
+    e.enter(`gsum/${mapLayers.indexOf(layer)}`);
+    const o = outputs.find((x) => x.tensor === layer)!;
+    const axes = o.shape.slice(1).map((_, i) => i + 1);
+    const abs = e.op('Abs', [e.op('Cast', [o.grad], { to: { i: ONNX_DOUBLE } })]);
+    const sum = e.emit('Identity', [e.reduceSum(abs, axes, false)])[0]!;
+    added.push({ name: sum });
+    return { layer, sum };
+  });
   // Raw outputs that are graph outputs of the model itself stay (they are not in the patch).
   const kept = (patch.output ?? []).filter((out) => !replaced.has(out.name ?? ''));
   const full: GraphPatch = {
@@ -113,7 +138,7 @@ export function compileWithViews(
     initializer: [...(patch.initializer ?? []), ...e.initializers],
     output: [...kept, ...added],
   };
-  return { bytes: appendGraphPatch(bytes, full), ...compiled, outputs, maps: mapOutputs };
+  return { bytes: appendGraphPatch(bytes, full), ...compiled, outputs, maps: mapOutputs, gradientSums };
 }
 
 /**

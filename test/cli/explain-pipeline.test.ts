@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { type PipelineImage, runExplainPipeline } from '../../src/cli/explain-pipeline.ts';
+import { batchSizes, type PipelineImage, runExplainPipeline } from '../../src/cli/explain-pipeline.ts';
 import { ImageWorker } from '../../src/cli/image-worker-client.ts';
 import { GradsightError } from '../../src/errors.ts';
 import type { Explainer, ExplainResult, Explanation } from '../../src/explain/explainer.ts';
@@ -53,9 +53,16 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A stand-in explainer: image n's map is one hot pixel at (n + 2, 3), keyed by its first input value. */
-function handExplainer(calls: Float32Tensor[], fail = false): Explainer {
+/**
+ * A stand-in explainer: image n's map is one hot pixel at (n + 2, 3), keyed by its first input value.
+ * prepare() is recorded in `calls` as a dims-only entry (no data) and fails as explain() does.
+ */
+function handExplainer(calls: (Float32Tensor | readonly number[])[], fail = false): Explainer {
   return {
+    prepare: async (dims: readonly number[]) => {
+      calls.push(dims);
+      if (fail) throw new GradsightError('layer-not-found', 'no such layer', { hint: 'pick one' });
+    },
     explain: async (input: Float32Tensor): Promise<ExplainResult> => {
       if (fail) throw new GradsightError('layer-not-found', 'no such layer', { hint: 'pick one' });
       calls.push(input);
@@ -116,17 +123,21 @@ const options = (explainer: Explainer, out: string, images: PipelineImage[]) => 
 });
 
 test('explain() gets the library preprocessing per batch; records in input order, the broken file in place', async () => {
-  const calls: Float32Tensor[] = [];
+  const all: (Float32Tensor | readonly number[])[] = [];
   const images: PipelineImage[] = [];
   const out = join(dir, 'out');
-  await runExplainPipeline({ files }, options(handExplainer(calls), out, images));
-  // Batches [0, 1], [2 broken, 3] → [3] alone, [4, 5].
+  await runExplainPipeline({ files }, options(handExplainer(all), out, images));
+  // The gradient model is prepared once, for the first batch's dims, before the first explain().
+  assert.deepEqual(all[0], [2, 3, 16, 16]);
+  const calls = all.slice(1) as Float32Tensor[];
+  // Batches [0, 1], [2 broken, 3] → [3] alone, then the last two halved: [4], [5].
   assert.deepEqual(
     calls.map((c) => c.dims),
     [
       [2, 3, 16, 16],
       [1, 3, 16, 16],
-      [2, 3, 16, 16],
+      [1, 3, 16, 16],
+      [1, 3, 16, 16],
     ],
   );
   const decoded = await Promise.all(files.filter((_, i) => i !== 2).map((f) => decodeImageFile(f)));
@@ -157,10 +168,31 @@ test('explain() gets the library preprocessing per batch; records in input order
     };
     assert.deepEqual(json.size, { width: 20 + 8 * k, height: 12 + 4 * k });
     // Image k sits at row i of its batch: its hot pixel is at (i + 2, 3).
-    const i = k === 3 ? 0 : k % 2;
+    const i = k < 2 ? k : 0;
     assert.deepEqual(json.explanations[0]!.boxModel, { x0: i + 2, y0: 3, x1: i + 2, y1: 3 });
     const png = await decodeImageFile(join(out, json.explanations[0]!.files.image));
     assert.deepEqual([png.width, png.height], [json.size.width, json.size.height]);
+  }
+});
+
+test('batch sizes: full batches, then the last batch halving to single images', () => {
+  assert.deepEqual(batchSizes(56, 8), [8, 8, 8, 8, 8, 8, 4, 2, 1, 1]);
+  assert.deepEqual(batchSizes(5, 8), [3, 1, 1]);
+  assert.deepEqual(batchSizes(9, 8), [8, 1]);
+  assert.deepEqual(batchSizes(1, 8), [1]);
+  assert.deepEqual(batchSizes(0, 8), []);
+  assert.deepEqual(batchSizes(3, 1), [1, 1, 1]);
+  for (const [n, b] of [
+    [100, 8],
+    [17, 4],
+    [7, 7],
+  ] as const) {
+    const sizes = batchSizes(n, b);
+    assert.equal(
+      sizes.reduce((a, c) => a + c, 0),
+      n,
+    );
+    assert.ok(sizes.every((x) => x >= 1 && x <= b));
   }
 });
 

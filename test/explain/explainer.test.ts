@@ -28,17 +28,25 @@ import {
 function spyRunner() {
   const run = GradientRunner.prototype.run;
   const create = GradientRunner.create;
-  const spy = { creates: 0, runs: 0, forwards: 0, inputs: [] as Float32Tensor[], seeds: [] as number[][] };
+  const spy = {
+    creates: 0,
+    runs: 0,
+    forwards: 0,
+    inputs: [] as Float32Tensor[],
+    seeds: [] as number[][],
+    skips: [] as (readonly string[])[],
+  };
   const runTarget = ImageModel.prototype.runTarget;
   ImageModel.prototype.runTarget = function (this: ImageModel, ...args) {
     spy.forwards++;
     return runTarget.apply(this, args);
   };
-  GradientRunner.prototype.run = function (this: GradientRunner, input, seed, extra) {
+  GradientRunner.prototype.run = function (this: GradientRunner, input, seed, extra, fetch) {
     spy.runs++;
     spy.inputs.push({ ...input, data: input.data.slice() });
     spy.seeds.push(seed ? [...seed.dims] : []);
-    return run.call(this, input, seed, extra);
+    spy.skips.push(fetch?.skip ?? []);
+    return run.call(this, input, seed, extra, fetch);
   };
   GradientRunner.create = (...args) => {
     spy.creates++;
@@ -142,6 +150,46 @@ describe('one run per target graph', () => {
       }
     } finally {
       await ex.release();
+    }
+  });
+});
+
+describe('prepare()', () => {
+  test('compiles what explain() runs: the first explain() compiles nothing; maps as without it', async () => {
+    const model = denseModel(DENSE_FC, 3, BIAS);
+    const fresh = await explainerFor(model);
+    const ex = await explainerFor(model);
+    try {
+      const x = inputTensor([DENSE_IMAGE, DENSE_IMAGE.map((c) => c.map((v) => -v))], 3);
+      for (const opts of [
+        { method: 'gradcam', target: 'top:2', layers: ['features'] },
+        { method: ['gradcam', 'guided-gradcam'], target: ['1', '3'], layers: ['features'] },
+        { method: 'gradcam++', layers: ['features'], counterfactual: true },
+      ] satisfies ExplainOptions[]) {
+        const spy = spyRunner();
+        await ex.prepare(x.dims, opts);
+        const compiled = spy.creates;
+        assert.ok(compiled >= 1, `${JSON.stringify(opts)}: prepare() compiled`);
+        assert.equal(spy.runs, 0, 'prepare() runs nothing');
+        const r = await ex.explain(x, opts);
+        assert.equal(spy.creates, compiled, `${JSON.stringify(opts)}: explain() compiled nothing more`);
+        // Maps made in the graph (Grad-CAM's) leave the layer's values and gradients unfetched;
+        // Grad-CAM++'s are computed here from them.
+        assert.deepEqual(spy.skips[0], opts.method === 'gradcam++' ? [] : ['features']);
+        restore();
+        const want = await fresh.explain(x, opts);
+        assert.equal(r.explanations.length, want.explanations.length);
+        r.explanations.forEach((e, i) => {
+          const w = want.explanations[i]!;
+          assert.deepEqual([e.method, e.target.index], [w.method, w.target.index]);
+          assert.deepEqual(e.map ?? e.pixels, w.map ?? w.pixels);
+        });
+      }
+      // Its errors are explain()'s.
+      await assert.rejects(ex.prepare(x.dims, { method: 'gradcam', target: 'top:9' }), /more classes/);
+    } finally {
+      await ex.release();
+      await fresh.release();
     }
   });
 });

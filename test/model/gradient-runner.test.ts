@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isGradsightError } from '../../src/errors.ts';
+import { methodById } from '../../src/methods/table.ts';
 import { GradientRunner } from '../../src/model/gradient-runner.ts';
 import { ImageModel } from '../../src/model/image-model.ts';
 import { decodeModel } from '../../src/onnx/index.ts';
@@ -92,6 +93,34 @@ describe('GradientRunner at several input sizes', () => {
       // The model's own size still runs.
       const r = await runner.run(image(1, 8, 8, 1), oneHot(1, [0]));
       assert.deepEqual(r.grads[model.input.name]!.dims, [1, 3, 8, 8]);
+    } finally {
+      await runner.release();
+      await model.release();
+    }
+  });
+
+  test('in-graph maps: skipped layers are not fetched, and Σ|g| per row equals the gradients’ own', async () => {
+    const model = await open(tinyCnn());
+    const maps = [{ key: 'gradcam', camGraph: methodById('gradcam')!.camGraph!, layers: ['features'] }];
+    const runner = await GradientRunner.create(model, { wrt: ['features'], maps });
+    try {
+      const x = image(2, 8, 8, 4);
+      const seed = oneHot(2, [0, 2]);
+      const full = await runner.run(x, seed);
+      const lean = await runner.run(x, seed, undefined, { skip: ['features'] });
+      assert.equal(lean.values.features, undefined);
+      assert.equal(lean.grads.features, undefined);
+      const g = full.grads.features!;
+      const per = g.data.length / 2;
+      for (let r = 0; r < 2; r++) {
+        let want = 0;
+        for (const v of g.data.subarray(r * per, (r + 1) * per)) want += Math.abs(v);
+        assert.ok(want > 0);
+        assert.ok(Math.abs(lean.gradientSums.features![r]! - want) <= 1e-6 * want, `row ${r}`);
+        assert.equal(lean.gradientSums.features![r], full.gradientSums.features![r]);
+      }
+      // The maps are the same either way.
+      assert.deepEqual(lean.maps.gradcam!.final.data, full.maps.gradcam!.final.data);
     } finally {
       await runner.release();
       await model.release();

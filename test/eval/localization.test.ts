@@ -35,3 +35,68 @@ test('iou and box scaling', () => {
     },
   );
 });
+
+/** The definition, spelled out: label 8-connected segments of {m ≥ 0.15·max} by breadth-first search. */
+function reference(map: Float32Array, width: number, height: number) {
+  const max = Math.max(...map);
+  const threshold = 0.15 * max;
+  if (!(max > 0)) return { box: undefined, segmentPixels: 0, abovePixels: 0 };
+  const on = (x: number, y: number) =>
+    x >= 0 && y >= 0 && x < width && y < height && map[y * width + x]! >= threshold;
+  const seen = new Set<number>();
+  let best: { n: number; box: { x0: number; y0: number; x1: number; y1: number } } | undefined;
+  let above = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!on(x, y)) continue;
+      above++;
+      if (seen.has(y * width + x)) continue;
+      const queue = [[x, y]];
+      seen.add(y * width + x);
+      const box = { x0: x, y0: y, x1: x, y1: y };
+      for (let q = 0; q < queue.length; q++) {
+        const [px, py] = queue[q]!;
+        box.x0 = Math.min(box.x0, px!);
+        box.x1 = Math.max(box.x1, px!);
+        box.y0 = Math.min(box.y0, py!);
+        box.y1 = Math.max(box.y1, py!);
+        for (let dy = -1; dy <= 1; dy++) {
+          for (let dx = -1; dx <= 1; dx++) {
+            const nx = px! + dx;
+            const ny = py! + dy;
+            if (on(nx, ny) && !seen.has(ny * width + nx)) {
+              seen.add(ny * width + nx);
+              queue.push([nx, ny]);
+            }
+          }
+        }
+      }
+      if (!best || queue.length > best.n) best = { n: queue.length, box };
+    }
+  }
+  return { box: best?.box, segmentPixels: best?.n ?? 0, abovePixels: above };
+}
+
+test('equals a breadth-first labelling on 500 random maps (sizes 1–30, many segments, ties)', () => {
+  let seed = 7;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (let k = 0; k < 500; k++) {
+    const w = 1 + Math.floor(rnd() * 30);
+    const h = 1 + Math.floor(rnd() * 30);
+    const sparsity = 1 + 4 * rnd();
+    const map = Float32Array.from({ length: w * h }, () => (rnd() < 0.1 ? -rnd() : rnd() ** sparsity));
+    const got = localize(map, w, h);
+    const want = reference(map, w, h);
+    assert.deepEqual(
+      { box: got.box, segmentPixels: got.segmentPixels, abovePixels: got.abovePixels },
+      want,
+      `map ${k} (${w}×${h})`,
+    );
+  }
+  // The scratch buffers are reused: a small map after a large one sees none of it.
+  localize(new Float32Array(64 * 64).fill(1), 64, 64);
+  assert.deepEqual(localize(Float32Array.of(0, 1, 0, 0), 2, 2).box, { x0: 1, y0: 0, x1: 1, y1: 0 });
+});

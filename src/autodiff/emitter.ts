@@ -159,9 +159,9 @@ export class Emitter {
     return this.op('ReduceMean', [x], { axes: { ints: axes }, keepdims: k });
   }
 
-  /** ReduceMin / ReduceMax (axes became an input in opset 18, as for ReduceMean). */
+  /** ReduceMin / ReduceMax / ReduceL1 (axes became an input in opset 18, as for ReduceMean). */
   reduceExtreme(
-    op: 'ReduceMin' | 'ReduceMax',
+    op: 'ReduceMin' | 'ReduceMax' | 'ReduceL1',
     x: string,
     axes: readonly number[],
     keepdims: boolean,

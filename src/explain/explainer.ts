@@ -17,6 +17,7 @@ import type { ImageModel } from '../model/image-model.ts';
 import { type LayerLayout, type LayerViews, parseLayerLayout } from '../model/layer-view.ts';
 import type { AlsoPart, InGraphMap } from '../model/layer-view-compile.ts';
 import { type LayerInfo, resolveLayers } from '../model/layers.ts';
+import type { OneHotSeed } from '../model/one-hot-head.ts';
 import { type Prediction, rankOutput } from '../model/predict.ts';
 import type { TargetGraph } from '../model/target-graph.ts';
 import {
@@ -187,6 +188,7 @@ export class Explainer {
       readonly views?: LayerViews;
       readonly also?: readonly AlsoPart[];
       readonly maps?: readonly InGraphMapSpec[];
+      readonly oneHot?: OneHotSeed;
     },
   ): Promise<GradientRunner> {
     const { graph, ...compile } = options;
@@ -463,6 +465,7 @@ export class Explainer {
         views,
         also,
         maps,
+        oneHot: { seed: sg.seed, indices: sg.indices, negate: select.sign < 0 },
       });
       if (dry) return undefined;
       const r = await runner.run(batch, undefined, feeds, fetch);

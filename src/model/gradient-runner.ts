@@ -15,6 +15,7 @@ import {
   type InGraphMap,
   type ViewedGradientModel,
 } from './layer-view-compile.ts';
+import type { OneHotSeed } from './one-hot-head.ts';
 import type { GraphSource } from './target-graph.ts';
 
 export interface GradientResult {
@@ -50,6 +51,8 @@ export type GradientRunnerOptions = Omit<CompileOptions, 'shapes'> & {
   readonly also?: readonly AlsoPart[];
   /** Methods whose final map the graph computes (at the input's height and width). */
   readonly maps?: readonly Omit<InGraphMap, 'size'>[];
+  /** The seed is one-hot rows made in the graph: the classifier head's backward gathers its weight rows. */
+  readonly oneHot?: OneHotSeed;
 };
 
 /** A gradient model compiled for one input size, and its session. */
@@ -86,7 +89,7 @@ export class GradientRunner {
   ): Promise<GradientRunner> {
     const source = graph ?? { bytes: model.source.bytes, model: model.model, shapes: await model.shapes() };
     // Layer views (layer-view.ts): values and gradients of non-NCHW layers come out N×C×H×W.
-    const { views, also, maps, ...compile } = options;
+    const { views, also, maps, oneHot, ...compile } = options;
     const compileFor = async (shapes: GraphSource['shapes']): Promise<Sized> => {
       const size = maps?.length ? inputSize(model, shapes) : undefined;
       const sizedMaps = size ? maps!.map((m) => ({ ...m, size })) : [];
@@ -97,6 +100,7 @@ export class GradientRunner {
         views,
         also,
         sizedMaps,
+        oneHot,
       );
       const session = await model.runtime.createSession(compiled.bytes, {
         ...model.sessionOptions(),

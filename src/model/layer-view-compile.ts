@@ -8,7 +8,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ValueInfoProtoSchema } from 'onnx-buf';
 import {
   type CompileOptions,
-  type Emitter,
+  Emitter,
   type GradientModel,
   gradientPatch,
   type RuleSet,
@@ -18,6 +18,7 @@ import { fuseCams } from '../compile/cam-graph.ts';
 import { GradsightError } from '../errors.ts';
 import { appendGraphPatch, type GraphPatch, type Model, tensorValueInfo } from '../onnx/index.ts';
 import { emitView, type LayerViews, viewEmitter, viewedShape } from './layer-view.ts';
+import { gatherOneHotHead, type OneHotSeed } from './one-hot-head.ts';
 
 const ONNX_FLOAT = 1;
 const ONNX_DOUBLE = 11;
@@ -68,8 +69,9 @@ export function compileWithViews(
   views: LayerViews = {},
   also: readonly AlsoPart[] = [],
   maps: readonly InGraphMap[] = [],
+  oneHot?: OneHotSeed,
 ): ViewedGradientModel {
-  const { patch, ...compiled } = withParts(model, options, also);
+  const { patch, ...compiled } = withOneHotHead(withParts(model, options, also), model, options, oneHot);
   const viewed = compiled.outputs.filter((o) => views[o.tensor] && views[o.tensor]!.kind !== 'nchw');
   if (viewed.length === 0 && maps.length === 0)
     return { bytes: appendGraphPatch(bytes, patch), ...compiled, maps: [], gradientSums: [] };
@@ -92,6 +94,14 @@ export function compileWithViews(
     );
     return { ...o, value, grad, shape };
   });
+  // A map's tensors are graph outputs under their own names; a tensor that is already one (a camGraph
+  // returning its input) gets an Identity so each output has one meaning.
+  const taken = new Set([
+    ...outputs.flatMap((o) => [o.value, o.grad]),
+    ...model.graph.outputs.map((o) => o.name),
+    ...model.graph.inputs.map((i) => i.name),
+  ]);
+  const named = (x: string) => (taken.has(x) ? e.emit('Identity', [x])[0]! : x);
   const mapOutputs = maps.map((m) => {
     e.enter(`map/${m.key}`);
     const perLayer = m.layers.map((layer) => {
@@ -105,19 +115,20 @@ export function compileWithViews(
       const a = options.repeatRows
         ? repeatToRows(e, o.value, e.slice(e.shapeOf(o.grad), [0], [1], [0]))
         : o.value;
-      return { layer, cam: e.emit('Identity', [m.camGraph(e, a, o.grad)])[0]! };
+      return { layer, cam: named(m.camGraph(e, a, o.grad)), from: o.shape };
     });
-    const final = e.emit('Identity', [
+    const final = named(
       fuseCams(
         e,
         perLayer.map((c) => c.cam),
         m.size[0],
         m.size[1],
+        perLayer.map((c) => [c.from[2], c.from[3]]),
       ),
-    ])[0]!;
+    );
     added.push(tensorValueInfo(final, ONNX_FLOAT, ['rows', 1, m.size[0], m.size[1]]));
     for (const c of perLayer) added.push({ name: c.cam });
-    return { key: m.key, final, perLayer };
+    return { key: m.key, final, perLayer: perLayer.map(({ layer, cam }) => ({ layer, cam })) };
   });
   // Σ|G| per row for each map layer, in float64 (62,720 float32 maxima cannot overflow it).
   const mapLayers = [...new Set(maps.flatMap((m) => m.layers))];
@@ -125,8 +136,7 @@ export function compileWithViews(
     e.enter(`gsum/${mapLayers.indexOf(layer)}`);
     const o = outputs.find((x) => x.tensor === layer)!;
     const axes = o.shape.slice(1).map((_, i) => i + 1);
-    const abs = e.op('Abs', [e.op('Cast', [o.grad], { to: { i: ONNX_DOUBLE } })]);
-    const sum = e.emit('Identity', [e.reduceSum(abs, axes, false)])[0]!;
+    const sum = e.reduceExtreme('ReduceL1', e.op('Cast', [o.grad], { to: { i: ONNX_DOUBLE } }), axes, false);
     added.push({ name: sum });
     return { layer, sum };
   });
@@ -139,6 +149,28 @@ export function compileWithViews(
     output: [...kept, ...added],
   };
   return { bytes: appendGraphPatch(bytes, full), ...compiled, outputs, maps: mapOutputs, gradientSums };
+}
+
+/** The parts' classifier-head products under a one-hot seed as Gathers (one-hot-head.ts). */
+function withOneHotHead<P extends { readonly patch: GraphPatch }>(
+  parts: P,
+  model: Model,
+  options: CompileOptions,
+  oneHot: OneHotSeed | undefined,
+): P {
+  if (!oneHot) return parts;
+  const e = new Emitter(
+    model.opsets.get('') ?? model.opsets.get('ai.onnx') ?? 13,
+    `${options.prefix ?? 'gradsight'}/head`,
+  );
+  const { nodes, replaced } = gatherOneHotHead(parts.patch.node ?? [], model, oneHot, e);
+  if (replaced === 0) return parts;
+  const patch = {
+    ...parts.patch,
+    node: nodes,
+    initializer: [...(parts.patch.initializer ?? []), ...e.initializers],
+  };
+  return { ...parts, patch };
 }
 
 /**

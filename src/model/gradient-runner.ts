@@ -2,7 +2,7 @@
 // the requested activations and their gradients for a batch, each row with its own seed.
 
 import type { CompileOptions } from '../autodiff/index.ts';
-import { GradsightError } from '../errors.ts';
+import { GradsightError, isGradsightError } from '../errors.ts';
 import { inferShapes } from '../onnx/index.ts';
 import type { Session } from '../runtime/runtime.ts';
 import { concatRows, type Feeds, sliceFeeds, sliceRows } from '../tensor/rows.ts';
@@ -93,21 +93,32 @@ export class GradientRunner {
     const compileFor = async (shapes: GraphSource['shapes']): Promise<Sized> => {
       const size = maps?.length ? inputSize(model, shapes) : undefined;
       const sizedMaps = size ? maps!.map((m) => ({ ...m, size })) : [];
-      const compiled = compileWithViews(
-        source.bytes,
-        source.model,
-        { ...compile, shapes },
-        views,
-        also,
-        sizedMaps,
-        oneHot,
-      );
-      const session = await model.runtime.createSession(compiled.bytes, {
-        ...model.sessionOptions(),
-        ...(threads !== undefined ? { threads } : {}),
-        ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
-      });
-      return { compiled, session };
+      const build = (gradientShapes: boolean) =>
+        compileWithViews(
+          source.bytes,
+          source.model,
+          { ...compile, shapes, gradientShapes },
+          views,
+          also,
+          sizedMaps,
+          oneHot,
+        );
+      const open = (compiled: ViewedGradientModel) =>
+        model.runtime.createSession(compiled.bytes, {
+          ...model.sessionOptions(),
+          ...(threads !== undefined ? { threads } : {}),
+          ...(model.source.externalData ? { externalData: model.source.externalData } : {}),
+        });
+      // The gradients' shapes are a hint for ONNX Runtime's optimizer: a model it then cannot load
+      // (an optimizer fault on an unusual graph) is compiled and loaded again without them.
+      const hinted = build(true);
+      try {
+        return { compiled: hinted, session: await open(hinted) };
+      } catch (e) {
+        if (!isGradsightError(e, 'model-invalid')) throw e;
+        const plain = build(false);
+        return { compiled: plain, session: await open(plain) };
+      }
     };
     // Another size: the base model's shapes there (probed if need be), then a head's on top.
     const recompile = async (size: readonly [number, number]) => {

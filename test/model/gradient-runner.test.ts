@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isGradsightError } from '../../src/errors.ts';
+import { GradsightError, isGradsightError } from '../../src/errors.ts';
 import { methodById } from '../../src/methods/table.ts';
 import { GradientRunner } from '../../src/model/gradient-runner.ts';
 import { ImageModel } from '../../src/model/image-model.ts';
@@ -123,6 +123,51 @@ describe('GradientRunner at several input sizes', () => {
       assert.deepEqual(lean.maps.gradcam!.final.data, full.maps.gradcam!.final.data);
     } finally {
       await runner.release();
+      await model.release();
+    }
+  });
+
+  test('gradient shapes are declared for ONNX Runtime, and a model it refuses with them loads without', async () => {
+    const bytes = tinyCnn();
+    const declared = (b: Uint8Array) =>
+      [...decodeModel(b).graph.valueInfo.keys()].filter((n) => n.startsWith('gradsight/'));
+    const model = await open(bytes);
+    const hinted = await GradientRunner.create(model, { wrt: ['features', model.input.name] });
+    const x = image(2, 8, 8, 5);
+    const seed = oneHot(2, [1, 2]);
+    try {
+      assert.ok(declared(hinted.compiled.bytes).length > 0, 'gradients declared');
+      // A runtime that refuses the first (hinted) model: the runner compiles it again without hints.
+      const refused: Uint8Array[] = [];
+      const runtime = {
+        ...nodeRuntime,
+        createSession: async (b: Uint8Array, o?: object) => {
+          if (refused.length === 0) {
+            refused.push(b);
+            throw new GradsightError('model-invalid', 'ONNX Runtime cannot load the model: (test)');
+          }
+          return nodeRuntime.createSession(b, o);
+        },
+      };
+      const model2 = await ImageModel.create(
+        runtime,
+        { bytes, model: decodeModel(bytes) },
+        { session: 'lazy' },
+      );
+      const plain = await GradientRunner.create(model2, { wrt: ['features', model2.input.name] });
+      try {
+        assert.equal(refused.length, 1);
+        assert.ok(declared(refused[0]!).length > 0);
+        assert.deepEqual(declared(plain.compiled.bytes), []);
+        const a = await hinted.run(x, seed);
+        const b = await plain.run(x, seed);
+        for (const t of ['features', model.input.name]) assert.deepEqual(b.grads[t]!.data, a.grads[t]!.data);
+      } finally {
+        await plain.release();
+        await model2.release();
+      }
+    } finally {
+      await hinted.release();
       await model.release();
     }
   });

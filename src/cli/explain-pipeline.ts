@@ -9,7 +9,7 @@
 
 import type { GradsightError } from '../errors.ts';
 import type { Explainer, ExplainOptions, ExplainResult } from '../explain/explainer.ts';
-import type { PreprocessConfig } from '../image/preprocess.ts';
+import { inputDimsOf, type PreprocessConfig } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import type { ColormapId } from '../render/colormaps.ts';
 import type { OverlaySize } from '../render/explanation-images.ts';
@@ -227,13 +227,7 @@ export function batchSizes(n: number, batch: number): number[] {
 
 /** The input dims of a batch: its tensor's, or its images' in the model's layout. */
 function batchDims(b: Batch, p: PreprocessConfig): readonly number[] {
-  return b.tensor ? b.tensor.dims : inputDims(b.items.length, p);
-}
-
-/** [n, ...] in the model's layout. */
-function inputDims(n: number, p: PreprocessConfig): number[] {
-  const [h, w] = p.size;
-  return p.layout === 'NCHW' ? [n, p.channels, h, w] : [n, h, w, p.channels];
+  return b.tensor ? b.tensor.dims : inputDimsOf(p, b.items.length);
 }
 
 /** One [N, ...] batch from prepared rows (each the data of a [1, ...] input). */
@@ -241,7 +235,7 @@ function stackRows(rows: readonly { readonly row: Float32Array }[], p: Preproces
   const per = rows[0]!.row.length;
   const data = new Float32Array(rows.length * per);
   for (const [i, r] of rows.entries()) data.set(r.row, i * per);
-  return float32(data, inputDims(rows.length, p));
+  return float32(data, inputDimsOf(p, rows.length));
 }
 
 /** Row i of a tensor, as a [1, ...] tensor of its own (it crosses to the worker). */

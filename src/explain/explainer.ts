@@ -242,17 +242,13 @@ export class Explainer {
     // Captioning and VQA: the caption (decoded greedily unless given) or the question as token feeds.
     const language = await languageFeeds(this.model, batch, options.feeds, options);
     const { [this.model.input.name]: _image, ...feeds } = this.model.feedsFor(batch, language.feeds);
-    const methods = methodList(options.method);
-    const layers = await this.layersFor(methods, options.layers, options.layerLayout);
-    const defaultReads = options.targetOutput ?? this.model.output.name;
-    const groups = groupTargets(this.targets(options), this.model, defaultReads);
-    const counter = rowCounter(options.maxTargets ?? DEFAULT_MAX_TARGETS);
+    const { methods, layers, defaultReads, groups, counter } = await this.plan(options);
     const scores = explainedTensor(this.model.model.graph, this.model.output.name, true);
 
     const explanations: Explanation[] = [];
     let predictions: Prediction[] | undefined;
     const progress = progressOf(options, groups.length * (1 + methods.length));
-    options = { ...options, profile: options.profile ?? this.model.runtime.profile ?? 'cpu' };
+    options = this.withProfile(options);
     for (const group of groups) {
       options.signal?.throwIfAborted();
       const base = await this.model.targetGraph(group.reads, group.head);
@@ -347,16 +343,27 @@ export class Explainer {
     const batch = float32(new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
     checkExplainInput(batch, this.model);
     const { [this.model.input.name]: _image, ...feeds } = this.model.feedsFor(batch, options.feeds);
+    const { methods, layers, groups, counter } = await this.plan(options);
+    for (const group of groups) {
+      const graph = await this.model.targetGraph(group.reads, group.head);
+      const run = { group, graph, batch, feeds, images: undefined, methods, layers, counter };
+      await this.oneRun({ ...run, options: this.withProfile(options), dry: true });
+    }
+  }
+
+  /** What explain() and prepare() resolve from the options: methods, layers, target groups, the row budget. */
+  private async plan(options: ExplainOptions) {
     const methods = methodList(options.method);
     const layers = await this.layersFor(methods, options.layers, options.layerLayout);
     const defaultReads = options.targetOutput ?? this.model.output.name;
+    const groups = groupTargets(this.targets(options), this.model, defaultReads);
     const counter = rowCounter(options.maxTargets ?? DEFAULT_MAX_TARGETS);
-    const profile = options.profile ?? this.model.runtime.profile ?? 'cpu';
-    for (const group of groupTargets(this.targets(options), this.model, defaultReads)) {
-      const graph = await this.model.targetGraph(group.reads, group.head);
-      const run = { group, graph, batch, feeds, images: undefined, methods, layers, counter };
-      await this.oneRun({ ...run, options: { ...options, profile }, dry: true });
-    }
+    return { methods, layers, defaultReads, groups, counter };
+  }
+
+  /** The options with the autodiff profile made explicit (the runtime's by default). */
+  private withProfile(options: ExplainOptions): ExplainOptions {
+    return { ...options, profile: options.profile ?? this.model.runtime.profile ?? 'cpu' };
   }
 
   private targets(options: ExplainOptions): Target[] {

@@ -255,6 +255,16 @@ export function imageToTensor(img: RgbImage, cfg: PreprocessConfig): Float32Tens
 }
 
 /** Stacks images into one [N,C,H,W] (or [N,H,W,C]) batch; each is resized to the config size. */
+/** The input shape of n images under `cfg` (at `size`, [H, W], if given): [n, C, H, W] or [n, H, W, C]. */
+export function inputDimsOf(
+  cfg: Pick<PreprocessConfig, 'size' | 'channels' | 'layout'>,
+  n: number,
+  size: readonly [number, number] = cfg.size,
+): number[] {
+  const [h, w] = size;
+  return cfg.layout === 'NCHW' ? [n, cfg.channels, h, w] : [n, h, w, cfg.channels];
+}
+
 export function imagesToBatch(imgs: readonly RgbImage[], cfg: PreprocessConfig): Float32Tensor {
   if (imgs.length === 0) throw new RangeError('imagesToBatch needs at least one image');
   const [h, w] = cfg.size;
@@ -265,5 +275,5 @@ export function imagesToBatch(imgs: readonly RgbImage[], cfg: PreprocessConfig):
   imgs.forEach((img, n) => {
     fill(img, cfg, luts, out, n * per);
   });
-  return float32(out, cfg.layout === 'NCHW' ? [imgs.length, nc, h, w] : [imgs.length, h, w, nc]);
+  return float32(out, inputDimsOf(cfg, imgs.length));
 }

@@ -2,7 +2,12 @@
 // Platform-neutral: the Node and browser entry points open files and pick the runtime.
 
 import { closestNames, GradsightError } from '../errors.ts';
-import { type PreprocessConfig, type PreprocessFlags, resolvePreprocess } from '../image/preprocess.ts';
+import {
+  inputDimsOf,
+  type PreprocessConfig,
+  type PreprocessFlags,
+  resolvePreprocess,
+} from '../image/preprocess.ts';
 import {
   appendGraphOutputs,
   inferShapes,
@@ -204,9 +209,7 @@ export class ImageModel {
 
   /** Input shape for a batch of n images under the resolved preprocessing (or at `size`, [H, W]). */
   inputDims(n: number, size: readonly [number, number] = this.preprocess.size): number[] {
-    const [h, w] = size;
-    const c = this.preprocess.channels;
-    return this.preprocess.layout === 'NCHW' ? [n, c, h, w] : [n, h, w, c];
+    return inputDimsOf(this.preprocess, n, size);
   }
 
   /** The height and width entries of an input shape [N, C, H, W] or [N, H, W, C] (the preprocessing's layout). */

@@ -10,12 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import { Explainer } from '../../src/explain/explainer.ts';
 import { targetGradients } from '../../src/explain/gradients.ts';
 import { greedyCaptions } from '../../src/explain/language.ts';
-import { ImageModel } from '../../src/model/image-model.ts';
-import { decodeModel } from '../../src/onnx/index.ts';
-import { nodeRuntime } from '../../src/runtime/node.ts';
+import type { ImageModel } from '../../src/model/image-model.ts';
 import type { Float32Tensor } from '../../src/tensor/tensor.ts';
 import { repoRoot } from '../helpers/shared.ts';
 import { seededValues } from '../helpers/tiny-models.ts';
+import { openLanguageModel } from '../targets/language-fixtures.ts';
 
 const VOCAB = ['<pad>', '<bos>', '<eos>', 'a', 'red', 'blue', 'circle', 'square', 'left'];
 const image: Float32Tensor = {
@@ -27,19 +26,7 @@ const image: Float32Tensor = {
 /** The fixture as a captioning model; `extra` adds description keys. */
 const open = (extra: Record<string, unknown> = {}) => {
   const bytes = readFileSync(join(repoRoot, 'test', 'autodiff', 'fixtures', 'captioner-gru2.onnx'));
-  return ImageModel.create(nodeRuntime, {
-    bytes,
-    model: decodeModel(bytes),
-    preprocessFile: {
-      mean: [0, 0, 0],
-      std: [1, 1, 1],
-      task: 'captioning',
-      vocabulary: 'vocab.txt',
-      maxLength: 5,
-      ...extra,
-    },
-    vocabulary: VOCAB,
-  });
+  return openLanguageModel(bytes, { task: 'captioning', maxLength: 5, ...extra }, VOCAB);
 };
 
 describe('a recurrent captioner export', () => {

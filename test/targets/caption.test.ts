@@ -10,9 +10,7 @@ import { Explainer } from '../../src/explain/explainer.ts';
 import { targetGradients } from '../../src/explain/gradients.ts';
 import { greedyCaptions } from '../../src/explain/language.ts';
 import { METHOD_IDS } from '../../src/methods/table.ts';
-import { ImageModel } from '../../src/model/image-model.ts';
-import { decodeModel } from '../../src/onnx/index.ts';
-import { nodeRuntime } from '../../src/runtime/node.ts';
+import type { ImageModel } from '../../src/model/image-model.ts';
 import { parseTarget } from '../../src/targets/parse.ts';
 import type { Float32Tensor } from '../../src/tensor/tensor.ts';
 import { seededValues } from '../helpers/tiny-models.ts';
@@ -24,6 +22,7 @@ import {
   handLogits,
   handScoreGrad,
   logSoftmax,
+  openLanguageModel,
   tinyCaptioner,
   VOCAB,
 } from './language-fixtures.ts';
@@ -37,21 +36,8 @@ const one = (i: number): Float32Tensor => ({
 });
 const MAX = 6;
 
-async function open(length: number | string = 'T', maxLength = MAX) {
-  const bytes = tinyCaptioner(length);
-  return ImageModel.create(nodeRuntime, {
-    bytes,
-    model: decodeModel(bytes),
-    preprocessFile: {
-      mean: [0, 0, 0],
-      std: [1, 1, 1],
-      task: 'captioning',
-      vocabulary: 'vocab.txt',
-      maxLength,
-    },
-    vocabulary: VOCAB,
-  });
-}
+const open = (length: number | string = 'T', maxLength = MAX) =>
+  openLanguageModel(tinyCaptioner(length), { task: 'captioning', maxLength }, VOCAB);
 
 /** Hand Grad-CAM of word i (1-based) of `ids` on image x: relu(Σ_f α_f A_f), α_f = (d score/d flat_f)/64. */
 function handCam(x: number[], ids: number[], i: number, sign = 1): Float64Array {

@@ -6,6 +6,9 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ImageModel } from '../../src/model/image-model.ts';
+import { decodeModel } from '../../src/onnx/index.ts';
+import { nodeRuntime } from '../../src/runtime/node.ts';
 import { buildModel } from '../helpers/onnx-builder.ts';
 import { seededValues } from '../helpers/tiny-models.ts';
 
@@ -175,4 +178,23 @@ export function handScoreGrad(flat1: Float64Array, prev: number, w: number): Flo
     g[f] = s * EMBED[prev * F + f]!;
   }
   return g;
+}
+
+/**
+ * A captioning or VQA model as the tests open it: identity normalisation, `description` (task, files,
+ * lengths, …) as its preprocess.json, and the lines of its vocabulary (and answers) files.
+ */
+export function openLanguageModel(
+  bytes: Uint8Array,
+  description: Record<string, unknown>,
+  vocabulary: readonly string[],
+  answers?: readonly string[],
+): Promise<ImageModel> {
+  return ImageModel.create(nodeRuntime, {
+    bytes,
+    model: decodeModel(bytes),
+    preprocessFile: { mean: [0, 0, 0], std: [1, 1, 1], vocabulary: 'vocab.txt', ...description },
+    vocabulary,
+    ...(answers ? { answers } : {}),
+  });
 }

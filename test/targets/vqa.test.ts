@@ -8,9 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { isGradsightError } from '../../src/errors.ts';
 import { Explainer } from '../../src/explain/explainer.ts';
 import { METHOD_IDS } from '../../src/methods/table.ts';
-import { ImageModel } from '../../src/model/image-model.ts';
-import { decodeModel } from '../../src/onnx/index.ts';
-import { nodeRuntime } from '../../src/runtime/node.ts';
+import type { ImageModel } from '../../src/model/image-model.ts';
 import { questionFeed, textWords, tokenize } from '../../src/targets/tokenizer.ts';
 import type { Float32Tensor } from '../../src/tensor/tensor.ts';
 import { seededValues } from '../helpers/tiny-models.ts';
@@ -21,6 +19,7 @@ import {
   handFeatures,
   handLogits,
   logSoftmax,
+  openLanguageModel,
   tinyVqa,
   VOCAB,
   VQA_W,
@@ -52,20 +51,12 @@ describe('VQA answer targets', () => {
   let ex: Explainer;
   before(async () => {
     const bytes = tinyVqa(Q);
-    model = await ImageModel.create(nodeRuntime, {
+    model = await openLanguageModel(
       bytes,
-      model: decodeModel(bytes),
-      preprocessFile: {
-        mean: [0, 0, 0],
-        std: [1, 1, 1],
-        task: 'vqa',
-        vocabulary: 'vocab.txt',
-        answers: 'answers.txt',
-        padding: 'left',
-      },
-      vocabulary: VOCAB,
-      answers: ANSWERS,
-    });
+      { task: 'vqa', answers: 'answers.txt', padding: 'left' },
+      VOCAB,
+      ANSWERS,
+    );
     ex = Explainer.fromModel(model);
   });
   after(async () => ex.release());

@@ -11,7 +11,7 @@ import { explainedTensor, RULE_SETS } from '../../autodiff/index.ts';
 import { mulberry32, streamSeed } from '../../demo/prng.ts';
 import { GradsightError } from '../../errors.ts';
 import type { Explainer } from '../../explain/explainer.ts';
-import { modelBands, type PreprocessConfig } from '../../image/preprocess.ts';
+import { inputDimsOf, modelBands, type PreprocessConfig } from '../../image/preprocess.ts';
 import { type RgbImage, rgbImage } from '../../image/rgb-image.ts';
 import { GradientRunner } from '../../model/gradient-runner.ts';
 import type { ImageModel } from '../../model/image-model.ts';
@@ -119,7 +119,7 @@ export function pixelsToInput(images: readonly PixelImage[], cfg: PreprocessConf
       }
     }
   });
-  return float32(out, cfg.layout === 'NCHW' ? [images.length, nc, h, w] : [images.length, h, w, nc]);
+  return float32(out, inputDimsOf(cfg, images.length));
 }
 
 /** ∂L/∂x of a model input batch → ∂L/∂p per pixel image (HWC bands), by the chain rule above. */

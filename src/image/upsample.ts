@@ -48,7 +48,39 @@ function taps(inSize: number, outSize: number): Taps {
   return t;
 }
 
-export function resizeBilinearFloat(src: FloatMap, width: number, height: number, channels = 1): FloatMap {
+/** `into`: where the output goes (height · width · channels values; a new array when absent). */
+export function resizeBilinearFloat(
+  src: FloatMap,
+  width: number,
+  height: number,
+  channels = 1,
+  into?: Float32Array,
+): FloatMap {
+  const c = channels;
+  if (into && into.length !== height * width * c) {
+    throw new RangeError(`resize output has ${into.length} values, not ${height}x${width}x${c}`);
+  }
+  const out = into ?? new Float32Array(height * width * c);
+  bilinearRows(src, width, height, c, (y, tmp, r0, r1, b0, b1) => {
+    const o = y * width * c;
+    for (let i = 0; i < width * c; i++) out[o + i] = f(f(tmp[r0 + i]! * b0) + f(tmp[r1 + i]! * b1));
+  });
+  return { width, height, data: out };
+}
+
+/**
+ * resizeBilinearFloat's output rows without the output: the horizontal pass `tmp` over every source
+ * row, then for each output row y its two rows' offsets in `tmp` and their weights, so that row y is
+ * `f(f(tmp[r0 + i] · b0) + f(tmp[r1 + i] · b1))` for i < width · channels. A caller that turns values
+ * into something smaller (colormap indices) consumes each row as it comes, without the float image.
+ */
+export function bilinearRows(
+  src: FloatMap,
+  width: number,
+  height: number,
+  channels: number,
+  row: (y: number, tmp: Float32Array, r0: number, r1: number, b0: number, b1: number) => void,
+): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new RangeError(`resize target must be positive integers, got ${width}x${height}`);
   }
@@ -79,20 +111,13 @@ export function resizeBilinearFloat(src: FloatMap, width: number, height: number
       const a0 = tx.a0[x]!;
       const a1 = tx.a1[x]!;
       for (let k = 0; k < c; k++) {
-        tmp[(y * width + x) * c + k] = f(f(src.data[p0 + k]! * a0) + f(src.data[p1 + k]! * a1));
+        tmp[(y * width + x) * c + k] = f(f(d[p0 + k]! * a0) + f(d[p1 + k]! * a1));
       }
     }
   }
-  const out = new Float32Array(height * width * c);
   for (let y = 0; y < height; y++) {
-    const r0 = ty.i0[y]! * width * c;
-    const r1 = ty.i1[y]! * width * c;
-    const b0 = ty.a0[y]!;
-    const b1 = ty.a1[y]!;
-    const o = y * width * c;
-    for (let i = 0; i < width * c; i++) out[o + i] = f(f(tmp[r0 + i]! * b0) + f(tmp[r1 + i]! * b1));
+    row(y, tmp, ty.i0[y]! * width * c, ty.i1[y]! * width * c, ty.a0[y]!, ty.a1[y]!);
   }
-  return { width, height, data: out };
 }
 
 /**

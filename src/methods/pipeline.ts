@@ -56,7 +56,7 @@ export function upsampleRows(t: Float32Tensor, height: number, width: number): F
   const out = new Float32Array(m * height * width);
   for (let r = 0; r < m; r++) {
     const src = { width: w, height: h, data: t.data.subarray(r * h * w, (r + 1) * h * w) };
-    out.set(resizeBilinearFloat(src, width, height).data, r * height * width);
+    resizeBilinearFloat(src, width, height, 1, out.subarray(r * height * width, (r + 1) * height * width));
   }
   return { dtype: 'float32', dims: [m, height, width], data: out };
 }

@@ -16,13 +16,16 @@ export type GraphPatch = Pick<
 >;
 
 /**
- * Buffers made by `allocateWithRoom` keep spare capacity after the model so that ONE later append can
+ * Buffers made by `allocateWithRoom` keep spare capacity after the model so that later appends can
  * extend them in place instead of copying the whole model (a 500 MB model would otherwise exist
- * twice). The room is consumed by that append, so an earlier result is never overwritten.
+ * twice). Per buffer, the end of its used bytes: only a view ending there extends in place, and the
+ * end moves past what it appends, so bytes any earlier result shows are never overwritten (a chain —
+ * the model, a target head appended to it, its gradients appended to that — shares one buffer; a
+ * second append to an earlier link copies).
  */
 const room = new WeakMap<ArrayBufferLike, number>();
 
-/** A view of `length` bytes whose buffer has `spare` bytes of room for one in-place append. */
+/** A view of `length` bytes whose buffer has `spare` bytes of room for in-place appends. */
 export function allocateWithRoom(length: number, spare: number): Uint8Array {
   const buffer = new ArrayBuffer(length + spare);
   room.set(buffer, length);
@@ -33,7 +36,7 @@ export function appendGraphPatch(model: Uint8Array, patch: GraphPatch): Uint8Arr
   const fragment = encodeGraphPatch(patch);
   const end = model.byteOffset + model.byteLength;
   if (room.get(model.buffer) === end && end + fragment.byteLength <= model.buffer.byteLength) {
-    room.delete(model.buffer);
+    room.set(model.buffer, end + fragment.byteLength);
     const out = new Uint8Array(model.buffer, model.byteOffset, model.byteLength + fragment.byteLength);
     out.set(fragment, model.byteLength);
     return out;

@@ -3,6 +3,7 @@
 // `cv2.applyColorMap(np.uint8(255 * mask), ...)`: the LUT index is floor(255·m), computed in float32.
 
 import { GradsightError } from '../errors.ts';
+import { bilinearRows, type FloatMap } from '../image/upsample.ts';
 import { COLORMAP_TABLES } from './colormap-tables.ts';
 
 export type ColormapId = keyof typeof COLORMAP_TABLES;
@@ -72,6 +73,23 @@ export function colormapIndex(m: number): number {
 export function colormapIndices(map: Float32Array): Uint8Array {
   const out = new Uint8Array(map.length);
   for (let i = 0; i < map.length; i++) out[i] = colormapIndex(map[i]!);
+  return out;
+}
+
+/**
+ * colormapIndices of the map upsampled to width × height (resizeBilinearFloat), bit for bit, without
+ * the upsampled float map: each row's values become indices as they are made.
+ */
+export function upsampledColormapIndices(map: FloatMap, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  bilinearRows(map, width, height, 1, (y, tmp, r0, r1, b0, b1) => {
+    const o = y * width;
+    for (let x = 0; x < width; x++) {
+      out[o + x] = colormapIndex(
+        Math.fround(Math.fround(tmp[r0 + x]! * b0) + Math.fround(tmp[r1 + x]! * b1)),
+      );
+    }
+  });
   return out;
 }
 

@@ -16,11 +16,11 @@ import { modelView, type PreprocessConfig } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { resizeBilinearFloat } from '../image/upsample.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
-import type { Colormap, ColormapId } from './colormaps.ts';
+import { type Colormap, type ColormapId, colormapIndices, upsampledColormapIndices } from './colormaps.ts';
 import { deprocessImage } from './deprocess.ts';
 import { detectionColor, drawLabeledBox } from './draw.ts';
 import { tensorToImage } from './input-image.ts';
-import { overlayAndHeatmap } from './overlay.ts';
+import { overlayAndHeatmapOfIndices } from './overlay.ts';
 
 /** The size overlays and heatmaps are drawn at; the first is the default. */
 export const OVERLAY_SIZES = ['original', 'model'] as const;
@@ -144,8 +144,11 @@ export function renderExplanation(
   let stats: MapStats;
   let boxes: { box: Box; boxModel: Box } | undefined;
   if (e.map) {
-    const map = resized ? upsample(e.map, model, out, 1) : e.map;
-    ({ overlay: plain, heatmap } = overlayAndHeatmap(canvas.base, { ...out, data: map }, options));
+    // At the original size the map's LUT indices come straight from its upsampling (no float copy).
+    const indices = resized
+      ? upsampledColormapIndices({ ...model, data: e.map }, out.width, out.height)
+      : colormapIndices(e.map);
+    ({ overlay: plain, heatmap } = overlayAndHeatmapOfIndices(canvas.base, indices, options));
     const l = localize(e.map, model.width, model.height);
     stats = {
       ...mapStats(e.map),
@@ -227,7 +230,7 @@ function upsample(data: Float32Array, from: Size, to: Size, channels: number): F
   const out = new Float32Array(outPlane * channels);
   for (let c = 0; c < channels; c++) {
     const src = { ...from, data: data.subarray(c * plane, (c + 1) * plane) };
-    out.set(resizeBilinearFloat(src, to.width, to.height).data, c * outPlane);
+    resizeBilinearFloat(src, to.width, to.height, 1, out.subarray(c * outPlane, (c + 1) * outPlane));
   }
   return out;
 }

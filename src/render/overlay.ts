@@ -56,10 +56,28 @@ export function overlayAndHeatmap(
   options: OverlayOptions,
 ): { readonly overlay: RgbImage; readonly heatmap: RgbImage } {
   const values = mapValues(map, image.width, image.height, 'overlay');
-  const indices = colormapIndices(values);
+  return overlayAndHeatmapOfIndices(image, colormapIndices(values), options);
+}
+
+/**
+ * overlayAndHeatmap from the map's LUT indices (colormapIndices, or upsampledColormapIndices for a map
+ * drawn larger than it was computed), one per pixel of `image`.
+ */
+export function overlayAndHeatmapOfIndices(
+  image: RgbImage | Bands,
+  indices: Uint8Array,
+  options: OverlayOptions,
+): { readonly overlay: RgbImage; readonly heatmap: RgbImage } {
+  if (indices.length !== image.width * image.height) {
+    throw new GradsightError(
+      'bad-argument',
+      `overlay: ${indices.length} map indices for the ${image.width}x${image.height} image`,
+      { hint: 'give one LUT index per image pixel (colormapIndices of the map at the image size)' },
+    );
+  }
   return {
     overlay: blend(image, indices, options),
-    heatmap: rgbImage(map.width, map.height, colorIndices(indices, options.colormap)),
+    heatmap: rgbImage(image.width, image.height, colorIndices(indices, options.colormap)),
   };
 }
 

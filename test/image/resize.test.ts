@@ -98,3 +98,27 @@ test('float resize handles interleaved channels', () => {
   const out = resizeBilinearFloat({ width: 2, height: 1, data: new Float32Array([0, 10, 1, 20]) }, 4, 1, 2);
   assert.deepEqual(Array.from(out.data), [0, 10, 0.25, 12.5, 0.75, 17.5, 1, 20]);
 });
+
+test('float resize writes into a given array of the output size, and refuses one of another', () => {
+  const into = new Float32Array(6).fill(-1);
+  const out = resizeBilinearFloat(
+    { width: 2, height: 1, data: new Float32Array([0, 1]) },
+    4,
+    1,
+    1,
+    into.subarray(1, 5),
+  );
+  assert.equal(out.data.buffer, into.buffer);
+  assert.deepEqual(Array.from(into), [-1, 0, 0.25, 0.75, 1, -1]);
+  assert.throws(
+    () =>
+      resizeBilinearFloat(
+        { width: 2, height: 1, data: new Float32Array([0, 1]) },
+        4,
+        1,
+        1,
+        new Float32Array(3),
+      ),
+    RangeError,
+  );
+});

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { appendGraphOutputs, decodeModel } from '../../src/onnx/index.ts';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
+import { allocateWithRoom, appendGraphOutputs, decodeModel, encodeGraphPatch } from '../../src/onnx/index.ts';
 import { nodeRuntime } from '../../src/runtime/node.ts';
 import { float32 } from '../../src/tensor/tensor.ts';
 import { modelPath, skipNoShared } from '../helpers/shared.ts';
@@ -28,4 +30,37 @@ test('an appended output exposes an intermediate feature map', { skip: skipNoSha
     await session.release();
     await original.release();
   }
+});
+
+test('appends chain in place in a buffer with room; an earlier link is copied, never overwritten', () => {
+  const base = encodeGraphPatch({ output: [{ name: 'logits' }] });
+  const model = allocateWithRoom(base.length, 4096);
+  model.set(base);
+  const a = appendGraphOutputs(model, ['a']);
+  const b = appendGraphOutputs(a, ['b']);
+  // The chain shares the model's buffer: no copy of the model was made.
+  assert.equal(a.buffer, model.buffer);
+  assert.equal(b.buffer, model.buffer);
+  const aBytes = a.slice();
+  const bBytes = b.slice();
+  // Appending again to an earlier link (the model, then a) writes elsewhere.
+  const c = appendGraphOutputs(model, ['c']);
+  const d = appendGraphOutputs(a, ['d']);
+  assert.notEqual(c.buffer, model.buffer);
+  assert.notEqual(d.buffer, model.buffer);
+  assert.deepEqual(a, aBytes);
+  assert.deepEqual(b, bBytes);
+  const names = (x: Uint8Array) => fromBinary(ModelProtoSchema, x).graph!.output.map((o) => o.name);
+  assert.deepEqual(names(b), ['logits', 'a', 'b']);
+  assert.deepEqual(names(c), ['logits', 'c']);
+  assert.deepEqual(names(d), ['logits', 'a', 'd']);
+  // The chain goes on from its end, and a patch larger than the room left is copied.
+  const e = appendGraphOutputs(b, ['e']);
+  assert.equal(e.buffer, model.buffer);
+  const big = appendGraphOutputs(
+    e,
+    Array.from({ length: 1000 }, (_, i) => `big${i}`),
+  );
+  assert.notEqual(big.buffer, model.buffer);
+  assert.deepEqual(names(e), ['logits', 'a', 'b', 'e']);
 });

@@ -5,12 +5,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isGradsightError } from '../../src/errors.ts';
+import { resizeBilinearFloat } from '../../src/image/upsample.ts';
 import {
   applyColormap,
   COLORMAP_IDS,
   COLORMAPS,
   colormapIndex,
+  colormapIndices,
   getColormap,
+  upsampledColormapIndices,
 } from '../../src/render/colormaps.ts';
 
 const SAMPLES: Record<string, Record<number, [number, number, number]>> = {
@@ -105,4 +108,34 @@ test('an unknown colormap id is a bad-argument error listing the known ones', ()
     () => applyColormap(new Float32Array(1), 'parula'),
     (e) => isGradsightError(e, 'bad-argument') && /jet, turbo, viridis, inferno/.test(e.hint ?? ''),
   );
+});
+
+test('upsampledColormapIndices is colormapIndices of resizeBilinearFloat, bit for bit', () => {
+  let seed = 7;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const sizes: [number, number, number, number][] = [
+    [7, 7, 224, 224],
+    [224, 224, 512, 343],
+    [224, 224, 96, 96], // downsampling
+    [13, 5, 1, 300],
+    [1, 1, 9, 4],
+  ];
+  for (const [w, h, W, H] of sizes) {
+    // Values across the clamp edges, with NaN, ±Inf and exact LUT boundaries.
+    const data = Float32Array.from({ length: w * h }, (_, i) =>
+      i % 17 === 3
+        ? Number.NaN
+        : i % 23 === 5
+          ? Number.POSITIVE_INFINITY
+          : i % 29 === 1
+            ? 128 / 255
+            : rand() * 1.4 - 0.2,
+    );
+    const map = { width: w, height: h, data };
+    const want = colormapIndices(resizeBilinearFloat(map, W, H).data);
+    assert.deepEqual(upsampledColormapIndices(map, W, H), want, `${w}x${h} → ${W}x${H}`);
+  }
 });

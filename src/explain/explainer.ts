@@ -651,7 +651,7 @@ export class Explainer {
           : [];
         for (let i = 0; i < rows.length; i++) {
           const row = rows[i]!;
-          const map = final?.data.slice(i * plane, (i + 1) * plane);
+          const map = final ? ownRow(final.data, i, plane, rows.length) : undefined;
           const pixels =
             r.kind === 'pixels'
               ? r.pixels.data.slice(i * channels * plane, (i + 1) * channels * plane)
@@ -844,3 +844,15 @@ interface OneRun {
   readonly rows: TargetRow[];
   readonly prefilled: ReadonlyMap<string, GradientResult>;
 }
+
+/**
+ * Row i of a batch's values as an array of its own: a copy, or, for a batch of one whose array is that
+ * row, the array itself (ONNX Runtime made it for this call alone; a copy of a 224×224 map is 200 KB
+ * more for the garbage collector on every call).
+ */
+function ownRow(data: Float32Array, i: number, size: number, rows: number): Float32Array {
+  return rows === 1 && data.length === size && data.byteLength === data.buffer.byteLength
+    ? data
+    : data.slice(i * size, (i + 1) * size);
+}
+

@@ -270,3 +270,31 @@ describe('smooth', () => {
     }
   });
 });
+
+describe('maps of their own', () => {
+  test("each map's buffer is that map alone, for one image and for a batch; values equal either way", async () => {
+    const ex = await explainerFor(denseModel(DENSE_FC, 3, BIAS));
+    try {
+      const images = [DENSE_IMAGE, DENSE_IMAGE.map((c) => c.map((v) => -v))];
+      const opts: ExplainOptions = { method: ['gradcam', 'gradcam++'], layers: ['features'] };
+      const batch = await ex.explain(inputTensor(images, 3), opts);
+      const one = await ex.explain(inputTensor([images[1]!], 3), opts);
+      const again = await ex.explain(inputTensor([images[1]!], 3), opts);
+      for (const e of [...batch.explanations, ...one.explanations]) {
+        // A map sent to a worker or a file carries no other image's values.
+        assert.equal(e.map!.buffer.byteLength, e.map!.byteLength, `${e.method} image ${e.image}`);
+      }
+      for (const m of ['gradcam', 'gradcam++'] as const) {
+        assert.deepEqual(mapOf(one, m), mapOf(batch, m, 1));
+        // Two calls never share an array: changing one result leaves the other as it was.
+        const a = mapOf(one, m);
+        const b = mapOf(again, m);
+        assert.notEqual(a.buffer, b.buffer);
+        a.fill(0);
+        assert.ok(b.some((v) => v > 0));
+      }
+    } finally {
+      await ex.release();
+    }
+  });
+});

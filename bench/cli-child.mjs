@@ -10,8 +10,18 @@
 const MARK = 'GRADSIGHT_BENCH ';
 const [mode, ...args] = process.argv.slice(2);
 
+/** CPU time of the whole process so far (every thread: ONNX Runtime's, the image worker's, libvips'). */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const report = (extra) => {
-  const r = { ms: performance.now(), maxRssMiB: process.resourceUsage().maxRSS / 1024, ...extra };
+  const r = {
+    ms: performance.now(),
+    cpuMs: cpuMs(),
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    ...extra,
+  };
   process.stderr.write(`\n${MARK}${JSON.stringify(r)}\n`);
 };
 
@@ -34,7 +44,7 @@ if (mode === '--cli') {
   const loaded = performance.now();
   for (const row of rows) await model.run(row);
   const done = performance.now();
-  const extra = { loadMs: loaded - t0, forwardMs: done - loaded, startMs: t0 };
+  const extra = { loadMs: loaded - t0, forwardMs: done - loaded, startMs: t0, baseCpuMs: cpuMs() };
   if (explain === '--explain') {
     // explain() over the same tensors in batches of the CLI's default --batch (8), as the CLI calls it.
     const { Explainer } = await import('../dist/explain/explainer.js');

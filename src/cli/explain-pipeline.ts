@@ -27,7 +27,7 @@ import type {
 /** Batches whose outputs may be rendering while the model runs. */
 const RENDER_AHEAD = 2;
 /**
- * Input rows prepared ahead of the model, in bytes (at least one batch; 224×224 RGB rows: 11 batches of
+ * Input rows prepared ahead of the model, in bytes (at least one batch; 224×224 RGB rows: 13 batches of
  * 8): while the model compiles, the worker decodes and preprocesses much of a small folder, so that
  * later it mostly draws while ONNX Runtime runs.
  */

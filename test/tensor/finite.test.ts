@@ -27,3 +27,20 @@ test('the largest finite floats and subnormals are finite', () => {
   assert.equal(allFinite(a), true);
   assert.equal(allFinite(Float64Array.of(Number.MAX_VALUE, -Number.MAX_VALUE)), true);
 });
+
+test('long arrays: a bad value anywhere, chunk edges included, is found; Float64Array too', () => {
+  for (const n of [4095, 4096, 4097, 8193, 150528]) {
+    const a = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 1e3);
+    assert.equal(allFinite(a), true, `n=${n}`);
+    for (const at of [0, 1, 4095, 4096, 4097, n - 5, n - 4, n - 1].filter((i) => i >= 0 && i < n)) {
+      for (const bad of [Number.NaN, Number.NEGATIVE_INFINITY]) {
+        const b = a.slice();
+        b[at] = bad;
+        assert.equal(allFinite(b), false, `n=${n} ${bad} at ${at}`);
+        assert.equal(firstNonFinite(b), at);
+        const d = Float64Array.from(b);
+        assert.equal(allFinite(d), false, `float64 n=${n} at ${at}`);
+      }
+    }
+  }
+});

@@ -236,16 +236,17 @@ export function modelView(
 
 /** Writes one image into `out` at `offset` (a [C,H,W] or [H,W,C] slot). */
 function fill(img: RgbImage, cfg: PreprocessConfig, luts: Float32Array[], out: Float32Array, offset: number) {
-  const src = modelBands(img, cfg);
+  const bytes = modelBands(img, cfg).data;
   const plane = cfg.size[0] * cfg.size[1];
   const nc = cfg.channels;
   for (let c = 0; c < nc; c++) {
     const lut = luts[c]!;
     const comp = sourceBand(cfg, c);
-    for (let i = 0; i < plane; i++) {
-      const v = lut[src.data[i * nc + comp]!]!;
-      if (cfg.layout === 'NCHW') out[offset + c * plane + i] = v;
-      else out[offset + i * nc + c] = v;
+    if (cfg.layout === 'NCHW') {
+      const o = offset + c * plane;
+      for (let i = 0; i < plane; i++) out[o + i] = lut[bytes[i * nc + comp]!]!;
+    } else {
+      for (let i = 0; i < plane; i++) out[offset + i * nc + c] = lut[bytes[i * nc + comp]!]!;
     }
   }
 }
@@ -254,7 +255,6 @@ export function imageToTensor(img: RgbImage, cfg: PreprocessConfig): Float32Tens
   return imagesToBatch([img], cfg);
 }
 
-/** Stacks images into one [N,C,H,W] (or [N,H,W,C]) batch; each is resized to the config size. */
 /** The input shape of n images under `cfg` (at `size`, [H, W], if given): [n, C, H, W] or [n, H, W, C]. */
 export function inputDimsOf(
   cfg: Pick<PreprocessConfig, 'size' | 'channels' | 'layout'>,
@@ -265,6 +265,7 @@ export function inputDimsOf(
   return cfg.layout === 'NCHW' ? [n, cfg.channels, h, w] : [n, h, w, cfg.channels];
 }
 
+/** Stacks images into one [N,C,H,W] (or [N,H,W,C]) batch; each is resized to the config size. */
 export function imagesToBatch(imgs: readonly RgbImage[], cfg: PreprocessConfig): Float32Tensor {
   if (imgs.length === 0) throw new RangeError('imagesToBatch needs at least one image');
   const [h, w] = cfg.size;

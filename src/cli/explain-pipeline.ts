@@ -26,12 +26,8 @@ import type {
 
 /** Batches whose outputs may be rendering while the model runs. */
 const RENDER_AHEAD = 2;
-/**
- * Input rows prepared ahead of the model, in bytes (at least one batch; 224×224 RGB rows: 13 batches of
- * 8): while the model compiles, the worker decodes and preprocesses much of a small folder, so that
- * later it mostly draws while ONNX Runtime runs.
- */
-const ROWS_AHEAD_BYTES = 64 * 2 ** 20;
+/** Input rows prepared ahead of the model, in bytes (at least one batch; 224×224 RGB rows: 3 batches of 8). */
+const ROWS_AHEAD_BYTES = 16 * 2 ** 20;
 
 /** How many batches the worker prepares ahead: a fixed memory bound, whatever the folder's size. */
 function prepareAhead(p: PreprocessConfig, batch: number): number {

@@ -39,6 +39,14 @@ export type PreparedReply = PreparedRow | { readonly key: number; readonly error
 /** The same on the main thread, the error rebuilt. */
 export type PreparedImage = PreparedRow | { readonly key: number; readonly error: GradsightError };
 
+/**
+ * The worker's young generation, in MB. Left to V8 (which grows it for a thread that allocates as
+ * fast as this one), it made a 1,000-image run's peak memory 10% above a 100-image run's (418 vs 380
+ * MiB, with the same live objects: the worker's committed heap grew from 26 to 43 MB); at 12 MB both
+ * peak alike (372 vs 370 MiB), in the same time.
+ */
+const YOUNG_GENERATION_MB = 12;
+
 /** An ImageJob whose source is a prepared image (`key`) or given (`source`: a tensor row). */
 export type RenderJob = Omit<ImageJob, 'source'> & {
   readonly key?: number;
@@ -104,12 +112,13 @@ export class ImageWorker {
   static start(): ImageWorker {
     const source = import.meta.url.endsWith('.ts');
     const url = new URL(source ? './image-worker.ts' : './image-worker.js', import.meta.url);
+    const resourceLimits = { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
     const worker = source
       ? new Worker(
           `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url.href)}); })`,
-          { eval: true },
+          { eval: true, resourceLimits },
         )
-      : new Worker(url);
+      : new Worker(url, { resourceLimits });
     return new ImageWorker(worker);
   }
 

@@ -855,4 +855,3 @@ function ownRow(data: Float32Array, i: number, size: number, rows: number): Floa
     ? data
     : data.slice(i * size, (i + 1) * size);
 }
-

@@ -69,6 +69,26 @@ export function resizeBilinearFloat(
 }
 
 /**
+ * resizeBilinearFloat of each of `planes` consecutive w × h planes of `data` (CHW channels, or the
+ * rows of an [M, h, w] batch) to width × height, written one after another into one array.
+ */
+export function resizeBilinearPlanes(
+  data: Float32Array,
+  w: number,
+  h: number,
+  planes: number,
+  width: number,
+  height: number,
+): Float32Array {
+  const out = new Float32Array(planes * height * width);
+  for (let p = 0; p < planes; p++) {
+    const src = { width: w, height: h, data: data.subarray(p * h * w, (p + 1) * h * w) };
+    resizeBilinearFloat(src, width, height, 1, out.subarray(p * height * width, (p + 1) * height * width));
+  }
+  return out;
+}
+
+/**
  * resizeBilinearFloat's output rows without the output: the horizontal pass `tmp` over every source
  * row, then for each output row y its two rows' offsets in `tmp` and their weights, so that row y is
  * `f(f(tmp[r0 + i] · b0) + f(tmp[r1 + i] · b1))` for i < width · channels. A caller that turns values

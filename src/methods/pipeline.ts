@@ -5,7 +5,7 @@
 // Normalisation 'per-image' is that; 'none' skips both min-max steps (raw ReLU'd maps, resized and
 // averaged); 'batch' uses one min and max over all rows, so maps of a batch can be compared.
 
-import { resizeBilinearFloat } from '../image/upsample.ts';
+import { resizeBilinearPlanes } from '../image/upsample.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 
 export type Normalization = 'per-image' | 'none' | 'batch';
@@ -53,12 +53,11 @@ export function relu(t: Float32Tensor): Float32Tensor {
 /** Bilinear resize (half-pixel centres, OpenCV INTER_LINEAR) of every row of [M, h, w] to [M, H, W]. */
 export function upsampleRows(t: Float32Tensor, height: number, width: number): Float32Tensor {
   const [m, h, w] = t.dims as [number, number, number];
-  const out = new Float32Array(m * height * width);
-  for (let r = 0; r < m; r++) {
-    const src = { width: w, height: h, data: t.data.subarray(r * h * w, (r + 1) * h * w) };
-    resizeBilinearFloat(src, width, height, 1, out.subarray(r * height * width, (r + 1) * height * width));
-  }
-  return { dtype: 'float32', dims: [m, height, width], data: out };
+  return {
+    dtype: 'float32',
+    dims: [m, height, width],
+    data: resizeBilinearPlanes(t.data, w, h, m, width, height),
+  };
 }
 
 /** Per-layer raw CAMs → one [M, H, W] map per row (see the header). */

@@ -14,7 +14,7 @@ import type { Diagnostic } from '../explain/diagnose.ts';
 import type { Explanation, TargetInfo } from '../explain/explainer.ts';
 import { modelView, type PreprocessConfig } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
-import { resizeBilinearFloat } from '../image/upsample.ts';
+import { resizeBilinearPlanes } from '../image/upsample.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
 import { type Colormap, type ColormapId, colormapIndices, upsampledColormapIndices } from './colormaps.ts';
 import { deprocessImage } from './deprocess.ts';
@@ -158,7 +158,10 @@ export function renderExplanation(
     if (l.box) boxes = { box: scaleBox(l.box, model, original), boxModel: l.box };
   } else if (e.pixels) {
     const channels = e.pixels.length / (model.width * model.height);
-    plain = deprocessImage(resized ? upsample(e.pixels, model, out, channels) : e.pixels, out);
+    const pixels = resized
+      ? resizeBilinearPlanes(e.pixels, model.width, model.height, channels, out.width, out.height)
+      : e.pixels;
+    plain = deprocessImage(pixels, out);
     stats = mapStats(e.pixels);
   } else {
     throw new GradsightError('bad-argument', `the ${e.method} explanation has neither a map nor pixels`, {
@@ -221,16 +224,4 @@ export function mapStats(m: Float32Array): MapStats {
     sum += v;
   }
   return { min, max, mean: sum / m.length, argmax };
-}
-
-/** Bilinear upsampling of `channels` planes (CHW) from `from` to `to`. */
-function upsample(data: Float32Array, from: Size, to: Size, channels: number): Float32Array {
-  const plane = from.width * from.height;
-  const outPlane = to.width * to.height;
-  const out = new Float32Array(outPlane * channels);
-  for (let c = 0; c < channels; c++) {
-    const src = { ...from, data: data.subarray(c * plane, (c + 1) * plane) };
-    resizeBilinearFloat(src, to.width, to.height, 1, out.subarray(c * outPlane, (c + 1) * outPlane));
-  }
-  return out;
 }

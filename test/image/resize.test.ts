@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resizeBilinear } from '../../src/image/resize.ts';
 import { type RgbImage, rgbImage } from '../../src/image/rgb-image.ts';
-import { resizeBilinearFloat } from '../../src/image/upsample.ts';
+import { resizeBilinearFloat, resizeBilinearPlanes } from '../../src/image/upsample.ts';
 
 /** A greyscale row/column image as RGB with R=G=B. */
 const grey = (w: number, h: number, values: number[]): RgbImage =>
@@ -121,4 +121,20 @@ test('float resize writes into a given array of the output size, and refuses one
       ),
     RangeError,
   );
+});
+
+test('resizeBilinearPlanes resizes each plane on its own, one after another', () => {
+  const w = 3;
+  const h = 2;
+  const data = Float32Array.from({ length: 3 * w * h }, (_, i) => (i * 7) % 5);
+  const out = resizeBilinearPlanes(data, w, h, 3, 5, 4);
+  assert.equal(out.length, 3 * 5 * 4);
+  for (let p = 0; p < 3; p++) {
+    const one = resizeBilinearFloat(
+      { width: w, height: h, data: data.slice(p * w * h, (p + 1) * w * h) },
+      5,
+      4,
+    );
+    assert.deepEqual(out.subarray(p * 20, (p + 1) * 20), one.data);
+  }
 });

@@ -11,11 +11,11 @@
 // The protocol lives in image-worker-client.ts, the only module that talks to this one.
 
 import { parentPort } from 'node:worker_threads';
-import sharp from 'sharp';
 import { GradsightError } from '../errors.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
+import sharp from '../image/sharp-node.ts';
 import { renderImageCard } from '../report/html.ts';
 import { type ImageJob, renderImage, reportThumbnail } from './commands/explain-outputs.ts';
 import type {

@@ -2,7 +2,6 @@
 // own decoder for BMP (its alpha, if any, is not kept). The aim is the pixels PIL's `Image.open(p).convert('RGB')` gives, since models
 // and references are prepared with PIL; the deliberate differences are noted where they happen.
 
-import sharp from 'sharp';
 import { GradsightError } from '../errors.ts';
 import { readFileTyped } from '../io/read-file-node.ts';
 import { decodeBmp } from './bmp.ts';
@@ -14,6 +13,7 @@ import {
   type ImageFileOptions,
 } from './limits.ts';
 import { type RgbImage, rgbImage } from './rgb-image.ts';
+import sharp from './sharp-node.ts';
 import { describeBytes, SUPPORTED_IMAGE_FORMATS, sniffImageFormat } from './sniff.ts';
 
 export type { ImageDecodeOptions, ImageFileOptions } from './limits.ts';

@@ -1,8 +1,8 @@
 // Report images in Node: an RGB image shrunk to its display size and encoded as a JPEG data URL, all
 // in sharp (native, off the JavaScript thread; photographic overlays are ~10× smaller than as PNG).
 
-import sharp from 'sharp';
 import type { RgbImage } from '../image/rgb-image.ts';
+import sharp from '../image/sharp-node.ts';
 import type { Size } from './display-size.ts';
 
 /** `img` at `size` (a displaySize of it: never larger) as a `data:image/jpeg;base64,...` URL. */

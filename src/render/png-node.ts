@@ -1,8 +1,8 @@
 // PNG output in Node via sharp. Writes go to a temp file renamed into place, so an interrupted run never
 // leaves a truncated picture where a complete one is expected.
 
-import sharp from 'sharp';
 import type { RgbImage } from '../image/rgb-image.ts';
+import sharp from '../image/sharp-node.ts';
 import { writeAtomicWith } from '../io/write-file-node.ts';
 
 /**

@@ -3,8 +3,9 @@
 // (or RGB) PNG's colour is looked up in the standard PASCAL VOC palette (VOC's SegmentationClass PNGs
 // use it), and a colour outside it is an error, never a guess.
 
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { decodeImage } from '../../image/decode-node.ts';
+import sharp from '../../image/sharp-node.ts';
 import { readFileTyped } from '../../io/read-file-node.ts';
 import { annotationInvalid } from './common.ts';
 import type { ClassMask } from './types.ts';

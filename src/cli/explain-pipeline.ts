@@ -14,7 +14,7 @@ import type { RgbImage } from '../image/rgb-image.ts';
 import type { ColormapId } from '../render/colormaps.ts';
 import type { OverlaySize } from '../render/explanation-images.ts';
 import { type Float32Tensor, float32 } from '../tensor/tensor.ts';
-import { uniqueFolder } from './commands/explain-outputs.ts';
+import { uniqueFolder } from './commands/explain-records.ts';
 import type {
   ImageWorker,
   PreparedImage,

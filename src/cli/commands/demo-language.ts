@@ -15,7 +15,8 @@ import type { Scene } from '../../demo/scenes.ts';
 import { Explainer, type ExplainOptions } from '../../explain/explainer.ts';
 import { openImageModel } from '../../model/open-node.ts';
 import type { ReportSection } from '../../report/types.ts';
-import { type ExplainedImage, renderImageOutputs } from './explain-outputs.ts';
+import { renderImageOutputs } from './explain-outputs.ts';
+import type { ExplainedImage } from './explain-records.ts';
 
 export const LANGUAGE_MODELS = ['captioner', 'vqa'] as const;
 

@@ -26,7 +26,8 @@ import { InterruptWatch } from '../interrupt.ts';
 import type { CliIo } from '../main.ts';
 import { positiveInt } from '../options.ts';
 import { languageDemo, languageSection } from './demo-language.ts';
-import { type ExplainedImage, renderImageOutputs } from './explain-outputs.ts';
+import { renderImageOutputs } from './explain-outputs.ts';
+import type { ExplainedImage } from './explain-records.ts';
 
 /** demo/models beside the package (src/cli/commands or dist/cli/commands → ../../../demo/models). */
 export const DEMO_MODELS = fileURLToPath(new URL('../../../demo/models/', import.meta.url));

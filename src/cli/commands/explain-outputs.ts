@@ -3,12 +3,12 @@
 // results.json and in the report. What is drawn, and the JSON entries, come from the library
 // (render/explanation-images.ts, report/panels.ts); this file names and writes the files.
 
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import type { GradsightError } from '../../errors.ts';
 import type { ExplainResult, Explanation } from '../../explain/explainer.ts';
 import type { PreprocessConfig } from '../../image/preprocess.ts';
 import type { RgbImage } from '../../image/rgb-image.ts';
-import { safeName, uniqueName } from '../../io/output-names.ts';
+import { safeName } from '../../io/output-names.ts';
 import { recordWrites } from '../../io/output-run-node.ts';
 import { ensureSubfolder } from '../../io/write-file-node.ts';
 import type { ImageModel } from '../../model/image-model.ts';
@@ -25,25 +25,11 @@ import {
   renderExplanation,
 } from '../../render/explanation-images.ts';
 import { PHOTO_PNG_LEVEL, writePng as writePngFile } from '../../render/png-node.ts';
-import {
-  errorEntry,
-  failedReportImage,
-  PANEL_MAX_SIDE,
-  predictionEntries,
-  reportImage,
-  reportPanel,
-} from '../../report/panels.ts';
+import { PANEL_MAX_SIDE, predictionEntries, reportImage, reportPanel } from '../../report/panels.ts';
 import type { ReportImage } from '../../report/types.ts';
 import { writeNpy } from '../../tensor/npy-node.ts';
 import type { Float32Tensor } from '../../tensor/tensor.ts';
-
-export interface ExplainedImage {
-  readonly file: string;
-  readonly error?: GradsightError;
-  readonly explanations?: readonly Explanation[];
-  readonly json: unknown;
-  readonly report: ReportImage;
-}
+import { type ExplainedImage, uniqueFolder } from './explain-records.ts';
 
 export interface RenderArgs {
   readonly out: string;
@@ -189,24 +175,9 @@ async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug:
 }
 
 /** A failed image's entries in results.json and the report. */
-export function failedImage(file: string, error: GradsightError): ExplainedImage {
-  return { file, error, json: { file, error: errorEntry(error) }, report: failedReportImage(file, error) };
-}
-
 function targetSlug(e: Explanation): string {
   const t = e.target;
   if (t.kind === 'contrast' || t.index === undefined)
     return safeName(t.description.replace(/[._]+/g, '-'), 'target', '-').slice(0, 40);
   return `c${t.index}`;
-}
-
-/** Names of the files results.json sits beside: no image folder may take them. */
-const TOP_LEVEL_FILES = ['results.json', 'report.html'];
-
-/**
- * A folder name for `file` not yet in `taken` (two photos named cat.png in different folders): one
- * safe path segment under --out whatever the image is called (io/output-names.ts).
- */
-export function uniqueFolder(taken: Set<string>, file: string): string {
-  return uniqueName(taken, basename(file, extname(file)), 'image', TOP_LEVEL_FILES);
 }

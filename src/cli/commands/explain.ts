@@ -38,7 +38,7 @@ import {
   positiveInt,
 } from '../options.ts';
 import { Progress } from '../progress.ts';
-import { failedImage } from './explain-outputs.ts';
+import { failedImage } from './explain-records.ts';
 import { openModelFor } from './input-size.ts';
 
 export interface ExplainCliOptions extends PreprocessOpts {

@@ -4,7 +4,6 @@
 // (render/explanation-images.ts, report/panels.ts); this file names and writes the files.
 
 import { join } from 'node:path';
-import type { GradsightError } from '../../errors.ts';
 import type { ExplainResult, Explanation } from '../../explain/explainer.ts';
 import type { PreprocessConfig } from '../../image/preprocess.ts';
 import type { RgbImage } from '../../image/rgb-image.ts';

@@ -38,6 +38,7 @@ export {
   type LanguageOptions,
   languageFeeds,
 } from './explain/language.ts';
+export * from './image/indexed-image.ts';
 export * from './image/labels.ts';
 export * from './image/preprocess.ts';
 export * from './image/resize.ts';

@@ -27,6 +27,6 @@ export {
 } from './image/limits.ts';
 export { type LoadOptions, loadModelFiles, type ModelFiles } from './model/load-node.ts';
 export { type OpenOptions, openImageModel } from './model/open-node.ts';
-export { encodePng, writePng } from './render/png-node.ts';
+export { encodeIndexedPng, encodePng, writeIndexedPng, writePng } from './render/png-node.ts';
 export { nodeRuntime } from './runtime/node.ts';
 export { readNpy, writeNpy } from './tensor/npy-node.ts';

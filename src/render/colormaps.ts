@@ -3,6 +3,7 @@
 // `cv2.applyColorMap(np.uint8(255 * mask), ...)`: the LUT index is floor(255·m), computed in float32.
 
 import { GradsightError } from '../errors.ts';
+import { indexedToRgb } from '../image/indexed-image.ts';
 import { bilinearRows, type FloatMap } from '../image/upsample.ts';
 import { COLORMAP_TABLES } from './colormap-tables.ts';
 
@@ -101,12 +102,6 @@ export function applyColormap(map: Float32Array, colormap: ColormapId | Colormap
 /** The colours of LUT indices (colormapIndices): RGB bytes, 3 per index. */
 export function colorIndices(indices: Uint8Array, colormap: ColormapId | Colormap | string): Uint8Array {
   const { lut } = getColormap(colormap);
-  const out = new Uint8Array(indices.length * 3);
-  for (let i = 0, o = 0; i < indices.length; i++, o += 3) {
-    const k = indices[i]! * 3;
-    out[o] = lut[k]!;
-    out[o + 1] = lut[k + 1]!;
-    out[o + 2] = lut[k + 2]!;
-  }
-  return out;
+  if (indices.length === 0) return new Uint8Array(0);
+  return indexedToRgb({ width: indices.length, height: 1, indices, palette: lut }).data;
 }

@@ -12,15 +12,22 @@ import { GradsightError } from '../errors.ts';
 import { type Box, localize, scaleBox } from '../eval/localization.ts';
 import type { Diagnostic } from '../explain/diagnose.ts';
 import type { Explanation, TargetInfo } from '../explain/explainer.ts';
+import { type IndexedImage, indexedToRgb } from '../image/indexed-image.ts';
 import { modelView, type PreprocessConfig } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { resizeBilinearPlanes } from '../image/upsample.ts';
 import type { Float32Tensor } from '../tensor/tensor.ts';
-import { type Colormap, type ColormapId, colormapIndices, upsampledColormapIndices } from './colormaps.ts';
+import {
+  type Colormap,
+  type ColormapId,
+  colormapIndices,
+  getColormap,
+  upsampledColormapIndices,
+} from './colormaps.ts';
 import { deprocessImage } from './deprocess.ts';
 import { detectionColor, drawLabeledBox } from './draw.ts';
 import { tensorToImage } from './input-image.ts';
-import { overlayAndHeatmapOfIndices } from './overlay.ts';
+import { overlayOfIndices } from './overlay.ts';
 
 /** The size overlays and heatmaps are drawn at; the first is the default. */
 export const OVERLAY_SIZES = ['original', 'model'] as const;
@@ -120,7 +127,9 @@ export interface RenderedExplanation {
   readonly image: RgbImage;
   /** The same without the detection's box (the report draws it over the image instead). */
   readonly plain: RgbImage;
-  /** CAM methods: the bare colour-mapped map at the output size. */
+  /** CAM methods: the bare colour-mapped map at the output size, as its LUT indices and the colormap. */
+  readonly heatmapIndexed?: IndexedImage;
+  /** CAM methods: heatmapIndexed's RGB pixels (made when first read; not enumerable). */
   readonly heatmap?: RgbImage;
   readonly entry: ExplanationEntry;
 }
@@ -140,7 +149,7 @@ export function renderExplanation(
   const out = outputSize(canvas);
   const resized = out.width !== model.width || out.height !== model.height;
   let plain: RgbImage;
-  let heatmap: RgbImage | undefined;
+  let heatmap: IndexedImage | undefined;
   let stats: MapStats;
   let boxes: { box: Box; boxModel: Box } | undefined;
   if (e.map) {
@@ -148,7 +157,8 @@ export function renderExplanation(
     const indices = resized
       ? upsampledColormapIndices({ ...model, data: e.map }, out.width, out.height)
       : colormapIndices(e.map);
-    ({ overlay: plain, heatmap } = overlayAndHeatmapOfIndices(canvas.base, indices, options));
+    plain = overlayOfIndices(canvas.base, indices, options);
+    heatmap = { ...out, indices, palette: getColormap(options.colormap).lut };
     const l = localize(e.map, model.width, model.height);
     stats = {
       ...mapStats(e.map),
@@ -194,7 +204,19 @@ export function renderExplanation(
     ...(detection ? { detection } : {}),
     ...(e.diagnostic ? { diagnostic: e.diagnostic } : {}),
   };
-  return { image, plain, ...(heatmap ? { heatmap } : {}), entry };
+  const rendered: RenderedExplanation = {
+    image,
+    plain,
+    ...(heatmap ? { heatmapIndexed: heatmap } : {}),
+    entry,
+  };
+  if (heatmap) {
+    // The RGB heatmap only for a caller that reads it: explain writes the palette form.
+    let rgb: RgbImage | undefined;
+    const indexed = heatmap;
+    Object.defineProperty(rendered, 'heatmap', { get: () => (rgb ??= indexedToRgb(indexed)) });
+  }
+  return rendered;
 }
 
 /** "kite 0.87": a detection's label as drawn. */

@@ -68,6 +68,18 @@ export function overlayAndHeatmapOfIndices(
   indices: Uint8Array,
   options: OverlayOptions,
 ): { readonly overlay: RgbImage; readonly heatmap: RgbImage } {
+  return {
+    overlay: overlayOfIndices(image, indices, options),
+    heatmap: rgbImage(image.width, image.height, colorIndices(indices, options.colormap)),
+  };
+}
+
+/** overlay() from the map's LUT indices, one per pixel of `image` (as overlayAndHeatmapOfIndices). */
+export function overlayOfIndices(
+  image: RgbImage | Bands,
+  indices: Uint8Array,
+  options: OverlayOptions,
+): RgbImage {
   if (indices.length !== image.width * image.height) {
     throw new GradsightError(
       'bad-argument',
@@ -75,10 +87,7 @@ export function overlayAndHeatmapOfIndices(
       { hint: 'give one LUT index per image pixel (colormapIndices of the map at the image size)' },
     );
   }
-  return {
-    overlay: blend(image, indices, options),
-    heatmap: rgbImage(image.width, image.height, colorIndices(indices, options.colormap)),
-  };
+  return blend(image, indices, options);
 }
 
 function blend(image: RgbImage | Bands, indices: Uint8Array, options: OverlayOptions): RgbImage {

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isGradsightError } from '../../src/errors.ts';
 import type { Explanation } from '../../src/explain/explainer.ts';
+import { indexedToRgb } from '../../src/image/indexed-image.ts';
 import { resizeBilinear } from '../../src/image/resize.ts';
 import { type RgbImage, rgbImage } from '../../src/image/rgb-image.ts';
-import { COLORMAPS } from '../../src/render/colormaps.ts';
+import { COLORMAPS, upsampledColormapIndices } from '../../src/render/colormaps.ts';
 import { deprocessImage } from '../../src/render/deprocess.ts';
 import { imageCanvas, renderExplanation } from '../../src/render/explanation-images.ts';
 import { tensorToImage } from '../../src/render/input-image.ts';
@@ -81,6 +82,15 @@ test('the localization box in original pixels is the model box scaled by (W0/W, 
   assert.deepEqual(px(r.heatmap!, 11, 15), [lut[765], lut[766], lut[767]]);
   assert.deepEqual(px(r.heatmap!, 40, 45), [lut[0], lut[1], lut[2]]);
   assert.equal(r.image, r.plain, 'no detection: nothing drawn');
+  // The palette form is the same picture: the map's LUT indices over the colormap.
+  const indexed = r.heatmapIndexed!;
+  assert.deepEqual([indexed.width, indexed.height, indexed.palette], [45, 50, lut]);
+  assert.deepEqual(
+    indexed.indices,
+    upsampledColormapIndices({ width: W, height: H, data: blockMap() }, 45, 50),
+  );
+  assert.deepEqual(indexedToRgb(indexed).data, r.heatmap!.data);
+  assert.equal(r.heatmap, r.heatmap, 'the RGB heatmap is made once');
 });
 
 test('model size: the overlay is drawn on the model view of the photo, boxes unchanged', () => {

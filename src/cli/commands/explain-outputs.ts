@@ -23,7 +23,7 @@ import {
   outputSize,
   renderExplanation,
 } from '../../render/explanation-images.ts';
-import { PHOTO_PNG_LEVEL, writePng as writePngFile } from '../../render/png-node.ts';
+import { PHOTO_PNG_LEVEL, writeIndexedPng, writePng as writePngFile } from '../../render/png-node.ts';
 import { PANEL_MAX_SIDE, predictionEntries, reportImage, reportPanel } from '../../report/panels.ts';
 import type { ReportImage } from '../../report/types.ts';
 import { writeNpy } from '../../tensor/npy-node.ts';
@@ -148,7 +148,7 @@ async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug:
   const r = renderExplanation(e, canvas, { colormap: a.colormap, alpha: a.alpha });
   // Paths relative to `out`, with `/` whatever the platform (results.json and the run's manifest).
   const files: Record<string, string> = {
-    ...(r.heatmap ? { heatmap: `${folder}/${slug}.heatmap.png` } : {}),
+    ...(r.heatmapIndexed ? { heatmap: `${folder}/${slug}.heatmap.png` } : {}),
     ...(a.saveRaw ? { raw: `${folder}/${slug}.npy` } : {}),
     image: `${folder}/${slug}.png`,
   };
@@ -157,7 +157,7 @@ async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug:
   const writePng = (img: RgbImage, file: string, level?: number) =>
     writePngFile(join(a.out, file), img, level);
   const writes: Promise<unknown>[] = [];
-  if (r.heatmap) writes.push(writePng(r.heatmap, files.heatmap!));
+  if (r.heatmapIndexed) writes.push(writeIndexedPng(join(a.out, files.heatmap!), r.heatmapIndexed));
   if (inTurn) await writes.at(-1);
   if (a.saveRaw) {
     // The map as computed, at the model's input resolution.

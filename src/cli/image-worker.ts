@@ -12,10 +12,11 @@
 
 import { parentPort } from 'node:worker_threads';
 import { GradsightError } from '../errors.ts';
-import { decodeImageFile } from '../image/decode-node.ts';
+import { decodeImage, decodeImageFile, readImageFile } from '../image/decode-node.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import sharp from '../image/sharp-node.ts';
+import { headerSize, sniffImageFormat } from '../image/sniff.ts';
 import { renderImageCard } from '../report/html.ts';
 import { type ImageJob, renderImage, reportThumbnail } from './commands/explain-outputs.ts';
 import type {
@@ -94,13 +95,19 @@ class PixelBudget {
 }
 const busy = new PixelBudget(BUSY_PIXELS);
 
-/** An image's pixel count from its header (sharp reads only that), or a guess when sharp cannot. */
-async function headerPixels(file: string): Promise<number> {
+/**
+ * An image's pixel count from its header (read by gradsight for PNG, JPEG, GIF and WebP, by sharp for
+ * the others, which reads only the header too), or a guess when neither can.
+ */
+async function headerPixels(bytes: Uint8Array): Promise<number> {
+  const format = sniffImageFormat(bytes);
+  const size = format && headerSize(bytes, format);
+  if (size) return size.width * size.height;
   try {
-    const m = await sharp(file, { limitInputPixels: false }).metadata();
+    const m = await sharp(bytes, { limitInputPixels: false }).metadata();
     return (m.width ?? 1000) * (m.height ?? 1000);
   } catch {
-    return 1_000_000; // BMP (gradsight's own decoder) or a broken file: decodeImageFile reports it
+    return 1_000_000; // BMP (gradsight's own decoder) or a broken file: decodeImage reports it
   }
 }
 
@@ -128,8 +135,9 @@ async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: Arr
       let image: RgbImage;
       const warnings: string[] = [];
       try {
-        image = await busy.run(await headerPixels(file), () =>
-          decodeImageFile(file, { ...decode, onWarning: (w) => warnings.push(w) }),
+        const bytes = await readImageFile(file, decode);
+        image = await busy.run(await headerPixels(bytes), () =>
+          decodeImage(bytes, file, { ...decode, onWarning: (w) => warnings.push(w) }),
         );
       } catch (e) {
         if (!(e instanceof GradsightError)) throw e;

@@ -14,17 +14,21 @@ import {
 } from './limits.ts';
 import { type RgbImage, rgbImage } from './rgb-image.ts';
 import sharp from './sharp-node.ts';
-import { describeBytes, SUPPORTED_IMAGE_FORMATS, sniffImageFormat } from './sniff.ts';
+import { describeBytes, headerSize, SUPPORTED_IMAGE_FORMATS, sniffImageFormat } from './sniff.ts';
 
 export type { ImageDecodeOptions, ImageFileOptions } from './limits.ts';
 
 /** Reads and decodes an image file: a regular file within `maxFileBytes`, decoded within `maxPixels`. */
 export async function decodeImageFile(path: string, opts: ImageFileOptions = {}): Promise<RgbImage> {
-  const bytes = await readFileTyped(path, 'image', {
+  return decodeImage(await readImageFile(path, opts), path, opts);
+}
+
+/** An image file's bytes, as decodeImageFile reads them (a regular file within `maxFileBytes`). */
+export function readImageFile(path: string, opts: ImageFileOptions = {}): Promise<Uint8Array> {
+  return readFileTyped(path, 'image', {
     maxBytes: opts.maxFileBytes ?? DEFAULT_MAX_IMAGE_BYTES,
     flag: '--max-file-mb',
   });
-  return decodeImage(bytes, path, opts);
 }
 
 export async function decodeImage(
@@ -47,8 +51,10 @@ export async function decodeImage(
     input.set([0xff, 0xd9], bytes.length);
   }
   try {
-    // The header alone (sharp reads no pixel data for metadata): a bomb is refused before decoding.
-    const { width, height } = await sharp(input, { limitInputPixels: false }).metadata();
+    // The header alone (gradsight's reading of it, or sharp's metadata, which reads no pixel data for
+    // the other formats): a bomb is refused before decoding.
+    const { width, height } =
+      headerSize(input, format) ?? (await sharp(input, { limitInputPixels: false }).metadata());
     if (width !== undefined && height !== undefined) checkPixelBudget(width, height, source, maxPixels);
     const { data, info } = await sharp(input, {
       // The budget again, inside libvips, for formats whose metadata gives no size.

@@ -32,6 +32,26 @@ test('encodePng round-trips every pixel exactly', async () => {
   assert.deepEqual(back.data, img.data);
 });
 
+test('encodePng at every zlib level, and writePng of an image large enough to stream through sharp', async () => {
+  const img = testImage();
+  for (const level of [0, 1, 9]) {
+    const back = await decodeImage(await encodePng(img, level), `level ${level}`);
+    assert.deepEqual(back.data, img.data, `level ${level}`);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'gradsight-png-'));
+  try {
+    // 2001 × 2001 is past the 4 MP that gradsight encodes itself.
+    const big = new Uint8Array(2001 * 2001 * 3);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 11)) & 255;
+    const path = join(dir, 'big.png');
+    await writePng(path, rgbImage(2001, 2001, big), 0);
+    assert.deepEqual((await decodeImageFile(path)).data, big);
+    assert.deepEqual(await readdir(dir), ['big.png']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('writePng writes the file atomically and a bad path is a typed error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gradsight-png-'));
   try {

@@ -6,14 +6,14 @@
 // naming the path.
 
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GradsightError } from '../errors.ts';
 
 /** Writes `data` to `path` atomically (creating missing parent folders when asked); returns the absolute path. */
 export async function writeFileAtomic(
   path: string,
-  data: Uint8Array | string,
+  data: Uint8Array | string | readonly Uint8Array[],
   what: string,
   opts: { readonly createParents?: boolean } = {},
 ): Promise<string> {
@@ -21,13 +21,30 @@ export async function writeFileAtomic(
   const tmp = tempPath(abs);
   try {
     if (opts.createParents) await mkdir(dirname(abs), { recursive: true });
-    await writeFile(tmp, data, { flag: 'wx' });
+    if (Array.isArray(data)) await writeParts(tmp, data);
+    else await writeFile(tmp, data as Uint8Array | string, { flag: 'wx' });
     await rename(tmp, abs);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => {}); // the write's error is the one to report
     throw outputError(e, abs, what);
   }
   return abs;
+}
+
+/** A new file (exclusively created) of `parts` one after another: one writev, not one write each. */
+async function writeParts(path: string, parts: readonly Uint8Array[]): Promise<void> {
+  const fh = await open(path, 'wx');
+  try {
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    let done = (await fh.writev([...parts])).bytesWritten;
+    if (done < total) {
+      // A short write (rare; large files): the rest from one buffer.
+      const all = Buffer.concat(parts);
+      while (done < total) done += (await fh.write(all, done)).bytesWritten;
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

@@ -53,6 +53,24 @@ describe('writeFileAtomic', () => {
     assert.deepEqual(await readdir(out), ['results.json'], 'no temp file left');
   });
 
+  test('parts are written one after another, over a planted link too; a failure leaves no temp file', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    await symlink(victim, join(out, 'pic.png'));
+    // Empty parts, a view into a larger buffer and 3 MB of data in one file.
+    const big = new Uint8Array(3_000_000).map((_, i) => (i * 31) & 255);
+    const backing = Uint8Array.from([9, 1, 2, 3, 9]);
+    const parts = [Uint8Array.of(7), new Uint8Array(0), backing.subarray(1, 4), big];
+    await writeFileAtomic(join(out, 'pic.png'), parts, 'PNG output');
+    assert.equal(await readFile(victim, 'utf8'), 'precious');
+    assert.deepEqual(new Uint8Array(await readFile(join(out, 'pic.png'))), Uint8Array.from([7, 1, 2, 3, ...big]));
+    await rejectsWith(
+      writeFileAtomic(join(out, 'missing', 'pic.png'), parts, 'PNG output'),
+      'output-unwritable',
+      join(out, 'missing', 'pic.png'),
+    );
+    assert.deepEqual(await readdir(out), ['pic.png'], 'no temp file left');
+  });
+
   test('a folder at the target, or a file in the way of its folder: output-unwritable naming the path', async () => {
     const out = await mkdtemp(join(dir, 'out-'));
     await mkdir(join(out, 'taken'));

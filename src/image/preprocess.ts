@@ -239,16 +239,26 @@ function fill(img: RgbImage, cfg: PreprocessConfig, luts: Float32Array[], out: F
   const bytes = modelBands(img, cfg).data;
   const plane = cfg.size[0] * cfg.size[1];
   const nc = cfg.channels;
+  const nchw = cfg.layout === 'NCHW';
   for (let c = 0; c < nc; c++) {
-    const lut = luts[c]!;
-    const comp = sourceBand(cfg, c);
-    if (cfg.layout === 'NCHW') {
-      const o = offset + c * plane;
-      for (let i = 0; i < plane; i++) out[o + i] = lut[bytes[i * nc + comp]!]!;
-    } else {
-      for (let i = 0; i < plane; i++) out[offset + i * nc + c] = lut[bytes[i * nc + comp]!]!;
-    }
+    // Channel c: at o + i (NCHW) or o + i·nc (NHWC) for pixel i.
+    const o = nchw ? offset + c * plane : offset + c;
+    fillChannel(bytes, nc, sourceBand(cfg, c), luts[c]!, out, o, nchw ? 1 : nc, plane);
   }
+}
+
+/** out[o + i·step] = lut[bytes[i·nc + comp]] for the `plane` pixels i (arrays and numbers only). */
+function fillChannel(
+  bytes: Uint8Array,
+  nc: number,
+  comp: number,
+  lut: Float32Array,
+  out: Float32Array,
+  o: number,
+  step: number,
+  plane: number,
+): void {
+  for (let i = 0; i < plane; i++) out[o + i * step] = lut[bytes[i * nc + comp]!]!;
 }
 
 export function imageToTensor(img: RgbImage, cfg: PreprocessConfig): Float32Tensor {

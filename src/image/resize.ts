@@ -66,67 +66,110 @@ export interface Bands {
   readonly data: Uint8Array;
 }
 
+// The passes take only arrays and numbers, never a caller's objects (images come in several shapes),
+// and each output row is one call of a small function: V8 optimizes each once, with complete feedback,
+// instead of compiling a whole pass mid-loop and again when the code after the loop first runs.
+
 /** Resamples rows `y0 .. y0 + outH - 1` of `src` horizontally to `outW` columns. */
 function horizontal(src: Bands, y0: number, outH: number, outW: number, c: Coeffs): Uint8Array {
   const nb = src.bands;
-  const d = src.data;
   const out = new Uint8Array(outW * outH * nb);
-  const { kk, ksize, bounds } = c;
+  const rowLen = src.width * nb;
   for (let y = 0; y < outH; y++) {
-    const row = (y + y0) * src.width * nb;
-    for (let xx = 0; xx < outW; xx++) {
-      const n = bounds[xx * 2 + 1]!;
-      const k0 = xx * ksize;
-      let i = row + bounds[xx * 2]! * nb;
-      const o = (y * outW + xx) * nb;
-      if (nb === 3) {
-        // The common case unrolled over the bands: one walk over the taps.
-        let r = HALF;
-        let g = HALF;
-        let b = HALF;
-        for (let x = 0; x < n; x++, i += 3) {
-          const k = kk[k0 + x]!;
-          r += d[i]! * k;
-          g += d[i + 1]! * k;
-          b += d[i + 2]! * k;
-        }
-        out[o] = clip8(r);
-        out[o + 1] = clip8(g);
-        out[o + 2] = clip8(b);
-        continue;
-      }
-      for (let b = 0; b < nb; b++) {
-        let s = HALF;
-        for (let x = 0; x < n; x++) s += d[i + x * nb + b]! * kk[k0 + x]!;
-        out[o + b] = clip8(s);
-      }
-    }
+    const row = (y + y0) * rowLen;
+    const o = y * outW * nb;
+    if (nb === 3) horizontalRow3(src.data, row, out, o, outW, c.kk, c.ksize, c.bounds);
+    else horizontalRow(src.data, row, nb, out, o, outW, c.kk, c.ksize, c.bounds);
   }
   return out;
 }
 
+/** One RGB row: the common case unrolled over the bands, one walk over the taps. */
+function horizontalRow3(
+  d: Uint8Array,
+  row: number,
+  out: Uint8Array,
+  o: number,
+  outW: number,
+  kk: Int32Array,
+  ksize: number,
+  bounds: Int32Array,
+): void {
+  for (let xx = 0; xx < outW; xx++, o += 3) {
+    const n = bounds[xx * 2 + 1]!;
+    const k0 = xx * ksize;
+    let i = row + bounds[xx * 2]! * 3;
+    let r = HALF;
+    let g = HALF;
+    let b = HALF;
+    for (let x = 0; x < n; x++, i += 3) {
+      const k = kk[k0 + x]!;
+      r += d[i]! * k;
+      g += d[i + 1]! * k;
+      b += d[i + 2]! * k;
+    }
+    out[o] = clip8(r);
+    out[o + 1] = clip8(g);
+    out[o + 2] = clip8(b);
+  }
+}
+
+function horizontalRow(
+  d: Uint8Array,
+  row: number,
+  nb: number,
+  out: Uint8Array,
+  o: number,
+  outW: number,
+  kk: Int32Array,
+  ksize: number,
+  bounds: Int32Array,
+): void {
+  for (let xx = 0; xx < outW; xx++, o += nb) {
+    const n = bounds[xx * 2 + 1]!;
+    const k0 = xx * ksize;
+    const i = row + bounds[xx * 2]! * nb;
+    for (let b = 0; b < nb; b++) {
+      let s = HALF;
+      for (let x = 0; x < n; x++) s += d[i + x * nb + b]! * kk[k0 + x]!;
+      out[o + b] = clip8(s);
+    }
+  }
+}
+
 /** Resamples vertically: each output row accumulates its input rows whole (sequential reads). */
 function vertical(src: Bands, outH: number, c: Coeffs, yShift: number): Uint8Array {
-  const { width: w, bands: nb } = src;
-  const d = src.data;
-  const len = w * nb;
+  const len = src.width * src.bands;
   const out = new Uint8Array(len * outH);
   const acc = new Int32Array(len);
   const { kk, ksize, bounds } = c;
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2]! - yShift;
-    const n = bounds[yy * 2 + 1]!;
-    acc.fill(HALF);
-    for (let y = 0; y < n; y++) {
-      const k = kk[yy * ksize + y]!;
-      if (k === 0) continue;
-      const row = (y + ymin) * len;
-      for (let i = 0; i < len; i++) acc[i] = acc[i]! + d[row + i]! * k;
-    }
-    const o = yy * len;
-    for (let i = 0; i < len; i++) out[o + i] = clip8(acc[i]!);
+    verticalRow(src.data, len, ymin, bounds[yy * 2 + 1]!, kk, yy * ksize, acc, out, yy * len);
   }
   return out;
+}
+
+/** One output row: the `n` input rows from `ymin`, weighted by kk[k0 ..], accumulated then clipped. */
+function verticalRow(
+  d: Uint8Array,
+  len: number,
+  ymin: number,
+  n: number,
+  kk: Int32Array,
+  k0: number,
+  acc: Int32Array,
+  out: Uint8Array,
+  o: number,
+): void {
+  acc.fill(HALF);
+  for (let y = 0; y < n; y++) {
+    const k = kk[k0 + y]!;
+    if (k === 0) continue;
+    const row = (y + ymin) * len;
+    for (let i = 0; i < len; i++) acc[i] = acc[i]! + d[row + i]! * k;
+  }
+  for (let i = 0; i < len; i++) out[o + i] = clip8(acc[i]!);
 }
 
 /**

@@ -61,10 +61,8 @@ export function resizeBilinearFloat(
     throw new RangeError(`resize output has ${into.length} values, not ${height}x${width}x${c}`);
   }
   const out = into ?? new Float32Array(height * width * c);
-  bilinearRows(src, width, height, c, (y, tmp, r0, r1, b0, b1) => {
-    const o = y * width * c;
-    for (let i = 0; i < width * c; i++) out[o + i] = f(f(tmp[r0 + i]! * b0) + f(tmp[r1 + i]! * b1));
-  });
+  const plan = bilinearPlan(src, width, height, c);
+  for (let y = 0; y < height; y++) blendRow(plan, y, out, y * width * c);
   return { width, height, data: out };
 }
 
@@ -90,17 +88,24 @@ export function resizeBilinearPlanes(
 
 /**
  * resizeBilinearFloat's output rows without the output: the horizontal pass `tmp` over every source
- * row, then for each output row y its two rows' offsets in `tmp` and their weights, so that row y is
- * `f(f(tmp[r0 + i] · b0) + f(tmp[r1 + i] · b1))` for i < width · channels. A caller that turns values
- * into something smaller (colormap indices) consumes each row as it comes, without the float image.
+ * row, and for each output row y the offsets in `tmp` of its two source rows (r0, r1) and their
+ * weights (b0, b1), so that row y is `f(f(tmp[r0[y] + i] · b0[y]) + f(tmp[r1[y] + i] · b1[y]))` for
+ * i < rowLength. A caller that turns values into something smaller (colormap indices) consumes each
+ * row as it comes, without the float image. A class, so that the loops over it see one shape.
  */
-export function bilinearRows(
-  src: FloatMap,
-  width: number,
-  height: number,
-  channels: number,
-  row: (y: number, tmp: Float32Array, r0: number, r1: number, b0: number, b1: number) => void,
-): void {
+export class BilinearPlan {
+  constructor(
+    readonly tmp: Float32Array,
+    readonly r0: Int32Array,
+    readonly r1: Int32Array,
+    readonly b0: Float32Array,
+    readonly b1: Float32Array,
+    /** Values per output row: width · channels. */
+    readonly rowLength: number,
+  ) {}
+}
+
+export function bilinearPlan(src: FloatMap, width: number, height: number, channels: number): BilinearPlan {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new RangeError(`resize target must be positive integers, got ${width}x${height}`);
   }
@@ -112,31 +117,71 @@ export function bilinearRows(
   const tx = taps(src.width, width);
   const ty = taps(src.height, height);
   const c = channels;
-  // Horizontal pass over every source row.
   const tmp = new Float32Array(src.height * width * c);
-  const d = src.data;
-  for (let y = 0; y < src.height; y++) {
-    const row = y * src.width * c;
-    if (c === 1) {
-      // One channel (every CAM): the same arithmetic without the channel loop.
-      const o = y * width;
-      for (let x = 0; x < width; x++) {
-        tmp[o + x] = f(f(d[row + tx.i0[x]!]! * tx.a0[x]!) + f(d[row + tx.i1[x]!]! * tx.a1[x]!));
-      }
-      continue;
-    }
-    for (let x = 0; x < width; x++) {
-      const p0 = row + tx.i0[x]! * c;
-      const p1 = row + tx.i1[x]! * c;
-      const a0 = tx.a0[x]!;
-      const a1 = tx.a1[x]!;
-      for (let k = 0; k < c; k++) {
-        tmp[(y * width + x) * c + k] = f(f(d[p0 + k]! * a0) + f(d[p1 + k]! * a1));
-      }
-    }
-  }
+  // The hot loops take only arrays and numbers (never a caller's objects), so V8 optimizes them once.
+  if (c === 1) horizontalPass1(src.data, src.width, src.height, width, tx.i0, tx.i1, tx.a0, tx.a1, tmp);
+  else horizontalPass(src.data, src.width, src.height, c, width, tx.i0, tx.i1, tx.a0, tx.a1, tmp);
+  const r0 = new Int32Array(height);
+  const r1 = new Int32Array(height);
   for (let y = 0; y < height; y++) {
-    row(y, tmp, ty.i0[y]! * width * c, ty.i1[y]! * width * c, ty.a0[y]!, ty.a1[y]!);
+    r0[y] = ty.i0[y]! * width * c;
+    r1[y] = ty.i1[y]! * width * c;
+  }
+  return new BilinearPlan(tmp, r0, r1, ty.a0, ty.a1, width * c);
+}
+
+/** Row y of the plan's output, written to `out` from `o`. */
+export function blendRow(p: BilinearPlan, y: number, out: Float32Array, o: number): void {
+  const { tmp, rowLength } = p;
+  const r0 = p.r0[y]!;
+  const r1 = p.r1[y]!;
+  const b0 = p.b0[y]!;
+  const b1 = p.b1[y]!;
+  for (let i = 0; i < rowLength; i++) out[o + i] = f(f(tmp[r0 + i]! * b0) + f(tmp[r1 + i]! * b1));
+}
+
+/** The horizontal pass of one channel (every CAM): the same arithmetic without the channel loop. */
+function horizontalPass1(
+  d: Float32Array,
+  sw: number,
+  sh: number,
+  width: number,
+  i0: Int32Array,
+  i1: Int32Array,
+  a0: Float32Array,
+  a1: Float32Array,
+  tmp: Float32Array,
+): void {
+  for (let y = 0; y < sh; y++) {
+    const row = y * sw;
+    const o = y * width;
+    for (let x = 0; x < width; x++)
+      tmp[o + x] = f(f(d[row + i0[x]!]! * a0[x]!) + f(d[row + i1[x]!]! * a1[x]!));
+  }
+}
+
+function horizontalPass(
+  d: Float32Array,
+  sw: number,
+  sh: number,
+  c: number,
+  width: number,
+  i0: Int32Array,
+  i1: Int32Array,
+  a0: Float32Array,
+  a1: Float32Array,
+  tmp: Float32Array,
+): void {
+  for (let y = 0; y < sh; y++) {
+    const row = y * sw * c;
+    for (let x = 0; x < width; x++) {
+      const p0 = row + i0[x]! * c;
+      const p1 = row + i1[x]! * c;
+      const w0 = a0[x]!;
+      const w1 = a1[x]!;
+      const o = (y * width + x) * c;
+      for (let k = 0; k < c; k++) tmp[o + k] = f(f(d[p0 + k]! * w0) + f(d[p1 + k]! * w1));
+    }
   }
 }
 

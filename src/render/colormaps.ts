@@ -4,7 +4,7 @@
 
 import { GradsightError } from '../errors.ts';
 import { indexedToRgb } from '../image/indexed-image.ts';
-import { bilinearRows, type FloatMap } from '../image/upsample.ts';
+import { type BilinearPlan, bilinearPlan, type FloatMap } from '../image/upsample.ts';
 import { COLORMAP_TABLES } from './colormap-tables.ts';
 
 export type ColormapId = keyof typeof COLORMAP_TABLES;
@@ -83,15 +83,21 @@ export function colormapIndices(map: Float32Array): Uint8Array {
  */
 export function upsampledColormapIndices(map: FloatMap, width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
-  bilinearRows(map, width, height, 1, (y, tmp, r0, r1, b0, b1) => {
-    const o = y * width;
-    for (let x = 0; x < width; x++) {
-      out[o + x] = colormapIndex(
-        Math.fround(Math.fround(tmp[r0 + x]! * b0) + Math.fround(tmp[r1 + x]! * b1)),
-      );
-    }
-  });
+  const plan = bilinearPlan(map, width, height, 1);
+  for (let y = 0; y < height; y++) indexRow(plan, y, out, y * width);
   return out;
+}
+
+/** colormapIndex of the values of the plan's row y (blendRow's arithmetic), written to `out` from `o`. */
+function indexRow(p: BilinearPlan, y: number, out: Uint8Array, o: number): void {
+  const { tmp, rowLength } = p;
+  const r0 = p.r0[y]!;
+  const r1 = p.r1[y]!;
+  const b0 = p.b0[y]!;
+  const b1 = p.b1[y]!;
+  for (let x = 0; x < rowLength; x++) {
+    out[o + x] = colormapIndex(Math.fround(Math.fround(tmp[r0 + x]! * b0) + Math.fround(tmp[r1 + x]! * b1)));
+  }
 }
 
 /** Colours a map with values in [0, 1] (HW, any length): returns RGB bytes, 3 per value. */

@@ -121,13 +121,7 @@ function blend(image: RgbImage | Bands, indices: Uint8Array, options: OverlayOpt
   if (!restretch && stride === 3) {
     // The common case (an RGB photo, no rescale): each output byte depends only on the LUT entry and
     // the image byte, so it is read from a table of the formula's bytes (blendTable).
-    const table = blendTable(lut, alpha, heatTerm, imageTerm);
-    for (let i = 0, p = 0; i < n; i++, p += 3) {
-      const k = indices[i]! * 768;
-      out[p] = table[k + data[p]!]!;
-      out[p + 1] = table[k + 256 + data[p + 1]!]!;
-      out[p + 2] = table[k + 512 + data[p + 2]!]!;
-    }
+    blendFromTable(indices, data, blendTable(lut, alpha, heatTerm, imageTerm), out, n);
     return rgbImage(image.width, image.height, out);
   }
   // The blend is recomputed in the second pass rather than kept: a float copy of a 12 MP photo would
@@ -153,6 +147,22 @@ function blend(image: RgbImage | Bands, indices: Uint8Array, options: OverlayOpt
     }
   }
   return rgbImage(image.width, image.height, out);
+}
+
+/** The common case's pixels: out byte = table[768·index + 256·c + image byte] (arrays and numbers only). */
+function blendFromTable(
+  indices: Uint8Array,
+  data: Uint8Array,
+  table: Uint8Array,
+  out: Uint8Array,
+  n: number,
+): void {
+  for (let i = 0, p = 0; i < n; i++, p += 3) {
+    const k = indices[i]! * 768;
+    out[p] = table[k + data[p]!]!;
+    out[p + 1] = table[k + 256 + data[p + 1]!]!;
+    out[p + 2] = table[k + 512 + data[p + 2]!]!;
+  }
 }
 
 /**

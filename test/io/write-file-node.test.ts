@@ -62,7 +62,10 @@ describe('writeFileAtomic', () => {
     const parts = [Uint8Array.of(7), new Uint8Array(0), backing.subarray(1, 4), big];
     await writeFileAtomic(join(out, 'pic.png'), parts, 'PNG output');
     assert.equal(await readFile(victim, 'utf8'), 'precious');
-    assert.deepEqual(new Uint8Array(await readFile(join(out, 'pic.png'))), Uint8Array.from([7, 1, 2, 3, ...big]));
+    assert.deepEqual(
+      new Uint8Array(await readFile(join(out, 'pic.png'))),
+      Uint8Array.from([7, 1, 2, 3, ...big]),
+    );
     await rejectsWith(
       writeFileAtomic(join(out, 'missing', 'pic.png'), parts, 'PNG output'),
       'output-unwritable',

@@ -37,17 +37,18 @@ sharp.cache(false);
 // CPU; the 56-photo CLI run 6.15 against 6.40 core-s, 6 alternating runs).
 sharp.concurrency(1);
 /**
- * Pixels of decoded images kept for their outputs (about 40 MB of RGB): one 12 MP photo, or a batch
- * of small ones; the others are decoded again to draw. Two 12 MP photos kept (32 MP) raised the peak
- * memory of 40 such photos by 40 MB against that of 4, and saved no time.
+ * Pixels of decoded images kept for their outputs (12 MB of RGB): a batch of photos of up to 4 MP; a
+ * larger photo is decoded again to draw. One 12 MP photo kept held 36 MB beside every render of the
+ * others: 40 such photos peaked at 1.36× the memory of 4 (1.31× without), in the same time.
  */
-const KEPT_PIXELS = 13_000_000;
+const KEPT_PIXELS = 4_000_000;
 /** Decodes in flight at once, budget permitting. */
 const DECODE_AT_ONCE = 2;
 /**
- * Pixels being decoded or drawn at once. A decode holds about its RGB image twice (libvips' buffers
- * and the result); a render at the original size about six times (the upsampled map, the overlay
- * and heatmap, their encodes), so it counts three times its pixels.
+ * Pixels being decoded or drawn at once, weighted by what each holds: a decode about its RGB image
+ * twice (libvips' buffers and the result), so it counts twice its pixels; a render at the original
+ * size three times (the upsampled map's indices, the overlay, the heatmap and their encodes). Three
+ * 12 MP decodes at once (each counted once) made the peak of 40 such photos 1.5× that of 4.
  */
 const BUSY_PIXELS = 40_000_000;
 /** Decoded images waiting for their outputs, by key (or, for images dropped, how to decode them again). */
@@ -136,7 +137,7 @@ async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: Arr
       const warnings: string[] = [];
       try {
         const bytes = await readImageFile(file, decode);
-        image = await busy.run(await headerPixels(bytes), () =>
+        image = await busy.run(2 * (await headerPixels(bytes)), () =>
           decodeImage(bytes, file, { ...decode, onWarning: (w) => warnings.push(w) }),
         );
       } catch (e) {
@@ -183,25 +184,29 @@ async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: Arr
 
 async function renderJob(job: RenderJob): Promise<RenderedImage> {
   const { key, index, ...rest } = job;
-  let source: ImageJob['source'];
-  if (job.source) source = job.source;
-  else {
-    const kept = decoded.get(key!);
-    if (!kept) throw new Error(`image worker: no decoded image for key ${key}`);
-    source = {
-      image: 'data' in kept ? kept : await busy.run(kept.width * kept.height, () => decodeAgain(kept)),
-    };
-  }
-  const pixels = 'image' in source ? source.image.width * source.image.height : 0;
+  const kept = job.source ? undefined : decoded.get(key!);
+  if (!job.source && !kept) throw new Error(`image worker: no decoded image for key ${key}`);
+  const pixels = kept ? kept.width * kept.height : 0;
   const thumbnail = key === undefined ? undefined : await thumbnails.get(key)?.catch(() => undefined);
+  // A render holds about three times its pixels; an image decoded again for it one more for the whole
+  // render (twice that while it decodes), so that decode counts with the render: no other decode
+  // starts beside it, and a large photo is drawn alone.
+  const weight = kept && !('data' in kept) ? 4 : 3;
   try {
-    const { json, report } = await busy.run(3 * pixels, () =>
-      renderImage({ ...rest, source, ...(thumbnail ? { thumbnail } : {}) } as ImageJob),
-    );
-    return { json, card: renderImageCard(report, index), maps: job.explanations.length };
+    return await busy.run(weight * pixels, async () => {
+      const source: ImageJob['source'] = job.source ?? {
+        image: 'data' in kept! ? (kept as RgbImage) : await decodeAgain(kept as Redecode),
+      };
+      const { json, report } = await renderImage({
+        ...rest,
+        source,
+        ...(thumbnail ? { thumbnail } : {}),
+      } as ImageJob);
+      return { json, card: renderImageCard(report, index), maps: job.explanations.length };
+    });
   } finally {
-    const kept = key === undefined ? undefined : decoded.get(key);
-    if (kept && 'data' in kept) keptPixels -= kept.width * kept.height;
+    const k = key === undefined ? undefined : decoded.get(key);
+    if (k && 'data' in k) keptPixels -= k.width * k.height;
     if (key !== undefined) {
       decoded.delete(key);
       thumbnails.delete(key);

@@ -3,7 +3,8 @@
 // run, so work left on the main thread waits for the model. Two jobs, answered in any order:
 //  - prepare: decode a batch's files and build each one's input row (the library's preprocessing,
 //    bit for bit); decoded images stay here until their outputs are rendered, up to KEPT_PIXELS in
-//    all: beyond that an image is dropped once its row is made and decoded again to be drawn;
+//    all and KEPT_MAX_IMAGE each: beyond that an image is dropped once its row is made and decoded
+//    again to be drawn;
 //  - render: draw, encode and write an image's files (explain-outputs.ts) and its report card.
 // Memory does not grow with the folder or the photos' size: decodes and renders share a pixel
 // budget (BUSY_PIXELS: a 12 MP photo is decoded or drawn alone, small ones overlap), renders run one
@@ -37,11 +38,13 @@ sharp.cache(false);
 // CPU; the 56-photo CLI run 6.15 against 6.40 core-s, 6 alternating runs).
 sharp.concurrency(1);
 /**
- * Pixels of decoded images kept for their outputs (12 MB of RGB): a batch of photos of up to 4 MP; a
- * larger photo is decoded again to draw. One 12 MP photo kept held 36 MB beside every render of the
- * others: 40 such photos peaked at 1.36× the memory of 4 (1.31× without), in the same time.
+ * Decoded images kept for their outputs: up to 13 MP in all (about 40 MB of RGB, a batch of photos),
+ * each at most 4 MP; a larger photo is decoded again to draw. One 12 MP photo kept held 36 MB beside
+ * every render of the others: 40 such photos peaked at 1.36× the memory of 4 (1.29× without), in the
+ * same time; the 56-photo folder keeps every image (a 4 MP total had 10 of them decoded twice).
  */
-const KEPT_PIXELS = 4_000_000;
+const KEPT_PIXELS = 13_000_000;
+const KEPT_MAX_IMAGE = 4_000_000;
 /** Decodes in flight at once, budget permitting. */
 const DECODE_AT_ONCE = 2;
 /**
@@ -145,7 +148,7 @@ async function handle(m: WorkerRequest): Promise<{ value: unknown; transfer: Arr
         return { key, error: serializeError(e) };
       }
       const pixels = image.width * image.height;
-      const kept = keptPixels + pixels <= KEPT_PIXELS;
+      const kept = pixels <= KEPT_MAX_IMAGE && keptPixels + pixels <= KEPT_PIXELS;
       if (kept) {
         decoded.set(key, image);
         keptPixels += pixels;

@@ -13,11 +13,11 @@
 
 import { parentPort } from 'node:worker_threads';
 import { GradsightError } from '../errors.ts';
-import { decodeImage, decodeImageFile, readImageFile } from '../image/decode-node.ts';
+import { decodeImage, decodeImageFile, headerImageSize, readImageFile } from '../image/decode-node.ts';
 import { imagesToBatch } from '../image/preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import sharp from '../image/sharp-node.ts';
-import { headerSize, sniffImageFormat } from '../image/sniff.ts';
+import { sniffImageFormat } from '../image/sniff.ts';
 import { renderImageCard } from '../report/html.ts';
 import { type ImageJob, renderImage, reportThumbnail } from './commands/explain-outputs.ts';
 import type {
@@ -99,16 +99,11 @@ class PixelBudget {
 }
 const busy = new PixelBudget(BUSY_PIXELS);
 
-/**
- * An image's pixel count from its header (read by gradsight for PNG, JPEG, GIF and WebP, by sharp for
- * the others, which reads only the header too), or a guess when neither can.
- */
+/** An image's pixel count from its header (headerImageSize), or a guess when it has none. */
 async function headerPixels(bytes: Uint8Array): Promise<number> {
   const format = sniffImageFormat(bytes);
-  const size = format && headerSize(bytes, format);
-  if (size) return size.width * size.height;
   try {
-    const m = await sharp(bytes, { limitInputPixels: false }).metadata();
+    const m = format ? await headerImageSize(bytes, format) : {};
     return (m.width ?? 1000) * (m.height ?? 1000);
   } catch {
     return 1_000_000; // BMP (gradsight's own decoder) or a broken file: decodeImage reports it

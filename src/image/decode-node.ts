@@ -14,7 +14,13 @@ import {
 } from './limits.ts';
 import { type RgbImage, rgbImage } from './rgb-image.ts';
 import sharp from './sharp-node.ts';
-import { describeBytes, headerSize, SUPPORTED_IMAGE_FORMATS, sniffImageFormat } from './sniff.ts';
+import {
+  describeBytes,
+  headerSize,
+  type ImageFormat,
+  SUPPORTED_IMAGE_FORMATS,
+  sniffImageFormat,
+} from './sniff.ts';
 
 export type { ImageDecodeOptions, ImageFileOptions } from './limits.ts';
 
@@ -51,10 +57,8 @@ export async function decodeImage(
     input.set([0xff, 0xd9], bytes.length);
   }
   try {
-    // The header alone (gradsight's reading of it, or sharp's metadata, which reads no pixel data for
-    // the other formats): a bomb is refused before decoding.
-    const { width, height } =
-      headerSize(input, format) ?? (await sharp(input, { limitInputPixels: false }).metadata());
+    // The header alone: a bomb is refused before decoding.
+    const { width, height } = await headerImageSize(input, format);
     if (width !== undefined && height !== undefined) checkPixelBudget(width, height, source, maxPixels);
     const { data, info } = await sharp(input, {
       // The budget again, inside libvips, for formats whose metadata gives no size.
@@ -94,6 +98,17 @@ export async function decodeImage(
       bomb ? `If the image is trusted, raise the budget with --max-pixels (library: maxPixels).` : undefined,
     );
   }
+}
+
+/**
+ * An image's size from its header alone: gradsight's reading of it (PNG, JPEG, GIF, WebP) or sharp's
+ * metadata, which reads no pixel data, for the other formats (fields absent when it finds none).
+ */
+export async function headerImageSize(
+  bytes: Uint8Array,
+  format: ImageFormat,
+): Promise<{ readonly width?: number; readonly height?: number }> {
+  return headerSize(bytes, format) ?? (await sharp(bytes, { limitInputPixels: false }).metadata());
 }
 
 function endsWithEoi(bytes: Uint8Array): boolean {

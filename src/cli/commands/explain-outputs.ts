@@ -23,7 +23,7 @@ import {
   outputSize,
   renderExplanation,
 } from '../../render/explanation-images.ts';
-import { PHOTO_PNG_LEVEL, writeIndexedPng, writePng as writePngFile } from '../../render/png-node.ts';
+import { PHOTO_PNG_LEVEL, writeIndexedPng, writePng } from '../../render/png-node.ts';
 import { PANEL_MAX_SIDE, predictionEntries, reportImage, reportPanel } from '../../report/panels.ts';
 import type { ReportImage } from '../../report/types.ts';
 import { writeNpy } from '../../tensor/npy-node.ts';
@@ -154,8 +154,6 @@ async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug:
   };
   // Journaled before they exist, so an interrupted run knows what it may have left (output-run-node.ts).
   await recordWrites(a.out, Object.values(files));
-  const writePng = (img: RgbImage, file: string, level?: number) =>
-    writePngFile(join(a.out, file), img, level);
   const writes: Promise<unknown>[] = [];
   if (r.heatmapIndexed) writes.push(writeIndexedPng(join(a.out, files.heatmap!), r.heatmapIndexed));
   if (inTurn) await writes.at(-1);
@@ -166,7 +164,7 @@ async function renderOne(a: ImageJob, e: Explanation, canvas: ImageCanvas, slug:
     const dims = e.map ? [height, width] : [data.length / (width * height), height, width];
     writes.push(writeNpy(join(a.out, files.raw!), { dtype: 'float32', dims, data }));
   }
-  writes.push(writePng(r.image, files.image!, PHOTO_PNG_LEVEL));
+  writes.push(writePng(join(a.out, files.image!), r.image, PHOTO_PNG_LEVEL));
   const panel = reportPanel(e, r, canvas, jpegDataUrl);
   await Promise.all(writes);
   const { method, target, layers, ...rest } = r.entry;

@@ -653,9 +653,7 @@ export class Explainer {
           const row = rows[i]!;
           const map = final ? ownRow(final.data, i, plane, rows.length) : undefined;
           const pixels =
-            r.kind === 'pixels'
-              ? r.pixels.data.slice(i * channels * plane, (i + 1) * channels * plane)
-              : undefined;
+            r.kind === 'pixels' ? ownRow(r.pixels.data, i, channels * plane, rows.length) : undefined;
           const info = targetInfo(row, a.x, a.t, graph.explained, probabilities);
           const diagnostic = diagnose({
             method: method.id,

@@ -22,11 +22,24 @@ export const guidedGradcam: Method = {
       throw new Error('Guided Grad-CAM needs the map at input resolution');
     const out = new Float32Array(gb.data.length);
     for (let r = 0; r < m; r++) {
-      for (let c = 0; c < ch; c++) {
-        const base = (r * ch + c) * h * w;
-        for (let p = 0; p < h * w; p++) out[base + p] = gb.data[base + p]! * cam.data[r * h * w + p]!;
-      }
+      for (let c = 0; c < ch; c++) scaleRow(out, gb.data, cam.data, (r * ch + c) * h * w, r * h * w, h * w);
     }
     return { kind: 'pixels', pixels: { dtype: 'float32', dims: gb.dims, data: out } };
   },
 };
+
+/**
+ * out[o + p] = gb[o + p] · cam[k + p] for p < n: one channel of one image times its map. A small
+ * function of arrays and numbers, so V8 compiles the loop once (inside compute's async closure it ran
+ * interpreted or on-stack-replaced: ~0.7 ms for a 224×224×3 image).
+ */
+function scaleRow(
+  out: Float32Array,
+  gb: Float32Array,
+  cam: Float32Array,
+  o: number,
+  k: number,
+  n: number,
+): void {
+  for (let p = 0; p < n; p++) out[o + p] = gb[o + p]! * cam[k + p]!;
+}

@@ -211,6 +211,9 @@ function withParts(model: Model, options: CompileOptions, also: readonly AlsoPar
       node: all.flatMap((p) => p.patch.node ?? []),
       initializer: all.flatMap((p) => p.patch.initializer ?? []),
       output,
+      // Each part's shape hints (its gradients'), once per name: without the parts' own, ONNX Runtime
+      // could not prove a Guided Backprop mask's operands equal-shaped after a strided Conv's rule.
+      valueInfo: [...new Map(all.flatMap((p) => p.patch.valueInfo ?? []).map((v) => [v.name, v])).values()],
     },
   };
 }

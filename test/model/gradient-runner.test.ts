@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { RULE_SETS } from '../../src/autodiff/rule-sets.ts';
 import { GradsightError, isGradsightError } from '../../src/errors.ts';
 import { methodById } from '../../src/methods/table.ts';
 import { GradientRunner } from '../../src/model/gradient-runner.ts';
@@ -121,6 +122,27 @@ describe('GradientRunner at several input sizes', () => {
       }
       // The maps are the same either way.
       assert.deepEqual(lean.maps.gradcam!.final.data, full.maps.gradcam!.final.data);
+    } finally {
+      await runner.release();
+      await model.release();
+    }
+  });
+
+  test("a further part's gradient shapes are declared too (Guided Backprop beside the layer's gradients)", async () => {
+    const model = await open(tinyCnn());
+    const runner = await GradientRunner.create(model, {
+      wrt: ['features'],
+      also: [{ wrt: [model.input.name], ruleSet: RULE_SETS.guided }],
+    });
+    try {
+      const g = decodeModel(runner.compiled.bytes).graph;
+      const part = [...g.valueInfo.keys()].filter((n) => n.startsWith('gradsight/part1/'));
+      assert.ok(part.length > 0, 'the part declares its gradients');
+      for (const n of part)
+        assert.ok(
+          g.valueInfo.get(n)!.shape?.every((d) => d !== undefined),
+          n,
+        );
     } finally {
       await runner.release();
       await model.release();

@@ -152,10 +152,13 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
   const opset = model.opsets.get('') ?? model.opsets.get('ai.onnx') ?? 13;
   const e = new Emitter(opset, prefix);
   const seedName = options.seed ?? uniqueName(known, 'seed');
+  // Gradients are declared with their shapes (gradientShapes below) only where rows = the forward's.
+  const shapesDeclared = options.gradientShapes === true && !options.repeatRows;
   const walk = walkBackward(lowered.model, {
     e,
     ruleSet,
     profile: options.profile ?? 'cpu',
+    shapesDeclared,
     shapes,
     back,
     forward: downstreamOf(g.nodes, wrt, shapes),
@@ -182,10 +185,7 @@ export function gradientPatch(model: Model, options: CompileOptions): GradientPa
     initializer: [...lowered.initializer, ...e.initializers],
     input: options.seed === undefined ? seedInfo : [],
     output: exposed.graphOutputs,
-    valueInfo:
-      options.gradientShapes && !options.repeatRows
-        ? gradientShapes(walk.grads, shapes, exposed.graphOutputs, seedName)
-        : [],
+    valueInfo: shapesDeclared ? gradientShapes(walk.grads, shapes, exposed.graphOutputs, seedName) : [],
   };
   // An in-graph seed made by another patch is typed here as an input, for the check only; one the
   // model already computes (an appended TopK selection) needs nothing.
@@ -240,6 +240,8 @@ interface WalkInput {
   readonly e: Emitter;
   readonly ruleSet: RuleSet;
   readonly profile: Profile;
+  /** GradContext.shapesDeclared. */
+  readonly shapesDeclared: boolean;
   readonly shapes: ReadonlyMap<string, ValueInfo>;
   /** Tensors the explained tensor depends on. */
   readonly back: ReadonlySet<string>;
@@ -271,7 +273,7 @@ function walkBackward(model: Model, w: WalkInput) {
     if (!rule) throw unsupported(node, w.ruleSet);
     forwardNodes++;
     e.enter(node.name.replace(/[^A-Za-z0-9_.:/-]/g, '_'));
-    const gX = applyRule(node, () => rule(contextFor(node, e, w.profile, w.shapes, model, need), gY));
+    const gX = applyRule(node, () => rule(contextFor(node, e, w, model, need), gY));
     checkRuleResult(node, gX, need);
     node.inputs.forEach((input, i) => {
       const gi = gX[i];
@@ -321,16 +323,16 @@ function checkRuleResult(node: Node, gX: readonly (string | undefined)[], need: 
 function contextFor(
   node: Node,
   e: Emitter,
-  profile: Profile,
-  shapes: ReadonlyMap<string, ValueInfo>,
+  w: WalkInput,
   model: Model,
   need: readonly boolean[],
 ): GradContext {
   return {
     node,
     e,
-    profile,
-    shape: (name) => shapeOf(shapes, name),
+    profile: w.profile,
+    shapesDeclared: w.shapesDeclared,
+    shape: (name) => shapeOf(w.shapes, name),
     constant: (name) => constantValue(model, name),
     need: (i) => need[i] === true,
   };

@@ -15,6 +15,12 @@ export interface GradContext {
   readonly node: Node;
   readonly e: Emitter;
   readonly profile: Profile;
+  /**
+   * Every gradient is declared with its shape, symbolic batch included (CompileOptions.gradientShapes):
+   * a rule may then emit ops whose batch ONNX Runtime cannot infer (a Resize by scales) without
+   * costing the backward graph its blocked layout downstream.
+   */
+  readonly shapesDeclared?: boolean;
   /** Static shape of a forward tensor (batch may be symbolic); throws when unknown. */
   shape(name: string): Shape;
   /** Values of a constant forward tensor (initializer or Constant node), else undefined. */

@@ -210,13 +210,19 @@ export async function checkCase(
     await forward.release();
   }
 
-  const runs: { name: string; set: RuleSet; profile: Profile }[] = [];
+  // On the CPU profile both ways gradsight compiles: with every gradient's shape declared (its own
+  // sessions; some rules take other forms then) and without (the fallback, compiled explainers).
+  const runs: { name: string; set: RuleSet; profile: Profile; declared: boolean }[] = [];
   for (const profile of c.profiles ?? ['cpu']) {
-    if (opts.ruleSet) runs.push({ name: 'standard', set: opts.ruleSet, profile });
-    else for (const name of c.ruleSets ?? ['standard']) runs.push({ name, set: RULE_SETS[name], profile });
+    for (const declared of profile === 'cpu' ? [false, true] : [false]) {
+      if (opts.ruleSet) runs.push({ name: 'standard', set: opts.ruleSet, profile, declared });
+      else
+        for (const name of c.ruleSets ?? ['standard'])
+          runs.push({ name, set: RULE_SETS[name], profile, declared });
+    }
   }
   for (const run of runs) {
-    const tag = `${run.name}/${run.profile}`;
+    const tag = `${run.name}/${run.profile}${run.declared ? '/shapes declared' : ''}`;
     let compiled: GradientModel;
     try {
       compiled = compileGradients(bytes, decodeModel(bytes), {
@@ -225,6 +231,7 @@ export async function checkCase(
         beforeSoftmax: false,
         ruleSet: run.set,
         profile: run.profile,
+        gradientShapes: run.declared,
       });
     } catch (e) {
       fail(`${tag}: compile failed: ${(e as Error).message}`);

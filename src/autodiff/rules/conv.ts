@@ -40,7 +40,8 @@ export const conv: GradRule = (ctx, gY) => {
     });
     return [dx, undefined, undefined];
   }
-  const strided = ctx.profile === 'cpu' ? stridedDepthwise(ctx, win, group, only(gY)) : undefined;
+  const strided =
+    ctx.profile === 'cpu' && ctx.shapesDeclared ? stridedDepthwise(ctx, win, group, only(gY)) : undefined;
   if (strided) return [strided, undefined, undefined];
   if (!isStatic(win) && !(unitStrides && (ctx.profile === 'cpu' || symmetric))) {
     // Symbolic H, W with strides > 1: how many input rows the last window left out (the output
@@ -91,6 +92,8 @@ export const conv: GradRule = (ctx, gY) => {
  * z is a nearest upsampling (index ⌊j/s⌋, exact) times a constant 0/1 lattice. ONNX Runtime has no
  * depthwise ConvTranspose kernel: on MobileNetV2's 96×56² → 112² layer this is 0.86 against 1.42 ms
  * (its profile). Depthwise only: for a full Conv the zeros would cost s² times the multiplications.
+ * Only where gradients are declared with their shapes (GradContext.shapesDeclared): ONNX Runtime
+ * infers a new batch for the Resize, and without the declarations every mask after it leaves NCHWc.
  * Undefined where it does not apply (2-D, static, opset ≥ 11, pads that come out non-negative).
  */
 function stridedDepthwise(ctx: GradContext, win: Window, group: number, g: string): string | undefined {

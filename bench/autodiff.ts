@@ -72,7 +72,8 @@ async function timeModel(name: string, path: string): Promise<string> {
   ];
   for (const [wrt, ruleSet] of grads) {
     const t0 = performance.now();
-    const compiled = compileGradients(bytes, model, { wrt: [wrt], shapes, ruleSet });
+    // Gradient shapes declared, as gradsight's own sessions compile them (GradientRunner).
+    const compiled = compileGradients(bytes, model, { wrt: [wrt], shapes, ruleSet, gradientShapes: true });
     compileMs.push(performance.now() - t0);
     const k = compiled.seed.shape[1] as number;
     const seed: Tensor = {

@@ -4,6 +4,13 @@
 // the scale when shrinking (antialiasing), 22-bit fixed-point weights, uint8 rounding after each pass.
 
 import { type RgbImage, rgbImage } from './rgb-image.ts';
+import { resizeRgbSimd } from './wasm/resize-simd.ts';
+
+/** The WebAssembly SIMD passes for RGB (wasm/resize-simd.ts), on unless a test compares the two. */
+let useSimd = true;
+export function setResizeSimd(on: boolean): void {
+  useSimd = on;
+}
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
@@ -187,12 +194,24 @@ export function resizeBands(img: Bands, width: number, height: number): Bands {
   const needV = height !== img.height;
   const ch = precomputeCoeffs(img.width, width);
   const cv = precomputeCoeffs(img.height, height);
+  // Only the source rows the vertical pass reads (all rows when there is no vertical pass).
+  const first = needV ? cv.bounds[0]! : 0;
+  const last = needV ? cv.bounds[height * 2 - 2]! + cv.bounds[height * 2 - 1]! : img.height;
+  if (bands === 3 && useSimd) {
+    const data = resizeRgbSimd(
+      img,
+      width,
+      height,
+      needH ? ch : undefined,
+      needV ? cv : undefined,
+      first,
+      last - first,
+    );
+    if (data) return { width, height, bands, data };
+  }
   let cur = img;
   let yShift = 0;
   if (needH) {
-    // Only the source rows the vertical pass reads (all rows when there is no vertical pass).
-    const first = cv.bounds[0]!;
-    const last = cv.bounds[height * 2 - 2]! + cv.bounds[height * 2 - 1]!;
     cur = { width, height: last - first, bands, data: horizontal(img, first, last - first, width, ch) };
     yShift = first;
   }

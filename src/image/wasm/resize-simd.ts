@@ -1,0 +1,108 @@
+// resizeBands' RGB path on WebAssembly SIMD (resize.wat): the same two passes and integer arithmetic
+// as resize.ts, 4–6× faster (a 513² → 224² photo: ~0.8 against ~4.8 ms), bit for bit equal (tested
+// against the JavaScript passes). Used where WebAssembly SIMD runs (Node, current browsers) and the
+// work fits a small memory (WORK_BYTES): the module's memory never shrinks, so a large resize stays in
+// JavaScript rather than keep tens of MB for the rest of the process.
+
+import { RESIZE_WASM } from './resize-bytes.ts';
+
+/** The weights of one pass, as resize.ts precomputes them. */
+export interface PassCoeffs {
+  readonly kk: Int32Array;
+  readonly ksize: number;
+  readonly bounds: Int32Array;
+}
+
+interface Kernels {
+  readonly memory: WebAssembly.Memory;
+  horizontalRow3(src: number, outW: number, kk: number, ksize: number, bounds: number, out: number): void;
+  verticalRow(src: number, len: number, n: number, kk: number, acc: number, out: number): void;
+}
+
+/** Most bytes of memory one resize may use (the largest are its intermediate rows and its output). */
+const WORK_BYTES = 16 * 2 ** 20;
+const SLACK = 16; // the kernels read and write whole chunks past a region's end
+const align = (n: number) => Math.ceil(n / 16) * 16;
+
+let kernels: Kernels | null | undefined;
+
+function load(): Kernels | null {
+  if (kernels !== undefined) return kernels;
+  kernels = null;
+  try {
+    const bytes = Uint8Array.from(atob(RESIZE_WASM), (c) => c.charCodeAt(0));
+    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
+      kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Kernels;
+    }
+  } catch {
+    kernels = null; // no WebAssembly (or no SIMD): the JavaScript passes
+  }
+  return kernels;
+}
+
+/**
+ * The RGB resize of `src` (width × height, 3 bands) to outW × outH, rows [first, first + rows) of the
+ * source passing through the horizontal pass (all of them when there is no vertical pass); undefined
+ * where WebAssembly SIMD is not available or the work does not fit WORK_BYTES.
+ */
+export function resizeRgbSimd(
+  src: { readonly width: number; readonly height: number; readonly data: Uint8Array },
+  outW: number,
+  outH: number,
+  ch: PassCoeffs | undefined,
+  cv: PassCoeffs | undefined,
+  first: number,
+  rows: number,
+): Uint8Array | undefined {
+  const rowLen = src.width * 3;
+  const len = outW * 3;
+  const layout: number[] = [];
+  let top = 0;
+  const take = (bytes: number) => {
+    layout.push(top);
+    top += align(bytes + SLACK);
+    return layout.at(-1)!;
+  };
+  const kkH = take(ch ? ch.kk.byteLength : 0);
+  const boundsH = take(ch ? ch.bounds.byteLength : 0);
+  const kkV = take(cv ? cv.kk.byteLength : 0);
+  const row = take(rowLen);
+  const mid = take(len * rows);
+  const acc = take(align(len) * 4 + 64);
+  const out = cv ? take(len * outH) : mid;
+  if (top > WORK_BYTES) return undefined;
+  const k = load();
+  if (!k) return undefined;
+  const missing = top - k.memory.buffer.byteLength;
+  if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
+  const m8 = new Uint8Array(k.memory.buffer);
+  if (ch) {
+    new Int32Array(k.memory.buffer, kkH, ch.kk.length).set(ch.kk);
+    new Int32Array(k.memory.buffer, boundsH, ch.bounds.length).set(ch.bounds);
+    for (let y = 0; y < rows; y++) {
+      const s = (first + y) * rowLen;
+      m8.set(src.data.subarray(s, s + rowLen), row);
+      k.horizontalRow3(row, outW, kkH, ch.ksize, boundsH, mid + y * len);
+    }
+  } else m8.set(src.data.subarray(first * rowLen, (first + rows) * rowLen), mid);
+  if (cv) {
+    new Int32Array(k.memory.buffer, kkV, cv.kk.length).set(cv.kk);
+    for (let yy = 0; yy < outH; yy++) {
+      const ymin = cv.bounds[yy * 2]! - first;
+      k.verticalRow(
+        mid + ymin * len,
+        len,
+        cv.bounds[yy * 2 + 1]!,
+        kkV + yy * cv.ksize * 4,
+        acc,
+        out + yy * len,
+      );
+    }
+  }
+  return m8.slice(out, out + len * outH);
+}
+
+/** Whether the SIMD passes run here (for tests and benchmarks). */
+export function resizeSimdAvailable(): boolean {
+  return load() !== null;
+}

@@ -4,7 +4,7 @@
 Run with the Debian python (torch 1.13, torchvision 0.14, onnx 1.12), from the repository root, after
 `npm ci` (the Grad-CAM layers are picked by gradsight itself, through node):
 
-    /usr/bin/python3 conformance/export_models.py [OUT_DIR] [--only resnet18,alexnet]
+    /usr/bin/python3 conformance/export_models.py [OUT_DIR] [--only resnet18,alexnet] [--part 0/2]
 
 OUT_DIR (default conformance/.cache) gets one folder per model and OUT_DIR/manifest.json:
 
@@ -575,6 +575,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('out', nargs='?', default=str(REPO / 'conformance' / '.cache'))
     p.add_argument('--only', help='comma-separated architectures (default: all)')
+    p.add_argument('--part', help='I/N: every Nth architecture from the Ith (setup.sh runs the parts in parallel)')
     p.add_argument('--is-current', action='store_true', help='exit 0 when OUT holds a complete export with these SETTINGS')
     a = p.parse_args()
     out = Path(a.out).resolve()
@@ -586,6 +587,9 @@ def main():
         sys.exit(0 if current else 1)
     out.mkdir(parents=True, exist_ok=True)
     archs = a.only.split(',') if a.only else ARCHS
+    if a.part:
+        i, n = (int(v) for v in a.part.split('/'))
+        archs = archs[i::n]
     t0 = time.time()
     done = [(current_manifest(arch, out) or export_arch(arch, out))['arch'] for arch in archs]
     index = {
@@ -595,7 +599,7 @@ def main():
         'onnx': onnx.__version__,
         'seconds': round(time.time() - t0, 1),
         # Only a full export stands for these settings (setup.sh compares them).
-        'settings': SETTINGS if not a.only else None,
+        'settings': SETTINGS if not (a.only or a.part) else None,
     }
     # Written last: its presence means the cache is complete.
     (out / 'manifest.json').write_text(json.dumps(index, indent=2) + '\n')

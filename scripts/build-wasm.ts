@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assembleWat, KERNELS, kernelModuleSource } from '../src/image/wasm/assemble-node.ts';
+import { assembleWat, KERNELS, kernelModuleSource } from './wasm-assemble.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'image', 'wasm');
 for (const k of KERNELS) {

@@ -6,12 +6,6 @@
 import { type RgbImage, rgbImage } from './rgb-image.ts';
 import { resizeRgbSimd } from './wasm/resize-simd.ts';
 
-/** The WebAssembly SIMD passes for RGB (wasm/resize-simd.ts), on unless a test compares the two. */
-let useSimd = true;
-export function setResizeSimd(on: boolean): void {
-  useSimd = on;
-}
-
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
 const HALF = 2 ** (PRECISION_BITS - 1);
@@ -197,7 +191,7 @@ export function resizeBands(img: Bands, width: number, height: number): Bands {
   // Only the source rows the vertical pass reads (all rows when there is no vertical pass).
   const first = needV ? cv.bounds[0]! : 0;
   const last = needV ? cv.bounds[height * 2 - 2]! + cv.bounds[height * 2 - 1]! : img.height;
-  if (bands === 3 && useSimd) {
+  if (bands === 3) {
     const data = resizeRgbSimd(
       img,
       width,

@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { resizeBands, setResizeSimd } from '../../src/image/resize.ts';
-import { assembleWat } from '../../src/image/wasm/assemble-node.ts';
+import { assembleWat } from '../../scripts/wasm-assemble.ts';
+import { resizeBands } from '../../src/image/resize.ts';
 import { RESIZE_WASM } from '../../src/image/wasm/resize-bytes.ts';
-import { resizeRgbSimd, resizeSimdAvailable } from '../../src/image/wasm/resize-simd.ts';
+import { resizeRgbSimd, resizeSimdAvailable, setResizeSimd } from '../../src/image/wasm/resize-simd.ts';
 
 const wasmDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'image', 'wasm');
 const hasWat2wasm = (() => {

@@ -1,5 +1,5 @@
-// Assembling the WAT kernels (scripts/build-wasm.ts, and the test that the committed bytes match their
-// source): wabt's wat2wasm (SIMD is on by default in wabt 1.0.32), the bytes as a TypeScript module.
+// Assembling the WAT kernels of src/image/wasm/ (scripts/build-wasm.ts, and the test that the committed
+// bytes match their source; development only, so not in the library): wabt's wat2wasm (SIMD is on by default in wabt 1.0.32), the bytes as a TypeScript module.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

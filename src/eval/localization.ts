@@ -18,30 +18,32 @@ export interface Localization {
   readonly threshold: number;
 }
 
-/** Scratch for localize() (it is synchronous): the padded mask and the fill stack, grown as needed. */
-let maskScratch = new Uint8Array(0);
-let stackScratch = new Int32Array(0);
+/**
+ * Scratch for localize() (it is synchronous), grown as needed: per run of above-threshold pixels in a
+ * row, its row and first and last columns and its union-find parent; per segment root, its pixel
+ * count and box.
+ */
+let runScratch = new Int32Array(0);
 
 export function localize(map: Float32Array, width: number, height: number, fraction = 0.15): Localization {
   const max = maxOf(map);
   const threshold = fraction * max;
   if (!(max > 0)) return { box: undefined, segmentPixels: 0, abovePixels: 0, threshold };
-  // The mask with a border of zeros one pixel wide, so the fill's 8 neighbours need no bounds checks;
-  // a pixel is cleared when it joins a segment.
-  const pw = width + 2;
-  const size = pw * (height + 2);
-  if (maskScratch.length < size) maskScratch = new Uint8Array(size);
-  if (stackScratch.length < width * height) stackScratch = new Int32Array(width * height);
-  const above = maskScratch;
-  above.fill(0, 0, size);
-  const abovePixels = markAbove(map, width, height, threshold, above);
+  // Segments are labelled by runs (connected-component labelling on run lengths): a row's runs join
+  // the previous row's runs they touch, diagonals included (8-connectivity), in a union-find whose
+  // root is a segment's first run in row-major order, so ties go to the segment met first.
+  const most = Math.ceil(width / 2) * height;
+  if (runScratch.length < RUN_FIELDS * most) runScratch = new Int32Array(RUN_FIELDS * most);
+  const out = new Int32Array(6); // count, x0, y0, x1, y1 of the largest segment; pixels above
   // Each loop is its own function of arrays and numbers: V8 optimizes each once, with full feedback.
-  const best = new Int32Array(5); // count, x0, y0, x1, y1 of the largest segment (padded coordinates)
-  largestSegment(above, pw, height, stackScratch, best);
-  const box =
-    best[0]! > 0 ? { x0: best[1]! - 1, y0: best[2]! - 1, x1: best[3]! - 1, y1: best[4]! - 1 } : undefined;
-  return { box, segmentPixels: best[0]!, abovePixels, threshold };
+  const runs = labelRuns(map, width, height, threshold, runScratch, out);
+  largestSegment(runScratch, runs, out);
+  const box = out[0]! > 0 ? { x0: out[1]!, y0: out[2]!, x1: out[3]!, y1: out[4]! } : undefined;
+  return { box, segmentPixels: out[0]!, abovePixels: out[5]!, threshold };
 }
+
+/** Int32 fields per run in the scratch: row, first column, last column, parent. */
+const RUN_FIELDS = 4;
 
 function maxOf(map: Float32Array): number {
   let max = Number.NEGATIVE_INFINITY;
@@ -49,80 +51,106 @@ function maxOf(map: Float32Array): number {
   return max;
 }
 
-/** Sets the padded mask where the map is at or above the threshold; returns how many pixels are. */
-function markAbove(map: Float32Array, width: number, height: number, threshold: number, above: Uint8Array) {
-  const pw = width + 2;
-  let count = 0;
+/**
+ * The runs of pixels ≥ threshold, row by row, each joined to the runs of the row above that touch it
+ * (columns overlapping [first − 1, last + 1]); returns the number of runs, the pixels above in out[5].
+ */
+function labelRuns(
+  map: Float32Array,
+  width: number,
+  height: number,
+  threshold: number,
+  r: Int32Array,
+  out: Int32Array,
+): number {
+  let n = 0;
+  let above = 0;
+  let prevFirst = 0; // the previous row's runs: [prevFirst, rowFirst)
   for (let y = 0; y < height; y++) {
     const row = y * width;
-    const prow = (y + 1) * pw + 1;
-    for (let x = 0; x < width; x++) {
-      if (map[row + x]! >= threshold) {
-        above[prow + x] = 1;
-        count++;
+    const rowFirst = n;
+    let p = prevFirst; // the first run above that may still touch one of this row's runs
+    let x = 0;
+    while (x < width) {
+      if (!(map[row + x]! >= threshold)) {
+        x++;
+        continue;
       }
+      const a = x;
+      while (x < width && map[row + x]! >= threshold) x++;
+      const b = x - 1;
+      above += x - a;
+      const i = n++;
+      r[RUN_FIELDS * i] = y;
+      r[RUN_FIELDS * i + 1] = a;
+      r[RUN_FIELDS * i + 2] = b;
+      r[RUN_FIELDS * i + 3] = i;
+      // Runs above ending left of a − 1 touch neither this run nor any later one of this row.
+      while (p < rowFirst && r[RUN_FIELDS * p + 2]! < a - 1) p++;
+      for (let q = p; q < rowFirst && r[RUN_FIELDS * q + 1]! <= b + 1; q++) union(r, i, q);
     }
+    prevFirst = rowFirst;
   }
-  return count;
+  out[5] = above;
+  return n;
 }
 
-/** The largest 8-connected segment of the mask (the first met in row-major order on ties) into `best`. */
-function largestSegment(above: Uint8Array, pw: number, height: number, stack: Int32Array, best: Int32Array) {
-  const size = pw * (height + 2);
-  const seg = new Int32Array(5);
-  for (let start = pw + 1; start < size - pw; start++) {
-    if (above[start] === 0) continue;
-    fillSegment(above, pw, height, stack, start, seg);
-    if (seg[0]! > best[0]!) best.set(seg);
+/** The root of run i (path halving). */
+function find(r: Int32Array, i: number): number {
+  let k = i;
+  while (r[RUN_FIELDS * k + 3] !== k) {
+    const parent = r[RUN_FIELDS * k + 3]!;
+    const grand = r[RUN_FIELDS * parent + 3]!;
+    r[RUN_FIELDS * k + 3] = grand;
+    k = grand;
   }
+  return k;
 }
 
-/** Flood fill from `start` with an explicit stack (no recursion depth limit): count and bounds into `seg`. */
-function fillSegment(
-  above: Uint8Array,
-  pw: number,
-  height: number,
-  stack: Int32Array,
-  start: number,
-  seg: Int32Array,
-): void {
-  let top = 0;
-  stack[top++] = start;
-  above[start] = 0;
-  let count = 0;
-  let x0 = pw;
-  let y0 = height + 2;
-  let x1 = -1;
-  let y1 = -1;
-  while (top > 0) {
-    const p = stack[--top]!;
-    count++;
-    const y = (p / pw) | 0;
-    const x = p - y * pw;
-    if (x < x0) x0 = x;
-    if (x > x1) x1 = x;
-    if (y < y0) y0 = y;
-    if (y > y1) y1 = y;
-    for (let q = p - pw - 1; q <= p + pw - 1; q += pw) {
-      if (above[q] === 1) {
-        above[q] = 0;
-        stack[top++] = q;
-      }
-      if (above[q + 1] === 1) {
-        above[q + 1] = 0;
-        stack[top++] = q + 1;
-      }
-      if (above[q + 2] === 1) {
-        above[q + 2] = 0;
-        stack[top++] = q + 2;
-      }
+/** Joins the segments of runs i and j under the earlier root. */
+function union(r: Int32Array, i: number, j: number): void {
+  const a = find(r, i);
+  const b = find(r, j);
+  if (a < b) r[RUN_FIELDS * b + 3] = a;
+  else if (b < a) r[RUN_FIELDS * a + 3] = b;
+}
+
+/**
+ * Each segment's pixel count and box, summed at its root, and the largest (the earliest root on ties)
+ * into out[0..4]. A root is its segment's first run, so runs taken in order meet it first.
+ */
+function largestSegment(r: Int32Array, runs: number, out: Int32Array): void {
+  // Per run: count, x0, y0, x1, y1 of the segment it is the root of (zero for the others).
+  const seg = new Int32Array(5 * runs);
+  for (let i = 0; i < runs; i++) {
+    const root = find(r, i);
+    const y = r[RUN_FIELDS * i]!;
+    const a = r[RUN_FIELDS * i + 1]!;
+    const b = r[RUN_FIELDS * i + 2]!;
+    const s = 5 * root;
+    if (seg[s] === 0) {
+      seg[s + 1] = a;
+      seg[s + 2] = y;
+      seg[s + 3] = b;
+      seg[s + 4] = y;
+    } else {
+      if (a < seg[s + 1]!) seg[s + 1] = a;
+      if (b > seg[s + 3]!) seg[s + 3] = b;
+      seg[s + 4] = y; // runs come row by row
+    }
+    seg[s] = seg[s]! + b - a + 1;
+  }
+  out[0] = 0;
+  for (let i = 0; i < runs; i++) {
+    const s = 5 * i;
+    if (seg[s]! > out[0]!) {
+      out[0] = seg[s]!;
+      out[1] = seg[s + 1]!;
+      out[2] = seg[s + 2]!;
+      out[3] = seg[s + 3]!;
+      out[4] = seg[s + 4]!;
     }
   }
-  seg[0] = count;
-  seg[1] = x0;
-  seg[2] = y0;
-  seg[3] = x1;
-  seg[4] = y1;
 }
 
 /** Intersection over union of two inclusive pixel boxes. */

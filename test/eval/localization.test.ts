@@ -100,3 +100,73 @@ test('equals a breadth-first labelling on 500 random maps (sizes 1–30, many se
   localize(new Float32Array(64 * 64).fill(1), 64, 64);
   assert.deepEqual(localize(Float32Array.of(0, 1, 0, 0), 2, 2).box, { x0: 1, y0: 0, x1: 1, y1: 0 });
 });
+
+test('equals the breadth-first labelling on shapes that join late: combs, a spiral, diagonal chains', () => {
+  const shapes: { name: string; w: number; h: number; on: (x: number, y: number) => boolean }[] = [
+    // Teeth joined only by the last row: every run of a row meets its segment's root late.
+    { name: 'comb', w: 41, h: 30, on: (x, y) => x % 2 === 0 || y === 29 },
+    // The same upside down, and teeth of a second comb interleaved that never touch the first.
+    { name: 'inverted comb', w: 41, h: 30, on: (x, y) => (x % 4 === 0 && y > 0) || (y === 0 && x < 39) },
+    // Pixels touching only at corners (8-connectivity, not 4).
+    { name: 'diagonals', w: 37, h: 23, on: (x, y) => (x + y) % 5 === 0 || (x - y + 50) % 7 === 0 },
+    {
+      name: 'spiral',
+      w: 45,
+      h: 45,
+      on: (x, y) => {
+        const d = Math.min(x, y, 44 - x, 44 - y);
+        return d % 2 === 0 && !(x === d + 1 && y === d && d % 4 === 0);
+      },
+    },
+  ];
+  for (const { name, w, h, on } of shapes) {
+    const map = Float32Array.from({ length: w * h }, (_, i) => (on(i % w, Math.floor(i / w)) ? 1 : 0));
+    const got = localize(map, w, h);
+    assert.deepEqual(
+      { box: got.box, segmentPixels: got.segmentPixels, abovePixels: got.abovePixels },
+      reference(map, w, h),
+      name,
+    );
+  }
+});
+
+test('equals the breadth-first labelling on 20 smooth 224×224 maps with blobs (Grad-CAM sized)', () => {
+  let seed = 11;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (let k = 0; k < 20; k++) {
+    const blobs = Array.from({ length: 2 + Math.floor(rnd() * 6) }, () => [
+      rnd() * 224,
+      rnd() * 224,
+      10 + rnd() * 40,
+      rnd(),
+    ]);
+    const map = new Float32Array(224 * 224);
+    for (let i = 0; i < map.length; i++) {
+      const x = i % 224;
+      const y = Math.floor(i / 224);
+      let v = 0.05 * (rnd() - 0.5);
+      for (const [bx, by, r, a] of blobs) v += a! * Math.exp(-((x - bx!) ** 2 + (y - by!) ** 2) / r! ** 2);
+      map[i] = v;
+    }
+    const got = localize(map, 224, 224);
+    assert.deepEqual(
+      { box: got.box, segmentPixels: got.segmentPixels, abovePixels: got.abovePixels },
+      reference(map, 224, 224),
+      `map ${k}`,
+    );
+  }
+});
+
+test('a tie goes to the segment met first in row-major order, whichever ends first', () => {
+  // A: a column at x = 0 over rows 0–9; B: a row at y = 1 over x = 3–12. Both have 10 pixels; A's
+  // first pixel comes first, B's last one does.
+  const w = 14;
+  const map = new Float32Array(w * 10);
+  for (let y = 0; y < 10; y++) map[y * w] = 1;
+  for (let x = 3; x <= 12; x++) map[w + x] = 1;
+  assert.deepEqual(localize(map, w, 10).box, { x0: 0, y0: 0, x1: 0, y1: 9 });
+  assert.deepEqual(reference(map, w, 10).box, { x0: 0, y0: 0, x1: 0, y1: 9 });
+});

@@ -6,7 +6,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const KERNELS = [{ source: 'resize.wat', module: 'resize-bytes.ts', name: 'RESIZE_WASM' }] as const;
+export const KERNELS = [
+  { source: 'resize.wat', module: 'resize-bytes.ts', name: 'RESIZE_WASM' },
+  { source: 'map.wat', module: 'map-bytes.ts', name: 'MAP_WASM' },
+] as const;
 
 /** The binary of a .wat file (throws when wat2wasm is missing or the source does not assemble). */
 export function assembleWat(path: string): Uint8Array {

@@ -9,7 +9,8 @@ export interface FloatMap {
   readonly data: Float32Array;
 }
 
-interface Taps {
+/** Per output index: the two source indices and their weights. */
+export interface Taps {
   readonly i0: Int32Array;
   readonly i1: Int32Array;
   readonly a0: Float32Array;
@@ -19,7 +20,7 @@ interface Taps {
 const f = Math.fround;
 
 /** Source taps per output index; edges clamp (OpenCV sets the weight to 0 past the border). */
-function taps(inSize: number, outSize: number): Taps {
+export function taps(inSize: number, outSize: number): Taps {
   // OpenCV computes the scale as 1 / (out / in) in double.
   const scale = 1 / (outSize / inSize);
   const t: Taps = {
@@ -106,14 +107,7 @@ export class BilinearPlan {
 }
 
 export function bilinearPlan(src: FloatMap, width: number, height: number, channels: number): BilinearPlan {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new RangeError(`resize target must be positive integers, got ${width}x${height}`);
-  }
-  if (src.data.length !== src.width * src.height * channels || src.width <= 0 || src.height <= 0) {
-    throw new RangeError(
-      `float map ${src.width}x${src.height}x${channels} does not match its ${src.data.length} values`,
-    );
-  }
+  checkBilinear(src, width, height, channels);
   const tx = taps(src.width, width);
   const ty = taps(src.height, height);
   const c = channels;
@@ -128,6 +122,18 @@ export function bilinearPlan(src: FloatMap, width: number, height: number, chann
     r1[y] = ty.i1[y]! * width * c;
   }
   return new BilinearPlan(tmp, r0, r1, ty.a0, ty.a1, width * c);
+}
+
+/** A RangeError for a target size that is not positive integers or a map whose values do not fit it. */
+export function checkBilinear(src: FloatMap, width: number, height: number, channels: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new RangeError(`resize target must be positive integers, got ${width}x${height}`);
+  }
+  if (src.data.length !== src.width * src.height * channels || src.width <= 0 || src.height <= 0) {
+    throw new RangeError(
+      `float map ${src.width}x${src.height}x${channels} does not match its ${src.data.length} values`,
+    );
+  }
 }
 
 /** Row y of the plan's output, written to `out` from `o`. */

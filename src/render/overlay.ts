@@ -14,6 +14,7 @@ import { GradsightError } from '../errors.ts';
 import type { Bands } from '../image/bands.ts';
 import { type RgbImage, rgbImage } from '../image/rgb-image.ts';
 import type { FloatMap } from '../image/upsample.ts';
+import { blendRgbSimd } from '../image/wasm/map-simd.ts';
 import {
   applyColormap,
   type Colormap,
@@ -120,8 +121,10 @@ function blend(image: RgbImage | Bands, indices: Uint8Array, options: OverlayOpt
   const out = new Uint8Array(n * 3);
   if (!restretch && stride === 3) {
     // The common case (an RGB photo, no rescale): each output byte depends only on the LUT entry and
-    // the image byte, so it is read from a table of the formula's bytes (blendTable).
-    blendFromTable(indices, data, blendTable(lut, alpha, heatTerm, imageTerm), out, n);
+    // the image byte, so it is read from a table of the formula's bytes (blendTable), on WebAssembly
+    // where it runs (image/wasm/map-simd.ts).
+    const table = blendTable(lut, alpha, heatTerm, imageTerm);
+    if (!blendRgbSimd(indices, data, table, out)) blendFromTable(indices, data, table, out, n);
     return rgbImage(image.width, image.height, out);
   }
   // The blend is recomputed in the second pass rather than kept: a float copy of a 12 MP photo would

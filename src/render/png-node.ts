@@ -9,6 +9,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import type { IndexedImage } from '../image/indexed-image.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import sharp from '../image/sharp-node.ts';
+import { subFilterSimd } from '../image/wasm/map-simd.ts';
 import { writeAtomicWith, writeFileAtomic } from '../io/write-file-node.ts';
 
 /**
@@ -80,7 +81,9 @@ function indexedPng(img: IndexedImage): Uint8Array[] {
     throw new RangeError(`${indices.length} indices for a ${width}x${height} image`);
   }
   const rows = new Uint8Array((width + 1) * height);
-  for (let y = 0; y < height; y++) subFilterRow(indices, y * width, width, rows, y * (width + 1), colours);
+  // A full palette takes every byte, so no index needs checking: the filter runs on WebAssembly SIMD.
+  if (colours < 256 || !subFilterSimd(indices, width, height, rows))
+    for (let y = 0; y < height; y++) subFilterRow(indices, y * width, width, rows, y * (width + 1), colours);
   return png(width, height, 3, rows, 1, palette);
 }
 

@@ -1,15 +1,14 @@
-// The WebAssembly SIMD resize (src/image/wasm/): its committed bytes are what its source assembles to,
-// and resizeBands gives the same bytes with and without it (the JavaScript passes are checked against
-// Pillow in resize.test.ts).
+// The WebAssembly kernels (src/image/wasm/): each one's committed bytes are what its source assembles
+// to; and the SIMD resize: resizeBands gives the same bytes with and without it (the JavaScript passes
+// are checked against Pillow in resize.test.ts). The map kernels: wasm-map.test.ts.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { assembleWat } from '../../scripts/wasm-assemble.ts';
+import { assembleWat, KERNELS } from '../../scripts/wasm-assemble.ts';
 import { resizeBands } from '../../src/image/resize.ts';
-import { RESIZE_WASM } from '../../src/image/wasm/resize-bytes.ts';
 import { resizeRgbSimd, resizeSimdAvailable, setResizeSimd } from '../../src/image/wasm/resize-simd.ts';
 
 const wasmDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'image', 'wasm');
@@ -47,16 +46,19 @@ function both(w: number, h: number, ow: number, oh: number, data: Uint8Array) {
 }
 
 describe('WebAssembly SIMD resize', () => {
-  test('the committed bytes are resize.wat assembled', {
-    skip: !hasWat2wasm && 'wat2wasm (Debian: wabt) not installed',
-  }, () => {
-    const bytes = assembleWat(join(wasmDir, 'resize.wat'));
-    assert.equal(
-      RESIZE_WASM,
-      Buffer.from(bytes).toString('base64'),
-      'run node --import tsx scripts/build-wasm.ts',
-    );
-  });
+  for (const k of KERNELS) {
+    test(`the committed bytes are ${k.source} assembled`, {
+      skip: !hasWat2wasm && 'wat2wasm (Debian: wabt) not installed',
+    }, async () => {
+      const bytes = assembleWat(join(wasmDir, k.source));
+      const committed = (await import(join(wasmDir, k.module))) as Record<string, string>;
+      assert.equal(
+        committed[k.name],
+        Buffer.from(bytes).toString('base64'),
+        'run node --import tsx scripts/build-wasm.ts',
+      );
+    });
+  }
 
   test('runs in Node', () => assert.equal(resizeSimdAvailable(), true));
 

@@ -4,6 +4,7 @@
 // work fits a small memory (WORK_BYTES): the module's memory never shrinks, so a large resize stays in
 // JavaScript rather than keep tens of MB for the rest of the process.
 
+import { ensureMemory, instantiate, Regions } from './instance.ts';
 import { RESIZE_WASM } from './resize-bytes.ts';
 
 /** The weights of one pass, as resize.ts precomputes them. */
@@ -33,16 +34,7 @@ export function setResizeSimd(on: boolean): void {
 }
 
 function load(): Kernels | null {
-  if (kernels !== undefined) return kernels;
-  kernels = null;
-  try {
-    const bytes = Uint8Array.from(atob(RESIZE_WASM), (c) => c.charCodeAt(0));
-    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
-      kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Kernels;
-    }
-  } catch {
-    kernels = null; // no WebAssembly (or no SIMD): the JavaScript passes
-  }
+  if (kernels === undefined) kernels = instantiate<Kernels>(RESIZE_WASM);
   return kernels;
 }
 
@@ -64,12 +56,8 @@ export function resizeRgbSimd(
   const len = outW * 3;
   if (!enabled) return undefined;
   // Consecutive regions of the module's memory, each with its slack.
-  let top = 0;
-  const take = (bytes: number) => {
-    const at = top;
-    top += align(bytes + SLACK);
-    return at;
-  };
+  const regions = new Regions(SLACK);
+  const take = (bytes: number) => regions.take(bytes);
   const kkH = take(ch ? ch.kk.byteLength : 0);
   const boundsH = take(ch ? ch.bounds.byteLength : 0);
   const kkV = take(cv ? cv.kk.byteLength : 0);
@@ -77,11 +65,10 @@ export function resizeRgbSimd(
   const mid = take(len * rows);
   const acc = take(align(len) * 4 + 64);
   const out = cv ? take(len * outH) : mid;
-  if (top > WORK_BYTES) return undefined;
+  if (regions.top > WORK_BYTES) return undefined;
   const k = load();
   if (!k) return undefined;
-  const missing = top - k.memory.buffer.byteLength;
-  if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
+  ensureMemory(k.memory, regions.top);
   const m8 = new Uint8Array(k.memory.buffer);
   if (ch) {
     new Int32Array(k.memory.buffer, kkH, ch.kk.length).set(ch.kk);

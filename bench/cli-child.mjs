@@ -27,8 +27,10 @@ const report = (extra) => {
 
 if (mode === '--cli') {
   const { main } = await import('../dist/cli/main.js');
+  // Its start, as the baseline's: node and the entry module's imports (commands import more on demand).
+  const startMs = performance.now();
   const code = await main(['node', 'gradsight', ...args]);
-  report({ code });
+  report({ code, startMs });
 } else if (mode === '--forward') {
   const [modelDir, npy, threads, explain] = args;
   const { openImageModel } = await import('../dist/model/open-node.js');

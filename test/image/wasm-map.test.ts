@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
-import { mapSimdAvailable, setMapSimd } from '../../src/image/wasm/map-simd.ts';
+import { mapSimdAvailable, setMapSimd, upsampledIndicesSimd } from '../../src/image/wasm/map-simd.ts';
 import { getColormap, upsampledColormapIndices } from '../../src/render/colormaps.ts';
 import { overlayOfIndices } from '../../src/render/overlay.ts';
 import { encodeIndexedPng } from '../../src/render/png-node.ts';
@@ -77,10 +77,16 @@ describe('map kernels on WebAssembly SIMD', () => {
   });
 
   test('indices of a picture larger than the kernels memory go through in strips, same bytes', () => {
-    // 4,200 × 4,100 indices: 17 MB, more than the module's 16 MB of work memory.
+    // 4,200 × 4,100 indices: 17 MB, more than the module's 4 MB of work memory.
     const map = { width: 7, height: 7, data: mapOf(7, 7, 3) };
     const { js, simd } = both(() => upsampledColormapIndices(map, 4200, 4100));
     assert.ok(same(js, simd));
+    assert.ok(upsampledIndicesSimd(map, 4200, 4100), 'the kernels ran');
+    // A map whose own rows do not fit (1,100² floats: 4.8 MB) stays in JavaScript, same bytes.
+    const big = { width: 1100, height: 1100, data: mapOf(1100, 1100, 4) };
+    assert.equal(upsampledIndicesSimd(big, 300, 200), undefined);
+    const b = both(() => upsampledColormapIndices(big, 300, 200));
+    assert.ok(same(b.js, b.simd));
   });
 
   test('the overlay blend equals the JavaScript, for several colormaps and weights, and in strips', () => {

@@ -4,7 +4,8 @@
 
 import { GradsightError } from '../errors.ts';
 import { indexedToRgb } from '../image/indexed-image.ts';
-import { type BilinearPlan, bilinearPlan, checkBilinear, type FloatMap } from '../image/upsample.ts';
+import { checkBilinear } from '../image/bilinear-taps.ts';
+import { type BilinearPlan, bilinearPlan, type FloatMap } from '../image/upsample.ts';
 import { upsampledIndicesSimd } from '../image/wasm/map-simd.ts';
 import { COLORMAP_TABLES } from './colormap-tables.ts';
 

@@ -4,7 +4,8 @@
 // missing. Large pictures go through in strips, so the module's memory (which never shrinks) stays
 // within WORK_BYTES whatever the photo's size.
 
-import { type FloatMap, taps } from '../upsample.ts';
+import { taps } from '../bilinear-taps.ts';
+import type { FloatMap } from '../upsample.ts';
 import { ensureMemory, instantiate, Regions } from './instance.ts';
 import { MAP_WASM } from './map-bytes.ts';
 

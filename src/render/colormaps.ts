@@ -3,8 +3,8 @@
 // `cv2.applyColorMap(np.uint8(255 * mask), ...)`: the LUT index is floor(255·m), computed in float32.
 
 import { GradsightError } from '../errors.ts';
-import { indexedToRgb } from '../image/indexed-image.ts';
 import { checkBilinear } from '../image/bilinear-taps.ts';
+import { indexedToRgb } from '../image/indexed-image.ts';
 import { type BilinearPlan, bilinearPlan, type FloatMap } from '../image/upsample.ts';
 import { upsampledIndicesSimd } from '../image/wasm/map-simd.ts';
 import { COLORMAP_TABLES } from './colormap-tables.ts';

@@ -21,9 +21,9 @@ if ! "$PY" -W ignore conformance/export_models.py --is-current "$CACHE"; then
   # are current are kept by the script, the others re-exported.
   rm -f "$CACHE/manifest.json"
   start=$(date +%s)
-  # PyTorch runs the export on one thread here: two parts of the models of about equal cost at once
-  # (export_models.py COST; each model's own
-  # folder and manifest), then a pass over all of them that finds each current and writes the index.
+  # PyTorch runs the export on one thread here: two parts of about equal cost at once (export_models.py
+  # COST; each model has its own folder and manifest), then a pass over all of them that finds each
+  # current and writes the index.
   "$PY" -W ignore conformance/export_models.py "$CACHE" --part 0/2 &
   first=$!
   "$PY" -W ignore conformance/export_models.py "$CACHE" --part 1/2 &

@@ -23,10 +23,11 @@ export const cam: Method = {
       (a, _g, layer) => {
         const { weights, classes, channels } = ctx.gapHeadWeights(layer);
         const rows = ctx.rows;
+        const seeds = ctx.seeds.data; // read once: the context builds the seeds tensor per read
         const w = new Float64Array(rows * channels);
         for (let r = 0; r < rows; r++) {
           for (let k = 0; k < classes; k++) {
-            const s = ctx.seeds.data[r * classes + k]!;
+            const s = seeds[r * classes + k]!;
             if (s === 0) continue;
             for (let c = 0; c < channels; c++) w[r * channels + c]! += s * weights[k * channels + c]!;
           }

@@ -21,8 +21,12 @@ const PHOTOS = 56;
  * of each, so that the host's drift slows all alike; each figure is the median over rounds of its
  * burst's mean, its ratio the median of its ratios to the same round's forward.
  */
-const ROUNDS = 7;
-const BURST = 3;
+const ROUNDS = 3;
+/**
+ * Calls per burst, as bench/explain.ts: each session's ONNX Runtime threads spin for a while after its
+ * runs, so a short burst right after another session's pays for that session's threads.
+ */
+const BURST = 10;
 /** Slower calls (Ablation-CAM) are timed once after a warm call; the slowest (Score-CAM) once. */
 const SLOW_MS = 1000;
 const SLOWEST_MS = 10_000;

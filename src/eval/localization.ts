@@ -20,8 +20,7 @@ export interface Localization {
 
 /**
  * Scratch for localize() (it is synchronous), grown as needed: per run of above-threshold pixels in a
- * row, its row and first and last columns and its union-find parent; per segment root, its pixel
- * count and box.
+ * row, its row, first and last columns and union-find parent (RUN_FIELDS).
  */
 let runScratch = new Int32Array(0);
 

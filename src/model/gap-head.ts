@@ -18,8 +18,9 @@ const RESHAPES = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identit
 
 /**
  * Heads read before, per graph, by layer, target and the layer's shape (a full-size AveragePool is a
- * global pooling only at the size it was checked at): reading one copies the linear layer's weights
- * (1001 × 1280 on MobileNetV2, ~5 ms), which CAM would otherwise pay on every call.
+ * global pooling only at the size it was checked at): reading one walks the head and, for a Gemm or
+ * MatMul, copies its weights into [classes, channels] order (2 M values on ResNet-50), which CAM would
+ * otherwise pay on every call.
  */
 const heads = new WeakMap<Graph, Map<string, GapHead>>();
 

@@ -77,24 +77,33 @@ function reference(map: Float32Array, width: number, height: number) {
   return { box: best?.box, segmentPixels: best?.n ?? 0, abovePixels: above };
 }
 
-test('equals a breadth-first labelling on 500 random maps (sizes 1–30, many segments, ties)', () => {
-  let seed = 7;
-  const rnd = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
+/** A deterministic generator in [0, 1) (a linear congruential one). */
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
   };
+}
+
+/** localize(map) agrees with the breadth-first definition on the box and both pixel counts. */
+function assertLikeReference(map: Float32Array, w: number, h: number, message: string): void {
+  const got = localize(map, w, h);
+  assert.deepEqual(
+    { box: got.box, segmentPixels: got.segmentPixels, abovePixels: got.abovePixels },
+    reference(map, w, h),
+    message,
+  );
+}
+
+test('equals a breadth-first labelling on 500 random maps (sizes 1–30, many segments, ties)', () => {
+  const rnd = lcg(7);
   for (let k = 0; k < 500; k++) {
     const w = 1 + Math.floor(rnd() * 30);
     const h = 1 + Math.floor(rnd() * 30);
     const sparsity = 1 + 4 * rnd();
     const map = Float32Array.from({ length: w * h }, () => (rnd() < 0.1 ? -rnd() : rnd() ** sparsity));
-    const got = localize(map, w, h);
-    const want = reference(map, w, h);
-    assert.deepEqual(
-      { box: got.box, segmentPixels: got.segmentPixels, abovePixels: got.abovePixels },
-      want,
-      `map ${k} (${w}×${h})`,
-    );
+    assertLikeReference(map, w, h, `map ${k} (${w}×${h})`);
   }
   // The scratch buffers are reused: a small map after a large one sees none of it.
   localize(new Float32Array(64 * 64).fill(1), 64, 64);
@@ -121,21 +130,12 @@ test('equals the breadth-first labelling on shapes that join late: combs, a spir
   ];
   for (const { name, w, h, on } of shapes) {
     const map = Float32Array.from({ length: w * h }, (_, i) => (on(i % w, Math.floor(i / w)) ? 1 : 0));
-    const got = localize(map, w, h);
-    assert.deepEqual(
-      { box: got.box, segmentPixels: got.segmentPixels, abovePixels: got.abovePixels },
-      reference(map, w, h),
-      name,
-    );
+    assertLikeReference(map, w, h, name);
   }
 });
 
 test('equals the breadth-first labelling on 20 smooth 224×224 maps with blobs (Grad-CAM sized)', () => {
-  let seed = 11;
-  const rnd = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const rnd = lcg(11);
   for (let k = 0; k < 20; k++) {
     const blobs = Array.from({ length: 2 + Math.floor(rnd() * 6) }, () => [
       rnd() * 224,
@@ -151,12 +151,7 @@ test('equals the breadth-first labelling on 20 smooth 224×224 maps with blobs (
       for (const [bx, by, r, a] of blobs) v += a! * Math.exp(-((x - bx!) ** 2 + (y - by!) ** 2) / r! ** 2);
       map[i] = v;
     }
-    const got = localize(map, 224, 224);
-    assert.deepEqual(
-      { box: got.box, segmentPixels: got.segmentPixels, abovePixels: got.abovePixels },
-      reference(map, 224, 224),
-      `map ${k}`,
-    );
+    assertLikeReference(map, 224, 224, `map ${k}`);
   }
 });
 

@@ -57,14 +57,13 @@ export function resizeRgbSimd(
   if (!enabled) return undefined;
   // Consecutive regions of the module's memory, each with its slack.
   const regions = new Regions(SLACK);
-  const take = (bytes: number) => regions.take(bytes);
-  const kkH = take(ch ? ch.kk.byteLength : 0);
-  const boundsH = take(ch ? ch.bounds.byteLength : 0);
-  const kkV = take(cv ? cv.kk.byteLength : 0);
-  const row = take(ch ? rowLen : 0);
-  const mid = take(len * rows);
-  const acc = take(align(len) * 4 + 64);
-  const out = cv ? take(len * outH) : mid;
+  const kkH = regions.take(ch ? ch.kk.byteLength : 0);
+  const boundsH = regions.take(ch ? ch.bounds.byteLength : 0);
+  const kkV = regions.take(cv ? cv.kk.byteLength : 0);
+  const row = regions.take(ch ? rowLen : 0);
+  const mid = regions.take(len * rows);
+  const acc = regions.take(align(len) * 4 + 64);
+  const out = cv ? regions.take(len * outH) : mid;
   if (regions.top > WORK_BYTES) return undefined;
   const k = load();
   if (!k) return undefined;
